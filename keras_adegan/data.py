@@ -1,0 +1,465 @@
+"""Images in, one-class splits and `tf.data` streams out.
+
+Named datasets (`digits`, `mnist`, `fashion_mnist`, `cifar10`) are looked for, in this order, in
+`data_dir`, under `$KERAS_ADEGAN_DATA/<name>/`, in well-known local copies (Debian's
+`dataset-fashion-mnist`, the Keras cache), and finally through TFDS, which downloads when online.
+A user's own images are read from a folder tree `<root>/<class>/*.png|jpg`, optionally split into
+`<root>/train/` and `<root>/test/`, with class indices in alphabetical order of the folder names
+(the convention of `keras.utils.image_dataset_from_directory`).
+
+Example:
+    >>> data = load_dataset("digits")
+    >>> splits = make_splits(data, anomaly_class=0, val_fraction=0.1, seed=0)
+    >>> ds = train_stream(splits.train_x, batch_size=32, seed=0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import os
+import pickle
+import tarfile
+from pathlib import Path
+
+import numpy as np
+
+from keras_adegan.errors import ADeGANError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+IDX_FILES = {
+    "train_x": "train-images-idx3-ubyte",
+    "train_y": "train-labels-idx1-ubyte",
+    "test_x": "t10k-images-idx3-ubyte",
+    "test_y": "t10k-labels-idx1-ubyte",
+}
+# Where datasets are commonly found on a machine, besides --data-dir and $KERAS_ADEGAN_DATA.
+WELL_KNOWN = {
+    "mnist": ["~/.keras/datasets/mnist.npz"],
+    "fashion_mnist": ["/usr/share/datasets/fashion-mnist", "~/.keras/datasets/fashion-mnist"],
+    "cifar10": ["~/.keras/datasets/cifar-10-batches-py"],
+}
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
+                   "dog", "frog", "horse", "ship", "truck"]
+
+
+@dataclasses.dataclass
+class ImageData:
+    """A labelled dataset as uint8 arrays of shape (N, H, W, C)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str]
+    source: str
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return tuple(self.x_train.shape[1:])
+
+
+@dataclasses.dataclass
+class OneClassSplits:
+    """Normal-only training images, a labelled validation set and the untouched test split.
+
+    Labels are 1 for the anomaly class and 0 for normal images.
+    """
+
+    train_x: np.ndarray
+    val_x: np.ndarray
+    val_y: np.ndarray
+    test_x: np.ndarray
+    test_y: np.ndarray
+    anomaly_class: int
+    class_names: list[str]
+
+    @property
+    def val_normals(self) -> np.ndarray:
+        return self.val_x[self.val_y == 0]
+
+
+# --------------------------------------------------------------------------- readers
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (raw or gzip-compressed) into a numpy array."""
+    path = Path(path)
+    try:
+        raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise ADeGANError(f"cannot read {path}: {exc}. Replace the file with a good copy.") from None
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ADeGANError(f"{path} is not an unsigned-byte IDX file (bad magic number)")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    if len(raw) != header + int(np.prod(shape)):
+        raise ADeGANError(
+            f"{path} is truncated or corrupt: header says {shape}, "
+            f"file holds {len(raw) - header} bytes of data. Replace the file with a good copy."
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _find_idx(folder: Path) -> dict[str, Path] | None:
+    found = {}
+    for key, stem in IDX_FILES.items():
+        for name in (stem + ".gz", stem, stem.replace("-idx", ".idx")):
+            if (folder / name).is_file():
+                found[key] = folder / name
+                break
+    return found if len(found) == len(IDX_FILES) else None
+
+
+def _read_idx_folder(files: dict[str, Path], class_names: list[str]) -> ImageData:
+    arrays = {key: read_idx(path) for key, path in files.items()}
+    for split in ("train", "test"):
+        if len(arrays[f"{split}_x"]) != len(arrays[f"{split}_y"]):
+            raise ADeGANError(f"{files[split + '_x']} and its labels file disagree on the count")
+    return ImageData(arrays["train_x"][..., None], arrays["train_y"].astype(np.int64),
+                     arrays["test_x"][..., None], arrays["test_y"].astype(np.int64),
+                     class_names, source=str(files["train_x"].parent))
+
+
+def _read_mnist_npz(path: Path) -> ImageData:
+    try:
+        with np.load(path) as f:
+            arrays = {k: f[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+    except (OSError, KeyError, ValueError) as exc:
+        raise ADeGANError(f"cannot read {path}: {exc}") from None
+    return ImageData(arrays["x_train"][..., None], arrays["y_train"].astype(np.int64),
+                     arrays["x_test"][..., None], arrays["y_test"].astype(np.int64),
+                     [str(i) for i in range(10)], source=str(path))
+
+
+def _read_cifar_pickles(folder: Path) -> ImageData:
+    def batch(name):
+        try:
+            with open(folder / name, "rb") as f:
+                d = pickle.load(f, encoding="bytes")
+        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+            raise ADeGANError(f"cannot read {folder / name}: {exc}") from None
+        x = np.asarray(d[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        return x, np.asarray(d[b"labels"], np.int64)
+
+    parts = [batch(f"data_batch_{i}") for i in range(1, 6)]
+    x_test, y_test = batch("test_batch")
+    return ImageData(np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+                     x_test, y_test, list(CIFAR10_CLASSES), source=str(folder))
+
+
+def read_image(data: bytes | Path, name: str, channels: int | None = None,
+               size: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode one image to uint8 (H, W, C); channels None keeps grayscale as 1, else 3."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as img:
+            img.load()
+            if channels is None:
+                channels = 1 if img.mode in ("1", "L", "LA", "I", "I;16", "F") else 3
+            img = img.convert("L" if channels == 1 else "RGB")
+            if size is not None and img.size != (size[1], size[0]):
+                img = img.resize((size[1], size[0]), Image.BILINEAR)
+            array = np.asarray(img, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError) as exc:
+        raise ADeGANError(f"cannot read image {name}: {exc}. Remove or replace the file.") from None
+    return array.reshape(array.shape[0], array.shape[1], channels)
+
+
+def read_images(files, channels: int | None = None, size: tuple[int, int] | None = None):
+    """Decode image files (paths, or (name, bytes) pairs) into one uint8 (N, H, W, C) array.
+
+    Args:
+        files: a list of paths, or of (name, bytes) pairs.
+        channels: 1 or 3; None takes the first image's (grayscale -> 1, anything else -> 3).
+        size: (height, width) to resize to; None requires all images to share one size.
+    """
+    images, expected = [], size
+    for item in files:
+        name, data = (item if isinstance(item, tuple) else (str(item), Path(item)))
+        image = read_image(data, name, channels, size)
+        channels = image.shape[-1]
+        if expected is None:
+            expected = image.shape[:2]
+        elif image.shape[:2] != tuple(expected):
+            raise ADeGANError(
+                f"image {name} is {image.shape[1]}x{image.shape[0]} but earlier images are "
+                f"{expected[1]}x{expected[0]}; pass an image size (--image-size) to resize them all"
+            )
+        images.append(image)
+    if not images:
+        raise ADeGANError("no images to read")
+    return np.stack(images)
+
+
+def _list_class_tree(root: Path) -> dict[str, list[Path]]:
+    classes = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+        if files:
+            classes[folder.name] = files
+    return classes
+
+
+def load_image_folder(root: str | Path, image_size: tuple[int, int] | None = None,
+                      test_fraction: float = 0.2) -> ImageData:
+    """Read `<root>/<class>/*` (or `<root>/train/<class>/*` and `<root>/test/<class>/*`).
+
+    Without train/ and test/ sub-trees, a fixed share (`test_fraction`, seed 0, stratified) of
+    each class becomes the test split, so that the test split does not depend on the run's seed.
+    """
+    root = Path(root).expanduser()
+    if not root.is_dir():
+        raise ADeGANError(f"image folder {root} does not exist")
+    if (root / "train").is_dir() and (root / "test").is_dir():
+        train, test = _list_class_tree(root / "train"), _list_class_tree(root / "test")
+        if set(train) != set(test):
+            raise ADeGANError(f"{root}/train and {root}/test hold different class folders: "
+                              f"{sorted(train)} vs {sorted(test)}")
+    else:
+        classes = _list_class_tree(root)
+        rng = np.random.default_rng(0)
+        train, test = {}, {}
+        for name, files in classes.items():
+            order = rng.permutation(len(files))
+            n_test = max(1, int(round(test_fraction * len(files))))
+            test[name] = [files[i] for i in sorted(order[:n_test])]
+            train[name] = [files[i] for i in sorted(order[n_test:])]
+    class_names = sorted(train)
+    if len(class_names) < 2:
+        raise ADeGANError(
+            f"{root} must hold at least two class folders with images "
+            f"(<root>/<class>/*.png|jpg); found {class_names or 'none'}"
+        )
+    return _assemble(train, test, class_names, image_size, source=str(root))
+
+
+def _assemble(train: dict, test: dict, class_names: list[str], image_size, source: str):
+    def split(tree):
+        files = [f for name in class_names for f in tree[name]]
+        labels = [i for i, name in enumerate(class_names) for _ in tree[name]]
+        return files, np.asarray(labels, np.int64)
+
+    train_files, y_train = split(train)
+    test_files, y_test = split(test)
+    x_train = read_images(train_files, size=image_size)
+    x_test = read_images(test_files, channels=x_train.shape[-1], size=image_size)
+    if x_test.shape[1:3] != x_train.shape[1:3]:
+        raise ADeGANError(
+            f"test images are {x_test.shape[2]}x{x_test.shape[1]} but training images are "
+            f"{x_train.shape[2]}x{x_train.shape[1]}; pass an image size (--image-size) to resize them all"
+        )
+    return ImageData(x_train, y_train, x_test, y_test, class_names, source=source)
+
+
+def _read_image_tar(path: Path) -> ImageData:
+    """Read a tar.gz of `train/<class>/*.jpg` and `test/<class>/*.jpg` without unpacking it."""
+    trees: dict[str, dict[str, list]] = {"train": {}, "test": {}}
+    try:
+        with tarfile.open(path) as tar:
+            for member in tar:
+                parts = Path(member.name).parts
+                if not member.isfile() or Path(member.name).suffix.lower() not in IMAGE_EXTENSIONS:
+                    continue
+                if len(parts) >= 3 and parts[-3] in trees:
+                    data = tar.extractfile(member).read()
+                    trees[parts[-3]].setdefault(parts[-2], []).append((member.name, data))
+    except (OSError, tarfile.TarError, EOFError) as exc:
+        raise ADeGANError(f"cannot read {path}: {exc}. Replace the archive with a good copy.") from None
+    class_names = sorted(trees["train"])
+    if not class_names or set(trees["test"]) != set(class_names):
+        raise ADeGANError(f"{path} must hold train/<class>/* and test/<class>/* images")
+    for tree in trees.values():
+        for files in tree.values():
+            files.sort()
+    return _assemble(trees["train"], trees["test"], class_names, None, source=str(path))
+
+
+def load_digits() -> ImageData:
+    """scikit-learn's bundled 8x8 digits (1,797 images), upscaled to 16x16.
+
+    sklearn ships no train/test split: a fixed stratified 30% (seed 0) is the test split.
+    """
+    from PIL import Image
+    from sklearn.datasets import load_digits as sk_digits
+
+    digits = sk_digits()
+    small = np.clip(digits.images * (255.0 / 16.0), 0, 255).astype(np.uint8)
+    x = np.stack([np.asarray(Image.fromarray(im).resize((16, 16), Image.BILINEAR)) for im in small])
+    x = x[..., None]
+    y = digits.target.astype(np.int64)
+    rng = np.random.default_rng(0)
+    test = np.zeros(len(y), bool)
+    for label in range(10):
+        idx = np.flatnonzero(y == label)
+        test[rng.choice(idx, size=int(round(0.3 * len(idx))), replace=False)] = True
+    return ImageData(x[~test], y[~test], x[test], y[test], [str(i) for i in range(10)],
+                     source="sklearn.datasets.load_digits (bundled)")
+
+
+# --------------------------------------------------------------------------- lookup
+
+
+def _read_candidate(name: str, path: Path) -> ImageData | None:
+    """Read `name` from `path` if it holds a known layout, else None."""
+    if name == "mnist" and path.is_file() and path.suffix == ".npz":
+        return _read_mnist_npz(path)
+    if not path.is_dir():
+        return None
+    if name in ("mnist", "fashion_mnist"):
+        files = _find_idx(path)
+        if files:
+            return _read_idx_folder(files, FASHION_CLASSES if name == "fashion_mnist"
+                                    else [str(i) for i in range(10)])
+        if name == "mnist" and (path / "mnist.npz").is_file():
+            return _read_mnist_npz(path / "mnist.npz")
+        return None
+    # cifar10
+    if (path / "data_batch_1").is_file():
+        return _read_cifar_pickles(path)
+    if (path / "cifar-10-batches-py" / "data_batch_1").is_file():
+        return _read_cifar_pickles(path / "cifar-10-batches-py")
+    if (path / "train").is_dir() and (path / "test").is_dir():
+        return load_image_folder(path)
+    tars = sorted(path.glob("*.tar.gz")) + sorted(path.glob("*.tgz"))
+    return _read_image_tar(tars[0]) if tars else None
+
+
+def _from_tfds(name: str) -> ImageData:
+    import tensorflow_datasets as tfds
+
+    train, test = tfds.as_numpy(
+        tfds.load(name, split=["train", "test"], batch_size=-1, as_supervised=True)
+    )
+    info_names = {"cifar10": list(CIFAR10_CLASSES), "fashion_mnist": FASHION_CLASSES}
+    return ImageData(train[0].astype(np.uint8), train[1].astype(np.int64),
+                     test[0].astype(np.uint8), test[1].astype(np.int64),
+                     info_names.get(name, [str(i) for i in range(10)]), source=f"tfds:{name}")
+
+
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+def load_dataset(name: str, data_dir: str | Path | None = None,
+                 image_size: tuple[int, int] | None = None,
+                 allow_download: bool = True) -> ImageData:
+    """Load a named dataset, or an image-folder tree when `name` is "folder".
+
+    Args:
+        name: `digits`, `mnist`, `fashion_mnist`, `cifar10`, or `folder`.
+        data_dir: a folder holding the dataset's files (or a root holding `<name>/`); for
+            `folder`, the root of the image tree.
+        image_size: (height, width) to resize image folders to.
+        allow_download: fall back to `tfds.load`, which downloads when online.
+
+    Raises:
+        ADeGANError: unknown name, or the data is nowhere to be found (the message lists where
+            it looked and how to supply the files), or a file is unreadable.
+    """
+    if name == "folder":
+        if data_dir is None:
+            raise ADeGANError("--dataset folder needs --data-dir pointing at <root>/<class>/*.png")
+        return load_image_folder(data_dir, image_size)
+    if name not in ("digits", "mnist", "fashion_mnist", "cifar10"):
+        raise ADeGANError(
+            f"unknown dataset {name!r}; choose one of: digits, mnist, fashion_mnist, cifar10, "
+            "or 'folder' with --data-dir for your own images"
+        )
+    if name == "digits":
+        return load_digits()
+
+    candidates = []
+    if data_dir is not None:
+        data_dir = Path(data_dir).expanduser()
+        if not data_dir.exists():
+            raise ADeGANError(f"--data-dir {data_dir} does not exist")
+        candidates += [data_dir, data_dir / name]
+    if os.environ.get("KERAS_ADEGAN_DATA"):
+        candidates.append(Path(os.environ["KERAS_ADEGAN_DATA"]).expanduser() / name)
+    candidates += [Path(p).expanduser() for p in WELL_KNOWN.get(name, [])]
+    for path in candidates:
+        data = _read_candidate(name, path)
+        if data is not None:
+            return data
+    looked = "\n  ".join(str(p) for p in candidates) or "(no local folders given)"
+    if allow_download:
+        try:
+            return _from_tfds(name)
+        except Exception as exc:  # noqa: BLE001 - any TFDS failure ends in the same advice
+            tfds_note = f"tfds.load({name!r}) failed too: {type(exc).__name__}: {exc}"
+    else:
+        tfds_note = "downloading through TFDS was not allowed"
+    layout = ("the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+              "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)"
+              if name != "cifar10" else
+              "train/<class>/*.jpg and test/<class>/*.jpg, or a .tar.gz of them, "
+              "or the cifar-10-batches-py pickles")
+    raise ADeGANError(
+        f"dataset {name!r} not found. Looked in:\n  {looked}\n{tfds_note}.\n"
+        f"Put {layout} in a folder and pass --data-dir FOLDER, or set KERAS_ADEGAN_DATA to a "
+        f"root that holds {name}/."
+    )
+
+
+# --------------------------------------------------------------------------- splits & streams
+
+
+def make_splits(data: ImageData, anomaly_class: int, val_fraction: float = 0.1, seed: int = 0,
+                train_limit: int | None = None) -> OneClassSplits:
+    """Leave-one-class-out splits: train on normals, validate on held-out train images.
+
+    Validation takes `val_fraction` of the training split's normals and of its anomaly-class
+    images; the test split is passed through untouched, for the final report only.
+    """
+    n_classes = len(data.class_names)
+    if not 0 <= anomaly_class < n_classes:
+        raise ADeGANError(
+            f"anomaly class {anomaly_class} is out of range: this dataset has {n_classes} classes "
+            f"(0-{n_classes - 1}: {', '.join(data.class_names)})"
+        )
+    rng = np.random.default_rng(seed)
+    normal = rng.permutation(np.flatnonzero(data.y_train != anomaly_class))
+    anomalous = rng.permutation(np.flatnonzero(data.y_train == anomaly_class))
+    n_val_normal = max(1, int(round(val_fraction * len(normal))))
+    n_val_anomalous = max(1, int(round(val_fraction * len(anomalous))))
+    train_idx = np.sort(normal[n_val_normal:])
+    if train_limit is not None:
+        train_idx = np.sort(rng.permutation(train_idx)[:train_limit])
+    val_idx = np.concatenate([np.sort(normal[:n_val_normal]), np.sort(anomalous[:n_val_anomalous])])
+    return OneClassSplits(
+        train_x=data.x_train[train_idx],
+        val_x=data.x_train[val_idx],
+        val_y=(data.y_train[val_idx] == anomaly_class).astype(np.int64),
+        test_x=data.x_test,
+        test_y=(data.y_test == anomaly_class).astype(np.int64),
+        anomaly_class=anomaly_class,
+        class_names=list(data.class_names),
+    )
+
+
+def to_model_range(images) -> np.ndarray:
+    """uint8 (or float in [0, 255]) pixels -> float32 in [-1, 1]."""
+    return np.asarray(images, np.float32) / 127.5 - 1.0
+
+
+def train_stream(images: np.ndarray, batch_size: int, seed: int):
+    """Shuffled, batched, prefetched stream of normal images scaled to [-1, 1].
+
+    Batches have exactly `batch_size` images (the remainder is dropped), so that every
+    replica of a distribution strategy gets an equal share.
+    """
+    import tensorflow as tf
+
+    if len(images) < batch_size:
+        raise ADeGANError(
+            f"only {len(images)} training images for a batch size of {batch_size}: "
+            "lower --batch-size or supply more images"
+        )
+    ds = tf.data.Dataset.from_tensor_slices(images)
+    ds = ds.map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.cache().shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,148 @@
+"""Metrics of a trained detector: AUROC/AUPRC of the combined score and of each component.
+
+Components, larger = more anomalous:
+
+* `combined`: S = -log(p_r * p_c), the score of Eq. 11 (our reading, see `scoring`);
+* `recon`: the reconstruction error r alone (Eq. 9);
+* `pattern`: 1 - p_c, the extractor's pattern confidence alone;
+* `mean_prob`: 1 - (p_r + p_c) / 2, an alternative reading of Eq. 11 that averages the two
+  probabilities instead of multiplying them.
+
+At the model's stored threshold (chosen on validation normals) the decision is also scored:
+precision, recall, F1 and false-positive rate, anomalies being the positive class.
+
+Command line:
+    python -m keras_adegan.evaluate --model runs/digits/model.keras --dataset digits --anomaly-class 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import keras
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
+
+from keras_adegan import scoring
+from keras_adegan.data import load_dataset, make_splits, to_model_range
+from keras_adegan.errors import ADeGANError
+
+COMPONENTS = ("combined", "recon", "pattern", "mean_prob")
+
+
+def component_scores(outputs: dict) -> dict[str, np.ndarray]:
+    """Per-image anomaly scores of every component, from `ADeGAN.call` outputs."""
+    return {
+        "combined": np.asarray(outputs["score"], np.float64),
+        "recon": np.asarray(outputs["recon_error"], np.float64),
+        "pattern": 1.0 - np.asarray(outputs["pattern_prob"], np.float64),
+        "mean_prob": 1.0 - (np.asarray(outputs["recon_prob"], np.float64)
+                            + np.asarray(outputs["pattern_prob"], np.float64)) / 2.0,
+    }
+
+
+def ranking_metrics(scores: dict[str, np.ndarray], labels) -> dict[str, float]:
+    """AUROC and AUPRC of each component's scores (labels: 1 = anomaly)."""
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) != 2:
+        raise ADeGANError("AUROC needs both normal and anomalous images in the evaluation set")
+    metrics = {}
+    for name, values in scores.items():
+        metrics[f"auroc_{name}"] = float(roc_auc_score(labels, values))
+        metrics[f"auprc_{name}"] = float(average_precision_score(labels, values))
+    return metrics
+
+
+def decision_metrics(is_anomaly, labels) -> dict[str, float]:
+    """Precision, recall, F1 and false-positive rate of binary decisions."""
+    labels, is_anomaly = np.asarray(labels).astype(bool), np.asarray(is_anomaly).astype(bool)
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        labels, is_anomaly, average="binary", zero_division=0)
+    fpr = float(np.mean(is_anomaly[~labels])) if np.any(~labels) else float("nan")
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1), "fpr": fpr}
+
+
+def evaluate_model(model, images, labels, batch_size: int = 256) -> tuple[dict, dict]:
+    """All metrics of a calibrated model on uint8 images; returns (metrics, raw outputs)."""
+    outputs = model.score(to_model_range(images), batch_size=batch_size)
+    metrics = ranking_metrics(component_scores(outputs), labels)
+    metrics.update(decision_metrics(outputs["is_anomaly"], labels))
+    metrics["threshold"] = float(keras.ops.convert_to_numpy(model.threshold))
+    return metrics, outputs
+
+
+class ValidationAUROC(keras.callbacks.Callback):
+    """After every stage-2 epoch, log AUROC of each component on labelled held-out images.
+
+    The combined score uses statistics fitted on the set's own normals, computed here
+    without touching the model's stored calibration. Extra sets (e.g. the test split, for a
+    learning curve that is reported but never used) are logged with their own prefix.
+
+    Args:
+        sets: mapping of log prefix -> (uint8 images, labels), e.g. {"val": (x, y)}.
+    """
+
+    def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int = 256):
+        super().__init__()
+        self.sets = {name: (to_model_range(x), np.asarray(y)) for name, (x, y) in sets.items()}
+        self.batch_size = batch_size
+        self.history: list[dict] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.stage != 2:
+            return
+        row = {"epoch": epoch + 1}
+        for name, (x, y) in self.sets.items():
+            out = self.model.predict(x, batch_size=self.batch_size, verbose=0)
+            mean, std = scoring.fit_reconstruction_stats(out["recon_error"][y == 0])
+            log_pr = scoring.reconstruction_log_prob(out["recon_error"], mean, std).numpy()
+            out = dict(out, score=scoring.anomaly_score(log_pr, out["pattern_prob"]).numpy(),
+                       recon_prob=np.exp(log_pr))
+            for key, value in ranking_metrics(component_scores(out), y).items():
+                if key.startswith("auroc"):
+                    row[f"{name}_{key}"] = value
+        self.history.append(row)
+        if logs is not None:
+            logs.update({k: v for k, v in row.items() if k != "epoch"})
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m keras_adegan.evaluate",
+        description="Evaluate a saved ADe-GAN model on the test split of a dataset.")
+    parser.add_argument("--model", required=True, help="a model.keras written by train")
+    parser.add_argument("--dataset", default=None, help="dataset name (default: the model's)")
+    parser.add_argument("--anomaly-class", type=int, default=None,
+                        help="held-out class (default: the model's)")
+    parser.add_argument("--data-dir", default=None, help="folder holding the dataset's files")
+    parser.add_argument("--output", default=None, help="write the metrics as JSON here")
+    args = parser.parse_args(argv)
+    try:
+        from keras_adegan.score import load_detector
+
+        model = load_detector(args.model)
+        run = model.run_config
+        dataset = args.dataset or run.get("dataset")
+        anomaly_class = args.anomaly_class if args.anomaly_class is not None else run.get("anomaly_class")
+        if dataset is None or anomaly_class is None:
+            raise ADeGANError("the model does not record its dataset: pass --dataset and --anomaly-class")
+        size = run.get("image_size")
+        data = load_dataset(dataset, args.data_dir, tuple(size) if size else None)
+        splits = make_splits(data, anomaly_class, run.get("val_fraction", 0.1), run.get("seed", 0))
+        model.check_images(to_model_range(splits.test_x[:1]))
+        metrics, _ = evaluate_model(model, splits.test_x, splits.test_y)
+    except ADeGANError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    text = json.dumps(metrics, indent=2)
+    print(text)
+    if args.output:
+        with open(args.output, "w") as f:
+            f.write(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,379 @@
+"""`ADeGAN`: G, D and E in one Keras model with a two-stage custom `train_step`.
+
+Stage 1 (epochs `0 .. stage1_epochs - 1`) trains D and G adversarially (Eq. 1). Stage 2 trains G
+and E on alpha * L_ip + beta * L_sl + gamma * L_recon (Eq. 8). `fit()` switches stage at the
+epoch boundary by itself (the `TrainingStages` callback), so a plain
+`model.fit(ds, epochs=stage1_epochs + stage2_epochs)` runs the whole method, and a run resumed
+by `keras.callbacks.BackupAndRestore` continues in the right stage.
+
+Latent codes are drawn with stateless random ops keyed by (seed, step), as one global batch of
+which every replica takes its own slice: training under `tf.distribute.MirroredStrategy` sees
+the same codes, and logs the same losses, as training on one device.
+
+`call(x)` returns the score components (Eq. 9-11); the calibration statistics and the decision
+threshold are non-trainable weights, so they survive `save()`/`load_model()`.
+
+Example:
+    >>> model = ADeGAN(image_shape=(16, 16, 1), n_patterns=10, width=8, stage1_epochs=1)
+    >>> model.compile()
+    >>> model.fit(train_ds, epochs=2)                    # 1 epoch of each stage
+    >>> model.calibrate(val_normals)                     # Eq. 10 statistics + 5% FPR threshold
+    >>> model.score(images)["score"]
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_adegan import losses, scoring
+from keras_adegan.errors import ADeGANError
+from keras_adegan.networks import build_discriminator, build_extractor, build_generator
+
+STAGE_METRICS = {
+    1: ("d_loss", "g_loss"),
+    2: ("loss", "ip_loss", "sl_loss", "recon_loss", "sl_accuracy"),
+}
+
+
+class TrainingStages(keras.callbacks.Callback):
+    """Sets `model.stage` from the epoch number: 1 before `stage1_epochs`, 2 from then on."""
+
+    def __init__(self, stage1_epochs: int):
+        super().__init__()
+        self.stage1_epochs = stage1_epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.model.stage = 1 if epoch < self.stage1_epochs else 2
+
+
+def _adam(learning_rate, beta_1, beta_2, name):
+    return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_adegan")
+class ADeGAN(keras.Model):
+    """The ADe-GAN anomaly detector.
+
+    Args:
+        image_shape: (H, W, C) of the images, H and W divisible by 4.
+        n_patterns: n_c, the number of patterns.
+        noise_dim: size of z_n.
+        noise_std: sigma of z_n ~ N(0, sigma^2).
+        width: channels of the networks' first convolution.
+        alpha: weight of L_ip (Eq. 3).
+        beta: weight of L_sl (Eq. 6).
+        gamma: weight of L_recon (Eq. 7).
+        cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
+        stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
+        seed: seed of the latent-code stream.
+        run_config: free-form dict saved with the model (the run's `ADeGANConfig`).
+
+    Example:
+        >>> model = ADeGAN(image_shape=(28, 28, 1), stage1_epochs=5)
+        >>> model.compile(learning_rate=2e-4)
+    """
+
+    def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
+                 width=32, alpha=1.0, beta=1.0, gamma=10.0, cross_mix_min=0.25,
+                 stage1_epochs=0, seed=0, run_config=None, **kwargs):
+        kwargs.setdefault("name", "adegan")
+        super().__init__(**kwargs)
+        self.image_shape = tuple(int(v) for v in image_shape)
+        self.n_patterns = int(n_patterns)
+        self.noise_dim = int(noise_dim)
+        self.noise_std = float(noise_std)
+        self.width = int(width)
+        self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
+        self.cross_mix_min = float(cross_mix_min)
+        self.stage1_epochs = int(stage1_epochs)
+        self.seed = int(seed)
+        self.run_config = dict(run_config or {})
+
+        self.generator = build_generator(self.image_shape, self.n_patterns, self.noise_dim, width)
+        self.discriminator = build_discriminator(self.image_shape, width)
+        self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width)
+
+        def state(name, value):
+            return self.add_weight(name=name, shape=(), initializer=keras.initializers.Constant(value),
+                                   trainable=False)
+
+        self.recon_mean = state("recon_mean", 0.0)
+        self.recon_std = state("recon_std", 1.0)
+        self.threshold = state("threshold", np.inf)
+        self.calibrated = state("calibrated", 0.0)
+        self._stage = 1
+        self.trackers = {name: keras.metrics.Mean(name=name)
+                         for names in STAGE_METRICS.values() for name in names}
+        self.build((None,) + self.image_shape)  # sub-networks are built; BackupAndRestore wants it
+
+    # ------------------------------------------------------------------ Keras plumbing
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(image_shape=list(self.image_shape), n_patterns=self.n_patterns,
+                      noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
+                      alpha=self.alpha, beta=self.beta, gamma=self.gamma,
+                      cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
+                      seed=self.seed, run_config=self.run_config)
+        return config
+
+    def build(self, input_shape=None):
+        self.built = True
+
+    def compile(self, g_optimizer=None, d_optimizer=None, e_optimizer=None,
+                learning_rate=2e-4, beta_1=0.5, beta_2=0.999, **kwargs):
+        """Set one Adam optimizer per network (defaults: the paper's lr 2e-4, betas 0.5/0.999)."""
+        super().compile(optimizer=None, **kwargs)
+        self.g_optimizer = g_optimizer or _adam(learning_rate, beta_1, beta_2, "g_adam")
+        self.d_optimizer = d_optimizer or _adam(learning_rate, beta_1, beta_2, "d_adam")
+        self.e_optimizer = e_optimizer or _adam(learning_rate, beta_1, beta_2, "e_adam")
+        # Extra optimizers must be built inside the strategy scope before fit().
+        self.g_optimizer.build(self.generator.trainable_variables)
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.e_optimizer.build(self.extractor.trainable_variables)
+
+    def get_compile_config(self):
+        return {name: keras.optimizers.serialize(getattr(self, name))
+                for name in ("g_optimizer", "d_optimizer", "e_optimizer")}
+
+    def compile_from_config(self, config):
+        self.compile(**{name: keras.optimizers.deserialize(value) for name, value in config.items()})
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    @property
+    def stage(self) -> int:
+        """1 (adversarial, Eq. 1) or 2 (self-supervised, Eq. 8); switching rebuilds train_function."""
+        return self._stage
+
+    @stage.setter
+    def stage(self, value: int):
+        if value not in (1, 2):
+            raise ValueError(f"stage must be 1 or 2, got {value}")
+        if value != self._stage:
+            self._stage = value
+            if self.train_function is not None:
+                self.make_train_function(force=True)
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, with the stage switch after `stage1_epochs` epochs added."""
+        callbacks = list(callbacks or [])
+        if not any(isinstance(cb, TrainingStages) for cb in callbacks):
+            callbacks.insert(0, TrainingStages(self.stage1_epochs))
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    # ------------------------------------------------------------------ latent codes
+
+    def _latents(self, batch_size):
+        """Codes for this replica's slice of the global batch (see the module docstring)."""
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        n = batch_size * replicas
+        step = tf.cast(self.g_optimizer.iterations, tf.int64)
+
+        def seed(k):
+            return tf.stack([tf.constant(self.seed * 16 + k, tf.int64), step])
+
+        labels = tf.random.stateless_uniform([n], seed(0), 0, self.n_patterns, dtype=tf.int32)
+        shift = tf.random.stateless_uniform([n], seed(1), 1, self.n_patterns, dtype=tf.int32)
+        z_n = self.noise_std * tf.random.stateless_normal([n, self.noise_dim], seed(2))
+        z_n_other = self.noise_std * tf.random.stateless_normal([n, self.noise_dim], seed(3))
+        lam_within = tf.random.stateless_uniform([n, 1], seed(4))
+        lam_across = tf.random.stateless_uniform([n, 1], seed(5), self.cross_mix_min,
+                                                 1.0 - self.cross_mix_min)
+        start = replica * batch_size
+        take = lambda t: t[start:start + batch_size]  # noqa: E731
+        return {
+            "labels": take(labels),
+            "other_labels": take((labels + shift) % self.n_patterns),  # always a different pattern
+            "z_n": take(z_n),
+            "z_n_other": take(z_n_other),
+            "lam_within": take(lam_within),
+            "lam_across": take(lam_across),
+        }
+
+    # ------------------------------------------------------------------ training
+
+    def train_step(self, data):
+        x = data[0] if isinstance(data, (tuple, list)) else data
+        x = tf.cast(x, tf.float32)
+        step = self._adversarial_step if self._stage == 1 else self._self_supervised_step
+        losses_now = step(x)
+        for name, value in losses_now.items():
+            self.trackers[name].update_state(value)
+        return {name: self.trackers[name].result() for name in STAGE_METRICS[self._stage]}
+
+    def _replica_scale(self):
+        # Losses are per-replica means; optimizers sum gradients across replicas.
+        ctx = tf.distribute.get_replica_context()
+        return 1.0 / (ctx.num_replicas_in_sync if ctx is not None else 1)
+
+    def _adversarial_step(self, x):
+        """Stage 1, Eq. 1: one update of D and of G from the same batch of fakes."""
+        z = self._latents(tf.shape(x)[0])
+        codes = tf.concat([tf.one_hot(z["labels"], self.n_patterns), z["z_n"]], axis=-1)
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = self.generator(codes, training=True)
+            real_logits = self.discriminator(x, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            g_loss = losses.generator_adversarial_loss(fake_logits)
+            scale = self._replica_scale()
+            d_scaled, g_scaled = d_loss * scale, g_loss * scale
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        d_grads = d_tape.gradient(d_scaled, d_vars)
+        g_grads = g_tape.gradient(g_scaled, g_vars)
+        self.d_optimizer.apply(d_grads, d_vars)
+        self.g_optimizer.apply(g_grads, g_vars)
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    def _self_supervised_step(self, x):
+        """Stage 2, Eq. 8: G and E on alpha * L_ip + beta * L_sl + gamma * L_recon."""
+        batch = tf.shape(x)[0]
+        z = self._latents(batch)
+        one_hot = tf.one_hot(z["labels"], self.n_patterns)
+        within = losses.interpolate_within(z["z_n"], z["z_n_other"], z["lam_within"])
+        across = losses.interpolate_across(one_hot, tf.one_hot(z["other_labels"], self.n_patterns),
+                                           z["lam_across"])
+        with tf.GradientTape() as tape:
+            x_logits, x_z_n = self.extractor(x, training=True)
+            codes = tf.concat([
+                tf.concat([one_hot, z["z_n"]], -1),                    # L_sl (Eq. 6)
+                tf.concat([one_hot, within], -1),                      # Eq. 4
+                tf.concat([across, z["z_n"]], -1),                     # Eq. 5
+                tf.concat([tf.nn.softmax(x_logits), x_z_n], -1),       # G(E(X)), Eq. 7
+            ], axis=0)
+            images = self.generator(codes, training=True)
+            generated, x_rec = images[: 3 * batch], images[3 * batch:]
+            g_logits, g_z_n = self.extractor(generated, training=True)
+            sl_logits, within_logits, across_logits = tf.split(g_logits, 3, axis=0)
+            sl_loss = losses.self_supervised_loss(sl_logits, z["labels"], g_z_n[:batch], z["z_n"],
+                                                  self.noise_std)
+            ip_loss = losses.interpolation_loss(within_logits, z["labels"], across_logits)
+            recon_loss = losses.reconstruction_loss(x, x_rec)
+            loss = losses.stage2_loss(ip_loss, sl_loss, recon_loss, self.alpha, self.beta, self.gamma)
+            scaled = loss * self._replica_scale()
+        g_vars = self.generator.trainable_variables
+        e_vars = self.extractor.trainable_variables
+        grads = tape.gradient(scaled, g_vars + e_vars)
+        self.g_optimizer.apply(grads[: len(g_vars)], g_vars)
+        self.e_optimizer.apply(grads[len(g_vars):], e_vars)
+        accuracy = tf.reduce_mean(tf.cast(
+            tf.equal(tf.argmax(sl_logits, -1, output_type=tf.int32), z["labels"]), tf.float32))
+        return {"loss": loss, "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
+                "sl_accuracy": accuracy}
+
+    def test_step(self, data):
+        x = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.float32)
+        out = self(x, training=False)
+        self.trackers["recon_loss"].update_state(tf.reduce_mean(out["recon_error"]))
+        return {"recon_loss": self.trackers["recon_loss"].result()}
+
+    # ------------------------------------------------------------------ scoring
+
+    def call(self, x, training=False):
+        """Score components of a batch of images in [-1, 1] (Eq. 9-11).
+
+        Returns:
+            dict of per-image tensors: `score` (S, Eq. 11), `recon_error` (r, Eq. 9),
+            `recon_prob` (p_r, Eq. 10), `pattern_prob` (p_c), `pattern` (argmax of E_c) and
+            `is_anomaly` (score above the stored threshold).
+        """
+        logits, z_n = self.extractor(x, training=training)
+        probs = tf.nn.softmax(logits)
+        x_rec = self.generator(tf.concat([probs, z_n], -1), training=training)
+        recon_error = tf.reduce_mean(tf.square(tf.cast(x, tf.float32) - x_rec), axis=[1, 2, 3])
+        log_pr = scoring.reconstruction_log_prob(recon_error, self.recon_mean, self.recon_std)
+        pattern_prob = tf.reduce_max(probs, axis=-1)
+        score = scoring.anomaly_score(log_pr, pattern_prob)
+        return {
+            "score": score,
+            "recon_error": recon_error,
+            "recon_prob": tf.exp(log_pr),
+            "pattern_prob": pattern_prob,
+            "pattern": tf.argmax(probs, axis=-1, output_type=tf.int32),
+            "is_anomaly": score > self.threshold,
+        }
+
+    def check_images(self, images) -> np.ndarray:
+        """Validate a batch of model-range images, or raise `ADeGANError` saying what is wrong."""
+        images = np.asarray(images)
+        if images.ndim == 3 and self.image_shape[-1] == 1 and images.shape[1:] == self.image_shape[:2]:
+            images = images[..., None]
+        if images.ndim != 4 or images.shape[1:] != self.image_shape:
+            raise ADeGANError(
+                f"images have shape {images.shape}, the model expects (N, {', '.join(map(str, self.image_shape))})"
+                f": {self.image_shape[0]}x{self.image_shape[1]} pixels with {self.image_shape[2]} channel(s)"
+            )
+        if not np.issubdtype(images.dtype, np.number):
+            raise ADeGANError(f"images must be numeric, got dtype {images.dtype}")
+        images = images.astype(np.float32)
+        if not np.all(np.isfinite(images)):
+            raise ADeGANError(f"{int(np.sum(~np.isfinite(images).all(axis=(1, 2, 3))))} image(s) "
+                              "contain NaN or infinite pixels; clean them before scoring")
+        if images.size and (images.min() < -1.001 or images.max() > 1.001):
+            raise ADeGANError(
+                f"pixels range from {images.min():g} to {images.max():g}, the model expects [-1, 1]:"
+                " convert uint8 images with keras_adegan.to_model_range(images)"
+            )
+        return images
+
+    def score(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
+        """Score images in [-1, 1]; returns numpy arrays keyed like `call()`.
+
+        Raises:
+            ADeGANError: wrong shape or channels, NaN pixels, pixels outside [-1, 1], or a model
+                that has not been calibrated (`calibrate()`).
+        """
+        images = self.check_images(images)
+        if not self.is_calibrated:
+            raise ADeGANError("the model is not calibrated: call calibrate(normal_images) first")
+        return self._predict(images, batch_size)
+
+    def _predict(self, images, batch_size):
+        if len(images) == 0:
+            return {k: np.zeros((0,)) for k in ("score", "recon_error", "recon_prob",
+                                                 "pattern_prob", "pattern", "is_anomaly")}
+        out = self.predict(images, batch_size=batch_size, verbose=0)
+        return {k: np.asarray(v) for k, v in out.items()}
+
+    @property
+    def is_calibrated(self) -> bool:
+        return bool(keras.ops.convert_to_numpy(self.calibrated) > 0.5)
+
+    def calibrate(self, normal_images, fpr: float = 0.05, batch_size: int = 256) -> dict:
+        """Fit Eq. 10's normal distribution and the decision threshold on normal images.
+
+        Use held-out normal images (the validation split), never the test split. The threshold
+        flags a share `fpr` of these images.
+
+        Returns:
+            dict with `recon_mean`, `recon_std`, `threshold`, `fpr`.
+        """
+        images = self.check_images(normal_images)
+        if len(images) < 2:
+            raise ADeGANError("calibration needs at least two normal images")
+        errors = self._predict(images, batch_size)["recon_error"]
+        mean, std = scoring.fit_reconstruction_stats(errors)
+        self.recon_mean.assign(mean)
+        self.recon_std.assign(std)
+        scores = self._predict(images, batch_size)["score"]
+        threshold = scoring.threshold_at_fpr(scores, fpr)
+        self.threshold.assign(threshold)
+        self.calibrated.assign(1.0)
+        return {"recon_mean": mean, "recon_std": std, "threshold": threshold, "fpr": fpr}
+
+    def generate(self, n_per_pattern: int, seed: int = 0) -> np.ndarray:
+        """Samples of G for every pattern: array (n_patterns, n_per_pattern, H, W, C) in [-1, 1]."""
+        rng = np.random.default_rng(seed)
+        labels = np.repeat(np.arange(self.n_patterns), n_per_pattern)
+        z_n = rng.normal(0.0, self.noise_std, (len(labels), self.noise_dim)).astype(np.float32)
+        codes = np.concatenate([np.eye(self.n_patterns, dtype=np.float32)[labels], z_n], -1)
+        images = self.generator.predict(codes, verbose=0, batch_size=256)
+        return images.reshape((self.n_patterns, n_per_pattern) + self.image_shape)

@@ -1,0 +1,73 @@
+"""DCGAN-style generator G, discriminator D and extractor E for any H x W x C (H, W divisible by 4).
+
+G(z) with z = [z_c, z_n]: dense -> (H/4, W/4, 2*width) -> two stride-2 transposed convolutions ->
+tanh image in [-1, 1]. D and E share the shape of their trunk (two stride-2 convolutions with
+LeakyReLU) but not their weights; E ends in two heads, pattern logits (n_c) and z_n.
+
+Batch normalisation in G is synchronised across replicas, so that training under a
+`tf.distribute` strategy computes the same statistics as on one device.
+
+Example:
+    >>> g = build_generator((28, 28, 1), n_patterns=10, noise_dim=16, width=32)
+    >>> g.output_shape
+    (None, 28, 28, 1)
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from keras_adegan.errors import ADeGANError
+
+# G's batch statistics are used at scoring time (inference mode). Keras' default momentum (0.99)
+# needs many hundred steps to forget its initial (0, 1) state, more than a short run has.
+BN_MOMENTUM = 0.9
+
+
+def _check_shape(image_shape) -> tuple[int, int, int]:
+    if len(image_shape) != 3 or image_shape[0] % 4 or image_shape[1] % 4 or image_shape[2] < 1:
+        raise ADeGANError(
+            f"image shape {tuple(image_shape)} is not supported: height and width must be "
+            "divisible by 4 (e.g. 28x28x1, 32x32x3, 64x64x3); resize with --image-size"
+        )
+    return tuple(int(v) for v in image_shape)
+
+
+def build_generator(image_shape, n_patterns: int, noise_dim: int, width: int) -> keras.Model:
+    """G: [z_c (n_patterns), z_n (noise_dim)] -> image in [-1, 1]."""
+    h, w, c = _check_shape(image_shape)
+    z = keras.Input((n_patterns + noise_dim,), name="z")
+    y = layers.Dense((h // 4) * (w // 4) * 2 * width, use_bias=False)(z)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True)(y)
+    y = layers.ReLU()(y)
+    y = layers.Reshape((h // 4, w // 4, 2 * width))(y)
+    y = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(y)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True)(y)
+    y = layers.ReLU()(y)
+    y = layers.Conv2DTranspose(c, 4, strides=2, padding="same", activation="tanh")(y)
+    return keras.Model(z, y, name="generator")
+
+
+def _trunk(x, width: int):
+    y = layers.Conv2D(width, 4, strides=2, padding="same")(x)
+    y = layers.LeakyReLU(0.2)(y)
+    y = layers.Conv2D(2 * width, 4, strides=2, padding="same")(y)
+    y = layers.LeakyReLU(0.2)(y)
+    return layers.Flatten()(y)
+
+
+def build_discriminator(image_shape, width: int) -> keras.Model:
+    """D: image -> one real/fake logit."""
+    x = keras.Input(_check_shape(image_shape), name="image")
+    return keras.Model(x, layers.Dense(1, name="logit")(_trunk(x, width)), name="discriminator")
+
+
+def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int) -> keras.Model:
+    """E: image -> (pattern logits (n_patterns), z_n (noise_dim))."""
+    x = keras.Input(_check_shape(image_shape), name="image")
+    y = layers.Dense(8 * width)(_trunk(x, width))
+    y = layers.LeakyReLU(0.2)(y)
+    logits = layers.Dense(n_patterns, name="pattern_logits")(y)
+    z_n = layers.Dense(noise_dim, name="z_n")(y)
+    return keras.Model(x, [logits, z_n], name="extractor")

@@ -1,0 +1,116 @@
+"""Score image files with a saved model: one CSV row per image, with the anomaly decision.
+
+Images must already have the model's size and channel count; nothing is resized or converted
+behind the user's back. A file that cannot be read stops the run before any score is written.
+
+Command line:
+    python -m keras_adegan.score --model runs/digits-class0-seed0/model.keras my_images/ \
+        --output scores.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keras_adegan.data import IMAGE_EXTENSIONS, read_image, to_model_range
+from keras_adegan.errors import ADeGANError
+from keras_adegan.model import ADeGAN
+
+COLUMNS = ("path", "score", "is_anomaly", "recon_error", "recon_prob", "pattern_prob", "pattern")
+
+
+def load_detector(path) -> ADeGAN:
+    """Load a calibrated `ADeGAN` from a `.keras` file, with a clear error for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise ADeGANError(f"model file {path} does not exist; train one with "
+                          "python -m keras_adegan.train")
+    try:
+        model = keras.models.load_model(path)
+    except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
+        raise ADeGANError(f"cannot load {path} as a Keras model: {exc}") from None
+    if not isinstance(model, ADeGAN):
+        raise ADeGANError(f"{path} holds a {type(model).__name__}, not an ADeGAN detector")
+    if not model.is_calibrated:
+        raise ADeGANError(f"{path} is not calibrated: call model.calibrate(normal_images) and save")
+    return model
+
+
+def collect_images(paths) -> list[Path]:
+    """Image files named directly or found (recursively) in the given folders, sorted."""
+    files = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise ADeGANError(f"folder {item} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+            files += found
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise ADeGANError(f"{item} does not exist")
+    if not files:
+        raise ADeGANError("no images given")
+    return files
+
+
+def read_for_model(files, image_shape) -> np.ndarray:
+    """Decode files as uint8 (N, H, W, C), refusing any whose size or channels do not match."""
+    images, problems = [], []
+    for path in files:
+        try:
+            image = read_image(path, str(path))
+        except ADeGANError as exc:
+            problems.append(str(exc))
+            continue
+        if image.shape != tuple(image_shape):
+            problems.append(f"{path} is {image.shape[1]}x{image.shape[0]} with {image.shape[2]} "
+                            f"channel(s); the model expects {image_shape[1]}x{image_shape[0]} "
+                            f"with {image_shape[2]}")
+        images.append(image)
+    if problems:
+        raise ADeGANError("no scores written; fix these images first:\n  " + "\n  ".join(problems))
+    return np.stack(images)
+
+
+def score_files(model: ADeGAN, paths) -> list[dict]:
+    """Rows of COLUMNS for every image in `paths` (files or folders)."""
+    files = collect_images(paths)
+    outputs = model.score(to_model_range(read_for_model(files, model.image_shape)))
+    return [{"path": str(path), **{k: outputs[k][i].item() for k in COLUMNS[1:]}}
+            for i, path in enumerate(files)]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m keras_adegan.score",
+                                     description="Score images with a saved ADe-GAN model.")
+    parser.add_argument("--model", required=True, help="a model.keras written by train")
+    parser.add_argument("images", nargs="+", help="image files or folders")
+    parser.add_argument("--output", default=None, help="CSV file to write (default: stdout)")
+    args = parser.parse_args(argv)
+    try:
+        if args.output and Path(args.output).exists():
+            raise ADeGANError(f"{args.output} already exists; choose another --output")
+        rows = score_files(load_detector(args.model), args.images)
+    except ADeGANError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    handle = open(args.output, "w", newline="") if args.output else sys.stdout
+    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    if args.output:
+        handle.close()
+        print(f"scored {len(rows)} images, {sum(r['is_anomaly'] for r in rows)} flagged; "
+              f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,266 @@
+"""Train, calibrate and evaluate one ADe-GAN run, from Python or the command line.
+
+The output folder receives `model.keras`, `config.json`, `metrics.json` (test and validation
+metrics of every score component, the config, the seed, library versions, wall time), `roc.png`,
+`patterns.png`, `score_hist.png`, `history.jsonl` (losses and validation AUROC per epoch) and
+TensorBoard logs in `logs/`. A run interrupted mid-way continues with `--resume`
+(`keras.callbacks.BackupAndRestore` in `backup/`).
+
+Command line:
+    python -m keras_adegan.train                      # the embedded `digits` default
+    python -m keras_adegan.train --dataset fashion_mnist --anomaly-class 0 --epochs 1
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from keras_adegan import plots
+from keras_adegan.config import ADeGANConfig
+from keras_adegan.data import load_dataset, make_splits, to_model_range, train_stream
+from keras_adegan.errors import ADeGANError
+from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
+from keras_adegan.model import ADeGAN
+
+OUTPUTS = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
+           "score_hist.png", "history.jsonl", "logs", "backup")
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Appends every epoch's logs as one JSON line, so the history survives a resume."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, "stage": self.model.stage}
+        row.update({k: float(v) for k, v in (logs or {}).items()})
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+def read_history(path: Path) -> list[dict]:
+    """Rows of `history.jsonl`, the last one of each epoch (a resumed epoch is logged again)."""
+    if not path.exists():
+        return []
+    rows = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[row["epoch"]] = row
+    return [rows[k] for k in sorted(rows)]
+
+
+def library_versions() -> dict[str, str]:
+    import sklearn
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+            "platform": platform.platform()}
+
+
+def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ADeGANError(f"--output-dir {out} is a file, not a folder")
+    if (out / "model.keras").exists() and not overwrite:
+        raise ADeGANError(f"{out} already holds a trained model; choose another --output-dir "
+                          "or pass --overwrite to replace it")
+    if (out / "backup").exists() and not (resume or overwrite):
+        raise ADeGANError(f"{out} holds an interrupted run: pass --resume to continue it, "
+                          "or --overwrite to start again")
+    if overwrite and not resume:
+        for name in OUTPUTS:
+            path = out / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def build_model(config: ADeGANConfig, image_shape) -> ADeGAN:
+    """A compiled `ADeGAN` with the config's hyperparameters."""
+    model = ADeGAN(image_shape=image_shape, n_patterns=config.n_patterns,
+                   noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
+                   alpha=config.alpha, beta=config.beta, gamma=config.gamma,
+                   cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
+                   seed=config.seed, run_config=config.to_dict())
+    model.compile(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+    return model
+
+
+def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = False,
+          resume: bool = False, allow_download: bool = True, fpr: float = 0.05,
+          verbose=None) -> dict:
+    """Run the whole method for one (dataset, anomaly class, seed) and write the output folder.
+
+    Args:
+        config: the run's hyperparameters. With `resume`, the saved `config.json` is used.
+        output_dir: the folder to write; it must not already hold a model (unless `overwrite`).
+        data_dir: where the dataset's files are (see `keras_adegan.data.load_dataset`).
+        overwrite: replace a finished or interrupted run in `output_dir`.
+        resume: continue an interrupted run from its last finished epoch.
+        allow_download: let TFDS download the dataset when it is not found locally.
+        fpr: false-positive rate on validation normals that sets the decision threshold.
+        verbose: passed to `fit()`; None shows progress bars on a terminal, one line per
+            epoch elsewhere.
+
+    Returns:
+        The contents of `metrics.json`.
+    """
+    out = Path(output_dir)
+    _prepare_output(out, overwrite, resume)
+    if resume and (out / "config.json").exists():
+        config = ADeGANConfig.load(out / "config.json")
+    else:
+        config.save(out / "config.json")
+    keras.utils.set_random_seed(config.seed)
+    start = time.time()
+
+    data = load_dataset(config.dataset, data_dir, config.image_size, allow_download)
+    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
+                         config.train_limit)
+    model = build_model(config, data.image_shape)
+    auroc = ValidationAUROC({"val": (splits.val_x, splits.val_y)})
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        auroc,
+        EpochLog(out / "history.jsonl"),
+        keras.callbacks.TensorBoard(str(out / "logs")),
+    ]
+    epochs = config.stage1_epochs + config.stage2_epochs
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    model.fit(train_stream(splits.train_x, config.batch_size, config.seed), epochs=epochs,
+              callbacks=callbacks, verbose=verbose)
+    train_seconds = time.time() - start
+
+    calibration = model.calibrate(to_model_range(splits.val_normals), fpr=fpr)
+    val_outputs = model.score(to_model_range(splits.val_x))
+    val_metrics = ranking_metrics(component_scores(val_outputs), splits.val_y)
+    test_metrics, test_outputs = evaluate_model(model, splits.test_x, splits.test_y)
+
+    model.save(out / "model.keras")
+    plots.plot_roc(component_scores(test_outputs), splits.test_y, out / "roc.png",
+                   title=f"{config.dataset}, anomaly class {config.anomaly_class} (test)")
+    plots.plot_patterns(model.generate(8, seed=config.seed), out / "patterns.png")
+    plots.plot_score_histogram(test_outputs["score"], splits.test_y, calibration["threshold"],
+                               out / "score_hist.png",
+                               title=f"{config.dataset}, anomaly class {config.anomaly_class} (test)")
+    metrics = {
+        "test": test_metrics,
+        "validation": val_metrics,
+        "calibration": calibration,
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "data": {"source": data.source, "image_shape": list(data.image_shape),
+                 "class_names": data.class_names, "train": int(len(splits.train_x)),
+                 "validation": int(len(splits.val_x)),
+                 "validation_anomalies": int(splits.val_y.sum()),
+                 "test": int(len(splits.test_x)), "test_anomalies": int(splits.test_y.sum())},
+        "history": read_history(out / "history.jsonl"),
+        "versions": library_versions(),
+        "command": " ".join(sys.argv) if sys.argv and sys.argv[0] else None,
+        "train_seconds": round(train_seconds, 1),
+        "wall_seconds": round(time.time() - start, 1),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    shutil.rmtree(out / "backup", ignore_errors=True)
+    return metrics
+
+
+def _image_size(text: str) -> tuple[int, int]:
+    try:
+        parts = [int(v) for v in text.lower().replace("x", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"image size must look like 64x64, got {text!r}") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"image size must look like 64x64, got {text!r}")
+    return tuple(parts)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m keras_adegan.train",
+                                description="Train and evaluate ADe-GAN on one held-out class.")
+    p.add_argument("--dataset", default="digits",
+                   help="digits (embedded default), mnist, fashion_mnist, cifar10, or folder")
+    p.add_argument("--anomaly-class", type=int, default=0, help="class index held out as anomaly")
+    p.add_argument("--data-dir", default=None, help="folder with the dataset (or image tree)")
+    p.add_argument("--image-size", type=_image_size, default=None,
+                   help="resize image folders to HxW (both divisible by 4), e.g. 64x64")
+    p.add_argument("--epochs", type=int, default=None, help="epochs of each stage")
+    p.add_argument("--stage1-epochs", type=int, default=None, help="adversarial epochs")
+    p.add_argument("--stage2-epochs", type=int, default=None, help="self-supervised epochs")
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--n-patterns", type=int, default=None, help="n_c")
+    p.add_argument("--noise-dim", type=int, default=None, help="size of z_n")
+    p.add_argument("--noise-std", type=float, default=None, help="sigma of z_n")
+    p.add_argument("--width", type=int, default=None, help="network width")
+    p.add_argument("--alpha", type=float, default=None, help="weight of L_ip")
+    p.add_argument("--beta", type=float, default=None, help="weight of L_sl")
+    p.add_argument("--gamma", type=float, default=None, help="weight of L_recon")
+    p.add_argument("--learning-rate", type=float, default=None)
+    p.add_argument("--train-limit", type=int, default=None,
+                   help="use at most this many normal training images")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--config", default=None, help="a config.json to start from")
+    p.add_argument("--output-dir", default=None,
+                   help="where to write the run (default runs/<dataset>-class<k>-seed<s>)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--overwrite", action="store_true", help="replace a run in --output-dir")
+    p.add_argument("--no-download", action="store_true", help="never download through TFDS")
+    return p.parse_args(argv)
+
+
+def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
+    """The preset of `--dataset` (or `--config`), with the flags given on top."""
+    overrides = dict(
+        anomaly_class=args.anomaly_class, image_size=args.image_size,
+        stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
+        stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs,
+        batch_size=args.batch_size, n_patterns=args.n_patterns, noise_dim=args.noise_dim,
+        noise_std=args.noise_std, width=args.width, alpha=args.alpha, beta=args.beta,
+        gamma=args.gamma, learning_rate=args.learning_rate, train_limit=args.train_limit,
+        seed=args.seed,
+    )
+    if args.config:
+        base = ADeGANConfig.load(args.config).to_dict()
+        base.update({k: v for k, v in overrides.items() if v is not None})
+        return ADeGANConfig.from_dict(base)
+    return ADeGANConfig.preset(args.dataset, **overrides)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        config = config_from_args(args)
+        out = args.output_dir or f"runs/{config.dataset}-class{config.anomaly_class}-seed{config.seed}"
+        metrics = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite,
+                        resume=args.resume, allow_download=not args.no_download)
+    except ADeGANError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    test = metrics["test"]
+    print(f"\n{config.dataset}, anomaly class {config.anomaly_class}, seed {config.seed}: "
+          f"test AUROC {test['auroc_combined']:.4f} (combined), {test['auroc_recon']:.4f} "
+          f"(reconstruction only), {test['auroc_pattern']:.4f} (pattern only); "
+          f"F1 {test['f1']:.3f} at the validation threshold; {metrics['wall_seconds']:.0f} s.\n"
+          f"Wrote {out}/ (model.keras, metrics.json, roc.png, patterns.png, score_hist.png)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

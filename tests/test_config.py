@@ -1,0 +1,40 @@
+import pytest
+
+from keras_adegan import PRESETS, ADeGANConfig, ADeGANError
+
+
+def test_paper_presets():
+    mnist = ADeGANConfig.preset("mnist")
+    cifar = ADeGANConfig.preset("cifar10")
+    assert (mnist.alpha, mnist.beta, mnist.gamma) == (1.0, 1.0, 10.0)
+    assert (cifar.alpha, cifar.beta, cifar.gamma) == (1.0, 10.0, 10.0)
+    assert mnist.n_patterns == cifar.n_patterns == 10
+    assert mnist.learning_rate == 2e-4 and mnist.beta_1 == 0.5
+    assert set(PRESETS) >= {"digits", "mnist", "fashion_mnist", "cifar10", "folder"}
+
+
+def test_overrides_apply_and_none_is_ignored():
+    cfg = ADeGANConfig.preset("mnist", anomaly_class=3, gamma=None, n_patterns=6)
+    assert (cfg.anomaly_class, cfg.gamma, cfg.n_patterns, cfg.dataset) == (3, 10.0, 6, "mnist")
+
+
+def test_json_round_trip(tmp_path):
+    cfg = ADeGANConfig.preset("cifar10", image_size=(64, 64), seed=7)
+    cfg.save(tmp_path / "c.json")
+    assert ADeGANConfig.load(tmp_path / "c.json") == cfg
+
+
+@pytest.mark.parametrize("field,value", [
+    ("n_patterns", 1), ("noise_std", 0.0), ("gamma", -1.0), ("batch_size", 1),
+    ("val_fraction", 1.0), ("image_size", (30, 32)), ("cross_mix_min", 0.5),
+])
+def test_invalid_values_are_refused(field, value):
+    with pytest.raises(ADeGANError, match="invalid configuration"):
+        ADeGANConfig(**{field: value})
+
+
+def test_unknown_preset_and_keys():
+    with pytest.raises(ADeGANError, match="unknown dataset .imagenet. \\(no preset\\)"):
+        ADeGANConfig.preset("imagenet")
+    with pytest.raises(ADeGANError, match="unknown configuration keys: bogus"):
+        ADeGANConfig.from_dict({"bogus": 1})

@@ -1,0 +1,170 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_adegan import ADeGANError, load_dataset, make_splits
+from keras_adegan.data import IDX_FILES, ImageData, load_image_folder, read_idx, train_stream
+from tests.conftest import random_images
+
+
+def write_idx(path, array, compress=True):
+    header = bytes([0, 0, 8, array.ndim]) + b"".join(struct.pack(">I", n) for n in array.shape)
+    raw = header + array.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+
+
+def write_idx_dataset(folder, n_train=40, n_test=20):
+    rng = np.random.default_rng(0)
+    arrays = {"train_x": rng.integers(0, 256, (n_train, 28, 28)), "train_y": np.arange(n_train) % 10,
+              "test_x": rng.integers(0, 256, (n_test, 28, 28)), "test_y": np.arange(n_test) % 10}
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, stem in IDX_FILES.items():
+        write_idx(folder / (stem + ".gz"), arrays[key])
+    return arrays
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_read_idx(tmp_path, compress):
+    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    path = tmp_path / ("x.gz" if compress else "x")
+    write_idx(path, array, compress)
+    assert np.array_equal(read_idx(path), array)
+
+
+def test_corrupt_and_truncated_idx(tmp_path):
+    bad = tmp_path / "bad.gz"
+    bad.write_bytes(b"not gzip at all")
+    with pytest.raises(ADeGANError, match="cannot read"):
+        read_idx(bad)
+    truncated = tmp_path / "short"
+    write_idx(truncated, np.zeros((5, 4, 4)), compress=False)
+    truncated.write_bytes(truncated.read_bytes()[:-10])
+    with pytest.raises(ADeGANError, match="truncated or corrupt"):
+        read_idx(truncated)
+
+
+def test_data_dir_and_env_lookup(tmp_path, monkeypatch):
+    arrays = write_idx_dataset(tmp_path / "root" / "fashion_mnist")
+    direct = load_dataset("fashion_mnist", data_dir=tmp_path / "root" / "fashion_mnist")
+    assert direct.x_train.shape == (40, 28, 28, 1) and np.array_equal(direct.y_test, arrays["test_y"])
+    assert direct.class_names[0] == "T-shirt/top"
+    assert load_dataset("fashion_mnist", data_dir=tmp_path / "root").x_test.shape == (20, 28, 28, 1)
+    monkeypatch.setenv("KERAS_ADEGAN_DATA", str(tmp_path / "root"))
+    assert load_dataset("fashion_mnist", allow_download=False).source.startswith(str(tmp_path))
+
+
+def test_missing_data_lists_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_ADEGAN_DATA", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(ADeGANError) as info:
+        load_dataset("mnist", data_dir=tmp_path, allow_download=False)
+    message = str(info.value)
+    assert "not found" in message and str(tmp_path / "nowhere" / "mnist") in message
+    assert "--data-dir" in message and "KERAS_ADEGAN_DATA" in message
+
+
+def test_unknown_dataset_and_missing_dir(tmp_path):
+    with pytest.raises(ADeGANError, match="unknown dataset 'mnits'"):
+        load_dataset("mnits")
+    with pytest.raises(ADeGANError, match="does not exist"):
+        load_dataset("mnist", data_dir=tmp_path / "absent")
+
+
+def test_corrupt_file_in_data_dir(tmp_path):
+    write_idx_dataset(tmp_path)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b garbage")
+    with pytest.raises(ADeGANError, match="t10k-images"):
+        load_dataset("mnist", data_dir=tmp_path, allow_download=False)
+
+
+def make_image_tree(root, classes=("cat", "dog"), n=6, size=(8, 12), mode="RGB"):
+    rng = np.random.default_rng(0)
+    for name in classes:
+        (root / name).mkdir(parents=True)
+        for i in range(n):
+            shape = size + ((3,) if mode == "RGB" else ())
+            Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode).save(
+                root / name / f"{i}.png")
+
+
+def test_image_folder(tmp_path):
+    make_image_tree(tmp_path / "imgs")
+    data = load_dataset("folder", data_dir=tmp_path / "imgs")
+    assert data.class_names == ["cat", "dog"]
+    assert data.x_train.shape[1:] == (8, 12, 3)
+    assert len(data.x_train) + len(data.x_test) == 12 and len(data.x_test) == 2  # 20% of 6, per class
+    resized = load_image_folder(tmp_path / "imgs", image_size=(16, 16))
+    assert resized.x_test.shape[1:] == (16, 16, 3)
+
+
+def test_image_folder_with_train_test_and_grayscale(tmp_path):
+    make_image_tree(tmp_path / "t" / "train", mode="L")
+    make_image_tree(tmp_path / "t" / "test", n=2, mode="L")
+    data = load_image_folder(tmp_path / "t")
+    assert data.x_train.shape == (12, 8, 12, 1) and data.x_test.shape == (4, 8, 12, 1)
+
+
+def test_image_folder_errors(tmp_path):
+    make_image_tree(tmp_path / "a")
+    Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(tmp_path / "a" / "cat" / "odd.png")
+    with pytest.raises(ADeGANError, match="--image-size"):
+        load_image_folder(tmp_path / "a")
+    (tmp_path / "a" / "cat" / "odd.png").write_bytes(b"broken")
+    with pytest.raises(ADeGANError, match="odd.png"):
+        load_image_folder(tmp_path / "a")
+    make_image_tree(tmp_path / "b", classes=("only",))
+    with pytest.raises(ADeGANError, match="at least two class folders"):
+        load_image_folder(tmp_path / "b")
+
+
+def toy_data():
+    x = random_images(200)
+    y = np.arange(200) % 4
+    return ImageData(x, y, random_images(40, seed=1), np.arange(40) % 4, list("abcd"), "toy")
+
+
+def test_split_hygiene():
+    data = toy_data()
+    s = make_splits(data, anomaly_class=2, val_fraction=0.2, seed=3)
+    train_rows = {im.tobytes() for im in s.train_x}
+    anomalies = {im.tobytes() for im in data.x_train[data.y_train == 2]}
+    assert not train_rows & anomalies                          # the anomaly class never trains
+    assert not train_rows & {im.tobytes() for im in s.val_x}   # validation is held out
+    assert np.array_equal(s.test_x, data.x_test)               # test split untouched
+    assert np.array_equal(s.test_y, (data.y_test == 2).astype(int))
+    assert s.val_y.sum() == 10 and (s.val_y == 0).sum() == 30
+    again = make_splits(data, anomaly_class=2, val_fraction=0.2, seed=3)
+    assert np.array_equal(again.train_x, s.train_x)
+    limited = make_splits(data, 2, 0.2, 3, train_limit=50)
+    assert len(limited.train_x) == 50
+
+
+@pytest.mark.parametrize("k", [-1, 4])
+def test_anomaly_class_out_of_range(k):
+    with pytest.raises(ADeGANError, match="out of range"):
+        make_splits(toy_data(), anomaly_class=k)
+
+
+def test_train_stream():
+    ds = train_stream(random_images(70), batch_size=32, seed=0)
+    batches = list(ds.as_numpy_iterator())
+    assert [len(b) for b in batches] == [32, 32]
+    assert batches[0].dtype == np.float32 and batches[0].min() >= -1 and batches[0].max() <= 1
+    with pytest.raises(ADeGANError, match="batch size"):
+        train_stream(random_images(10), batch_size=32, seed=0)
+
+
+def test_digits_is_offline_and_fixed():
+    a, b = load_dataset("digits"), load_dataset("digits")
+    assert a.x_train.shape[1:] == (16, 16, 1)
+    assert len(a.x_train) + len(a.x_test) == 1797
+    assert np.array_equal(a.x_test, b.x_test)
+
+
+def test_real_mnist(datasets_root):
+    data = load_dataset("mnist", data_dir=datasets_root / "mnist", allow_download=False)
+    assert data.x_train.shape == (60000, 28, 28, 1) and data.x_test.shape == (10000, 28, 28, 1)
+    assert np.bincount(data.y_test).tolist()[:2] == [980, 1135]

@@ -1,0 +1,24 @@
+import numpy as np
+import pytest
+
+from keras_adegan import ADeGANError
+from keras_adegan.networks import build_discriminator, build_extractor, build_generator
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 48, 3)])
+def test_shapes(shape):
+    g = build_generator(shape, n_patterns=10, noise_dim=16, width=4)
+    d = build_discriminator(shape, width=4)
+    e = build_extractor(shape, n_patterns=10, noise_dim=16, width=4)
+    images = g(np.zeros((2, 26), np.float32))
+    assert images.shape == (2,) + shape
+    assert np.all(np.abs(images.numpy()) <= 1.0)  # tanh output
+    assert d(images).shape == (2, 1)
+    logits, z_n = e(images)
+    assert logits.shape == (2, 10) and z_n.shape == (2, 16)
+
+
+@pytest.mark.parametrize("shape", [(30, 28, 1), (28, 28), (28, 26, 3)])
+def test_unsupported_shape(shape):
+    with pytest.raises(ADeGANError, match="divisible by 4"):
+        build_generator(shape, 10, 16, 4)

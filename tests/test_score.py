@@ -1,0 +1,65 @@
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_adegan import ADeGANError
+from keras_adegan.evaluate import main as evaluate_main
+from keras_adegan.score import load_detector, main
+
+
+def save_pngs(folder, images):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(images):
+        Image.fromarray(image[..., 0]).save(folder / f"{i:03d}.png")
+
+
+def test_score_folder_to_csv(trained_run, digits_splits, tmp_path):
+    out, _ = trained_run
+    save_pngs(tmp_path / "imgs", digits_splits.test_x[:12])
+    csv_path = tmp_path / "scores.csv"
+    assert main(["--model", str(out / "model.keras"), str(tmp_path / "imgs"),
+                 "--output", str(csv_path)]) == 0
+    rows = list(csv.DictReader(csv_path.open()))
+    assert len(rows) == 12 and rows[0]["path"].endswith("000.png")
+    model = load_detector(out / "model.keras")
+    from keras_adegan import to_model_range
+
+    expected = model.score(to_model_range(digits_splits.test_x[:12]))["score"]
+    np.testing.assert_allclose([float(r["score"]) for r in rows], expected, rtol=1e-5)
+    assert main(["--model", str(out / "model.keras"), str(tmp_path / "imgs"),
+                 "--output", str(csv_path)]) == 2  # never overwrites the user's CSV
+
+
+def test_score_refuses_bad_images(trained_run, tmp_path, capsys):
+    model = str(trained_run[0] / "model.keras")
+    (tmp_path / "rgb").mkdir()
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(tmp_path / "rgb" / "a.png")
+    Image.fromarray(np.zeros((28, 28), np.uint8)).save(tmp_path / "rgb" / "b.png")
+    (tmp_path / "rgb" / "c.png").write_bytes(b"not an image")
+    (tmp_path / "empty").mkdir()
+    assert main(["--model", model, str(tmp_path / "rgb")]) == 2
+    err = capsys.readouterr()
+    assert "no scores written" in err.err and err.out == ""
+    assert "a.png is 16x16 with 3 channel(s)" in err.err
+    assert "b.png is 28x28" in err.err and "cannot read image" in err.err
+    assert main(["--model", model, str(tmp_path / "empty")]) == 2
+    assert "holds no images" in capsys.readouterr().err
+    assert main(["--model", str(tmp_path / "missing.keras"), str(tmp_path / "rgb")]) == 2
+
+
+def test_load_detector_rejects_non_models(tmp_path):
+    (tmp_path / "x.keras").write_bytes(b"junk")
+    with pytest.raises(ADeGANError, match="cannot load"):
+        load_detector(tmp_path / "x.keras")
+
+
+def test_evaluate_cli_matches_training_metrics(trained_run, tmp_path, capsys):
+    out, metrics = trained_run
+    assert evaluate_main(["--model", str(out / "model.keras"),
+                          "--output", str(tmp_path / "m.json")]) == 0
+    import json
+
+    again = json.loads((tmp_path / "m.json").read_text())
+    assert again["auroc_combined"] == pytest.approx(metrics["test"]["auroc_combined"], abs=1e-9)

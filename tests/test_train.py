@@ -1,0 +1,91 @@
+import json
+
+import numpy as np
+import pytest
+
+from keras_adegan import train as train_module
+from keras_adegan.train import main, train
+
+EXPECTED_FILES = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
+                  "score_hist.png", "history.jsonl")
+
+
+def test_run_writes_every_output(trained_run):
+    out, metrics = trained_run
+    for name in EXPECTED_FILES:
+        assert (out / name).is_file(), name
+    assert (out / "logs").is_dir() and not (out / "backup").exists()
+    saved = json.loads((out / "metrics.json").read_text())
+    for key in ("auroc_combined", "auroc_recon", "auroc_pattern", "auprc_combined", "f1", "precision"):
+        assert 0.0 <= saved["test"][key] <= 1.0, key
+    assert saved["config"]["dataset"] == "digits" and saved["seed"] == 0
+    assert saved["versions"]["tensorflow"] and saved["wall_seconds"] > 0
+    assert [row["stage"] for row in saved["history"]] == [1, 2]
+    assert "val_auroc_combined" in saved["history"][1]
+    assert saved["data"]["test"] == 539 and saved["data"]["train"] == 256
+
+
+def test_refuses_to_overwrite_a_model(trained_run, capsys):
+    out, _ = trained_run
+    before = (out / "model.keras").read_bytes()
+    assert main(["--output-dir", str(out), "--epochs", "1"]) == 2
+    assert "already holds a trained model" in capsys.readouterr().err
+    assert (out / "model.keras").read_bytes() == before
+
+
+def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
+    out = tmp_path / "cli"
+    args = ["--output-dir", str(out), "--epochs", "1", "--width", "4", "--train-limit", "128",
+            "--anomaly-class", "3", "--n-patterns", "4"]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "test AUROC" in printed and "anomaly class 3" in printed
+    first = json.loads((out / "metrics.json").read_text())
+    assert first["config"]["n_patterns"] == 4
+    assert main(args + ["--overwrite", "--seed", "1"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["seed"] == 1
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--dataset", "mnits"], "unknown dataset"),
+    (["--anomaly-class", "12"], "out of range"),
+    (["--n-patterns", "1"], "n_patterns"),
+])
+def test_cli_bad_arguments(tmp_path, capsys, args, match):
+    assert main(args + ["--output-dir", str(tmp_path / "x"), "--no-download"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and match in err and "Traceback" not in err
+
+
+def test_resume_after_interruption(tmp_path, tiny_config, monkeypatch):
+    original = train_module.EpochLog.on_epoch_end
+
+    def crash_after_first_epoch(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 0:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module.EpochLog, "on_epoch_end", crash_after_first_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config, tmp_path / "r", verbose=0)
+    monkeypatch.setattr(train_module.EpochLog, "on_epoch_end", original)
+    assert (tmp_path / "r" / "backup").exists() and not (tmp_path / "r" / "model.keras").exists()
+    with pytest.raises(Exception, match="--resume"):
+        train(tiny_config, tmp_path / "r", verbose=0)
+    metrics = train(tiny_config, tmp_path / "r", resume=True, verbose=0)
+    assert [row["epoch"] for row in metrics["history"]] == [1, 2]
+    lines = (tmp_path / "r" / "history.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]  # epoch 1 was not redone
+
+
+def test_short_real_mnist_run(tmp_path, datasets_root):
+    from keras_adegan import ADeGANConfig
+
+    config = ADeGANConfig.preset("mnist", anomaly_class=0, stage1_epochs=1, stage2_epochs=1,
+                                 train_limit=3000, width=16)
+    metrics = train(config, tmp_path / "mnist", data_dir=datasets_root / "mnist",
+                    allow_download=False, verbose=0)
+    assert metrics["data"]["test"] == 10000 and metrics["data"]["test_anomalies"] == 980
+    assert np.isfinite(metrics["test"]["auroc_combined"])
+    # One short epoch per stage already separates zeros from other digits.
+    assert metrics["test"]["auroc_recon"] > 0.6
