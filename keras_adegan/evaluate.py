@@ -28,6 +28,7 @@ from sklearn.metrics import average_precision_score, precision_recall_fscore_sup
 from keras_adegan import scoring
 from keras_adegan.data import load_dataset, make_splits, to_model_range
 from keras_adegan.errors import ADeGANError
+from keras_adegan.score import load_detector
 
 COMPONENTS = ("combined", "recon", "pattern", "mean_prob")
 
@@ -120,8 +121,6 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=None, help="write the metrics as JSON here")
     args = parser.parse_args(argv)
     try:
-        from keras_adegan.score import load_detector
-
         model = load_detector(args.model)
         run = model.run_config
         dataset = args.dataset or run.get("dataset")
