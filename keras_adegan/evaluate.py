@@ -98,9 +98,9 @@ class ValidationAUROC(keras.callbacks.Callback):
         for name, (x, y) in self.sets.items():
             out = self.model.predict(x, batch_size=self.batch_size, verbose=0)
             mean, std = scoring.fit_reconstruction_stats(out["recon_error"][y == 0])
-            log_pr = scoring.reconstruction_log_prob(out["recon_error"], mean, std).numpy()
-            out = dict(out, score=scoring.anomaly_score(log_pr, out["pattern_prob"]).numpy(),
-                       recon_prob=np.exp(log_pr))
+            score, recon_prob = scoring.score_components(out["recon_error"], out["pattern_prob"],
+                                                         mean, std)
+            out = dict(out, score=score, recon_prob=recon_prob)
             for key, value in ranking_metrics(component_scores(out), y).items():
                 if key.startswith("auroc"):
                     row[f"{name}_{key}"] = value

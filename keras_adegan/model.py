@@ -359,11 +359,11 @@ class ADeGAN(keras.Model):
         images = self.check_images(normal_images)
         if len(images) < 2:
             raise ADeGANError("calibration needs at least two normal images")
-        errors = self._predict(images, batch_size)["recon_error"]
-        mean, std = scoring.fit_reconstruction_stats(errors)
+        out = self._predict(images, batch_size)
+        mean, std = scoring.fit_reconstruction_stats(out["recon_error"])
         self.recon_mean.assign(mean)
         self.recon_std.assign(std)
-        scores = self._predict(images, batch_size)["score"]
+        scores, _ = scoring.score_components(out["recon_error"], out["pattern_prob"], mean, std)
         threshold = scoring.threshold_at_fpr(scores, fpr)
         self.threshold.assign(threshold)
         self.calibrated.assign(1.0)

@@ -58,6 +58,12 @@ def anomaly_score(recon_log_prob, pattern_prob):
     return -(recon_log_prob + tf.math.log(tf.maximum(pattern_prob, 1e-12)))
 
 
+def score_components(recon_error, pattern_prob, mean, std) -> tuple[np.ndarray, np.ndarray]:
+    """(S, p_r) as numpy arrays from already computed r and p_c, for given statistics."""
+    log_pr = reconstruction_log_prob(recon_error, mean, std)
+    return anomaly_score(log_pr, pattern_prob).numpy(), tf.exp(log_pr).numpy()
+
+
 def fit_reconstruction_stats(recon_errors) -> tuple[float, float]:
     """Mean and standard deviation of reconstruction errors of normal images (Eq. 10's N)."""
     errors = np.asarray(recon_errors, np.float64)

@@ -51,3 +51,11 @@ def test_calibration_helpers():
         scoring.fit_reconstruction_stats([1.0, np.nan])
     with pytest.raises(ValueError):
         scoring.threshold_at_fpr([1.0], 0.0)
+
+
+def test_score_components_matches_the_graph_functions():
+    err, pc = np.array([0.5, 1.0, 4.0], np.float32), np.array([0.9, 0.5, 0.2], np.float32)
+    score, recon_prob = scoring.score_components(err, pc, 1.0, 0.5)
+    log_pr = scoring.reconstruction_log_prob(err, 1.0, 0.5).numpy()
+    np.testing.assert_array_equal(score, scoring.anomaly_score(log_pr, pc).numpy())
+    np.testing.assert_allclose(recon_prob[1], 0.5, rtol=1e-6)
