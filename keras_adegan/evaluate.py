@@ -30,9 +30,6 @@ from keras_adegan.data import load_dataset, make_splits, to_model_range
 from keras_adegan.errors import ADeGANError
 from keras_adegan.score import load_detector
 
-COMPONENTS = ("combined", "recon", "pattern", "mean_prob")
-
-
 def component_scores(outputs: dict) -> dict[str, np.ndarray]:
     """Per-image anomaly scores of every component, from `ADeGAN.call` outputs."""
     return {
@@ -130,7 +127,6 @@ def main(argv=None) -> int:
         size = run.get("image_size")
         data = load_dataset(dataset, args.data_dir, tuple(size) if size else None)
         splits = make_splits(data, anomaly_class, run.get("val_fraction", 0.1), run.get("seed", 0))
-        model.check_images(to_model_range(splits.test_x[:1]))
         metrics, _ = evaluate_model(model, splits.test_x, splits.test_y)
     except ADeGANError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -1,10 +1,11 @@
 import csv
+import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from keras_adegan import ADeGANError
+from keras_adegan import ADeGANError, to_model_range
 from keras_adegan.evaluate import main as evaluate_main
 from keras_adegan.score import load_detector, main
 
@@ -24,8 +25,6 @@ def test_score_folder_to_csv(trained_run, digits_splits, tmp_path):
     rows = list(csv.DictReader(csv_path.open()))
     assert len(rows) == 12 and rows[0]["path"].endswith("000.png")
     model = load_detector(out / "model.keras")
-    from keras_adegan import to_model_range
-
     expected = model.score(to_model_range(digits_splits.test_x[:12]))["score"]
     np.testing.assert_allclose([float(r["score"]) for r in rows], expected, rtol=1e-5)
     assert main(["--model", str(out / "model.keras"), str(tmp_path / "imgs"),
@@ -59,7 +58,5 @@ def test_evaluate_cli_matches_training_metrics(trained_run, tmp_path, capsys):
     out, metrics = trained_run
     assert evaluate_main(["--model", str(out / "model.keras"),
                           "--output", str(tmp_path / "m.json")]) == 0
-    import json
-
     again = json.loads((tmp_path / "m.json").read_text())
     assert again["auroc_combined"] == pytest.approx(metrics["test"]["auroc_combined"], abs=1e-9)
