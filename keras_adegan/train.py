@@ -26,7 +26,7 @@ import numpy as np
 
 from keras_adegan import plots
 from keras_adegan.config import ADeGANConfig
-from keras_adegan.data import load_dataset, make_splits, to_model_range, train_stream
+from keras_adegan.data import ImageData, load_dataset, make_splits, to_model_range, train_stream
 from keras_adegan.errors import ADeGANError
 from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
 from keras_adegan.model import ADeGAN
@@ -102,7 +102,7 @@ def build_model(config: ADeGANConfig, image_shape) -> ADeGAN:
 
 def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = False,
           resume: bool = False, allow_download: bool = True, fpr: float = 0.05,
-          verbose=None) -> dict:
+          verbose=None, data: ImageData | None = None, test_curve: bool = False) -> dict:
     """Run the whole method for one (dataset, anomaly class, seed) and write the output folder.
 
     Args:
@@ -115,6 +115,11 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         fpr: false-positive rate on validation normals that sets the decision threshold.
         verbose: passed to `fit()`; None shows progress bars on a terminal, one line per
             epoch elsewhere.
+        data: the dataset, already loaded (e.g. once for a whole benchmark); None loads
+            `config.dataset` from `data_dir`.
+        test_curve: also log the test split's AUROC after every stage-2 epoch (`test_auroc_*`
+            in `history.jsonl`), for a learning curve that is reported and never used: the
+            last epoch's model is kept whatever the curve shows.
 
     Returns:
         The contents of `metrics.json`.
@@ -128,11 +133,15 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     keras.utils.set_random_seed(config.seed)
     start = time.time()
 
-    data = load_dataset(config.dataset, data_dir, config.image_size, allow_download)
+    if data is None:
+        data = load_dataset(config.dataset, data_dir, config.image_size, allow_download)
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
     model = build_model(config, data.image_shape)
-    auroc = ValidationAUROC({"val": (splits.val_x, splits.val_y)})
+    curves = {"val": (splits.val_x, splits.val_y)}
+    if test_curve:
+        curves["test"] = (splits.test_x, splits.test_y)
+    auroc = ValidationAUROC(curves)
     callbacks = [
         keras.callbacks.BackupAndRestore(str(out / "backup")),
         auroc,

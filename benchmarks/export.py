@@ -1,0 +1,130 @@
+"""Size, latency, throughput and AUROC of every exported format beside the Keras model.
+
+Exports the given model (or reuses an export folder), then prints and writes a Markdown table:
+file size; latency per image at batch 1 with one thread (median over `--repeats` runs, after
+warm-up); throughput at `--batch` images per call (dynamic-batch files, one thread); AUROC of the
+combined score on the model's test split, next to the Keras model's own figures.
+
+Command line:
+    python -m benchmarks.export --model runs/paper/mnist/class0-seed0/model.keras \
+        --out runs/export-mnist --table results/export_mnist.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from sklearn.metrics import roc_auc_score
+
+from benchmarks.paper import cpu_name
+from export.convert import export_detector
+from export.edge_score import EdgeScorer
+from keras_adegan.data import load_dataset, make_splits
+from keras_adegan.errors import ADeGANError
+from keras_adegan.score import load_detector
+from keras_adegan.train import library_versions
+
+
+def median_seconds(fn, repeats: int, warmup: int = 20) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> list[dict]:
+    model = load_detector(model_path)
+    run = model.run_config
+    data = load_dataset(run["dataset"], data_dir)
+    splits = make_splits(data, run["anomaly_class"], run["val_fraction"], run["seed"],
+                         run.get("train_limit"))
+    if not (out / "manifest.json").exists():
+        export_detector(model_path, out, representative=splits.train_x, data_dir=data_dir)
+    x, y = splits.test_x, splits.test_y
+    one = x[:1].astype(np.float32)
+
+    keras_scores = model.score(x.astype(np.float32) / 127.5 - 1.0)["score"]
+    call = tf.function(lambda images: model(images / 127.5 - 1.0))
+    big = x[:batch].astype(np.float32)
+    rows = [{"format": "Keras model (tf.function, TF)", "bytes": model_path.stat().st_size,
+             "latency_ms": 1e3 * median_seconds(lambda: call(one), repeats),
+             "images_per_s": batch / median_seconds(lambda: call(big), max(5, repeats // 50), 3),
+             "auroc": roc_auc_score(y, keras_scores)}]
+    for q in ("fp32", "fp16", "int8"):
+        single = EdgeScorer(out / f"model_{q}.tflite", num_threads=1)
+        scores = single.score(x)["score"]
+        row = {"format": f"TFLite {q}", "bytes": (out / f"model_{q}.tflite").stat().st_size,
+               "latency_ms": 1e3 * median_seconds(lambda s=single: s.score(one), repeats),
+               "auroc": roc_auc_score(y, scores),
+               "max_abs_score_diff": float(np.max(np.abs(scores - keras_scores)))}
+        batched = out / f"model_{q}_batch.tflite"
+        if batched.exists():
+            scorer = EdgeScorer(batched, num_threads=1)
+            row["images_per_s"] = batch / median_seconds(lambda s=scorer: s.score(big),
+                                                         max(5, repeats // 50), 3)
+        rows.append(row)
+    return rows
+
+
+def markdown(rows: list[dict], header: dict) -> str:
+    keras_auc, keras_ms = rows[0]["auroc"], rows[0]["latency_ms"]
+    lines = ["# Exported scorer: size, speed and AUROC", "",
+             f"Model `{header['model']}` ({header['dataset']}, anomaly class "
+             f"{header['anomaly_class']}), test split. One thread; latency is the median of "
+             f"{header['repeats']} single-image calls after warm-up; throughput at batch "
+             f"{header['batch']}. TFLite files run with ai_edge_litert (XNNPACK).", "",
+             "| format | size | latency / image (batch 1) | vs Keras | images/s (batch) | AUROC | "
+             "AUROC - Keras | max abs score diff |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ips = f"{r['images_per_s']:.0f}" if "images_per_s" in r else "n/a"
+        diff = f"{r['max_abs_score_diff']:.2g}" if "max_abs_score_diff" in r else ""
+        lines.append(f"| {r['format']} | {r['bytes'] / 1024:.0f} KiB | {r['latency_ms']:.3f} ms | "
+                     f"{keras_ms / r['latency_ms']:.1f}x | {ips} | {r['auroc']:.4f} | "
+                     f"{r['auroc'] - keras_auc:+.4f} | {diff} |")
+    lines += ["", f"- Command: `{header['command']}`", f"- CPU: {header['cpu']}",
+              f"- Versions: `{json.dumps(header['versions'])}`", f"- Measured: {header['date']}", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.export", description=__doc__.split("\n")[0])
+    p.add_argument("--model", required=True, help="a calibrated model.keras")
+    p.add_argument("--out", required=True, help="export folder (written if it holds no export)")
+    p.add_argument("--data-dir", default=None, help="where the model's dataset is")
+    p.add_argument("--repeats", type=int, default=1000, help="single-image calls to time")
+    p.add_argument("--batch", type=int, default=256, help="batch size for throughput")
+    p.add_argument("--table", default=None, help="also write the Markdown table here")
+    args = p.parse_args(argv)
+    tf.config.threading.set_intra_op_parallelism_threads(1)  # before TensorFlow starts
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    try:
+        rows = measure(Path(args.model), Path(args.out), args.data_dir, args.repeats, args.batch)
+    except ADeGANError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    run = load_detector(args.model).run_config
+    header = {"model": args.model, "dataset": run["dataset"], "anomaly_class": run["anomaly_class"],
+              "repeats": args.repeats, "batch": args.batch, "cpu": cpu_name(),
+              "versions": library_versions(),
+              "command": "python -m benchmarks.export " + " ".join(argv or sys.argv[1:]),
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    text = markdown(rows, header)
+    print(text)
+    if args.table:
+        Path(args.table).write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+"""Export a trained detector for deployment: SavedModel, TFLite (fp32/fp16/int8) and an edge scorer.
+
+* `python -m export --model RUN/model.keras --out DIR` writes the files (`export.convert`).
+* `python -m export.edge_score DIR/model_int8.tflite IMAGES...` scores images with
+  ai_edge_litert, without TensorFlow (`export.edge_score`).
+
+Names are imported on first use, so that importing the edge scorer never loads TensorFlow.
+
+Example:
+    >>> from export import export_detector, EdgeScorer
+    >>> export_detector("runs/mnist-class0-seed0/model.keras", "exported/")
+    >>> EdgeScorer("exported/model_int8.tflite").score(images)["score"]
+"""
+
+import importlib
+
+_PUBLIC = {"export_detector": "convert", "convert_tflite": "convert", "tflite_ops": "convert",
+           "EdgeScorer": "edge_score", "EdgeError": "edge_score"}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(f"export.{_PUBLIC[name]}"), name)
+    raise AttributeError(f"module 'export' has no attribute {name!r}")

@@ -1,0 +1,154 @@
+"""Score images on an edge device with an exported TFLite detector: numpy, Pillow, ai_edge_litert.
+
+This file imports neither TensorFlow nor `keras_adegan`, so it can be copied to a phone or a
+board on its own, beside a `.tflite` file written by `python -m export`. Images must already
+have the model's size and channel count (nothing is resized behind your back); an image that
+cannot be read, or has the wrong shape, stops the run before any score is printed.
+
+Command line:
+    python -m export.edge_score exported/model_int8.tflite photos/ --output scores.csv
+
+Example:
+    >>> scorer = EdgeScorer("exported/model_int8.tflite")
+    >>> rows = scorer.score(read_images(collect_images(["photos/"]), scorer.image_shape))
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+COLUMNS = ("path", "score", "is_anomaly", "recon_error", "recon_prob", "pattern_prob", "pattern")
+
+
+class EdgeError(ValueError):
+    """A problem with the model file or the images, worded for the person running the scorer."""
+
+
+def collect_images(paths) -> list[Path]:
+    """Image files named directly or found (recursively) in the given folders, sorted."""
+    files = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise EdgeError(f"folder {item} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+            files += found
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise EdgeError(f"{item} does not exist")
+    if not files:
+        raise EdgeError("no images given")
+    return files
+
+
+def read_images(files, image_shape) -> np.ndarray:
+    """Decode files to uint8 (N, H, W, C), refusing any that cannot be read or do not fit."""
+    from PIL import Image, UnidentifiedImageError
+
+    height, width, channels = image_shape
+    images, problems = [], []
+    for path in files:
+        try:
+            with Image.open(path) as img:
+                img.load()
+                grey = img.mode in ("1", "L", "LA", "I", "I;16", "F")
+                array = np.asarray(img.convert("L" if grey else "RGB"), dtype=np.uint8)
+        except (OSError, UnidentifiedImageError, ValueError) as exc:
+            problems.append(f"cannot read {path}: {exc}")
+            continue
+        array = array.reshape(array.shape[0], array.shape[1], 1 if grey else 3)
+        if array.shape != (height, width, channels):
+            problems.append(f"{path} is {array.shape[1]}x{array.shape[0]} with {array.shape[2]} "
+                            f"channel(s); the model expects {width}x{height} with {channels}")
+            continue
+        images.append(array)
+    if problems:
+        raise EdgeError("no scores written; fix these images first:\n  " + "\n  ".join(problems))
+    return np.stack(images)
+
+
+class EdgeScorer:
+    """A TFLite detector exported by `python -m export`, run with ai_edge_litert.
+
+    Args:
+        model_path: a `.tflite` file with a `score` signature.
+        num_threads: interpreter threads (None: the runtime's default).
+    """
+
+    def __init__(self, model_path, num_threads: int | None = None):
+        from ai_edge_litert.interpreter import Interpreter
+
+        path = Path(model_path)
+        if not path.is_file():
+            raise EdgeError(f"model file {path} does not exist; write one with python -m export")
+        try:
+            self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+            self.runner = self.interpreter.get_signature_runner("score")
+        except (ValueError, RuntimeError) as exc:
+            raise EdgeError(f"{path} is not a TFLite detector with a 'score' signature: {exc}") from None
+        detail = self.runner.get_input_details()["images"]
+        self.input_dtype = detail["dtype"]
+        self.quantization = detail["quantization"]
+        self.batch = int(detail["shape_signature"][0])  # -1: any batch
+        self.image_shape = tuple(int(v) for v in detail["shape"][1:])
+
+    def _prepare(self, images: np.ndarray) -> np.ndarray:
+        images = np.asarray(images)
+        if images.ndim != 4 or images.shape[1:] != self.image_shape:
+            raise EdgeError(f"images have shape {images.shape}; the model expects "
+                            f"(N, {', '.join(map(str, self.image_shape))}) with pixels in [0, 255]")
+        images = images.astype(np.float32)
+        scale, zero_point = self.quantization
+        if np.issubdtype(self.input_dtype, np.integer) and scale:
+            info = np.iinfo(self.input_dtype)
+            images = np.clip(np.round(images / scale + zero_point), info.min, info.max)
+        return images.astype(self.input_dtype)
+
+    def score(self, images) -> dict[str, np.ndarray]:
+        """Outputs for uint8 (or float in [0, 255]) images (N, H, W, C), keyed like COLUMNS."""
+        images = self._prepare(images)
+        if self.batch == -1:
+            return {k: np.asarray(v) for k, v in self.runner(images=images).items()}
+        parts = [self.runner(images=images[i:i + self.batch])
+                 for i in range(0, len(images), self.batch)]
+        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m export.edge_score",
+                                     description="Score images with an exported TFLite detector.")
+    parser.add_argument("model", help="a .tflite file written by python -m export")
+    parser.add_argument("images", nargs="+", help="image files or folders")
+    parser.add_argument("--output", default=None, help="CSV file to write (default: stdout)")
+    parser.add_argument("--threads", type=int, default=None, help="interpreter threads")
+    args = parser.parse_args(argv)
+    try:
+        if args.output and Path(args.output).exists():
+            raise EdgeError(f"{args.output} already exists; choose another --output")
+        scorer = EdgeScorer(args.model, args.threads)
+        files = collect_images(args.images)
+        outputs = scorer.score(read_images(files, scorer.image_shape))
+    except EdgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    handle = open(args.output, "w", newline="") if args.output else sys.stdout
+    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+    writer.writeheader()
+    for i, path in enumerate(files):
+        writer.writerow({"path": str(path), **{k: outputs[k][i].item() for k in COLUMNS[1:]}})
+    if args.output:
+        handle.close()
+        print(f"scored {len(files)} images, {int(np.sum(outputs['is_anomaly']))} flagged; "
+              f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

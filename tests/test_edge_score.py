@@ -1,0 +1,79 @@
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from export.edge_score import EdgeError, EdgeScorer, main
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def int8_model(trained_run, digits_splits, tmp_path_factory):
+    from export.convert import export_detector
+
+    out = tmp_path_factory.mktemp("edge")
+    export_detector(trained_run[0] / "model.keras", out, formats=["tflite"],
+                    quantizations=["int8"], representative=digits_splits.train_x)
+    return out / "model_int8.tflite"
+
+
+def _write(folder, images):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(images):
+        Image.fromarray(image.squeeze()).save(folder / f"{i}.png")
+    return folder
+
+
+def test_scores_a_folder_to_csv(int8_model, digits_splits, tmp_path):
+    folder = _write(tmp_path / "imgs", digits_splits.test_x[:5])
+    assert main([str(int8_model), str(folder), "--output", str(tmp_path / "s.csv")]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "s.csv")))
+    assert len(rows) == 5 and rows[0]["is_anomaly"] in ("True", "False")
+    direct = EdgeScorer(int8_model).score(digits_splits.test_x[:5])["score"]
+    np.testing.assert_allclose([float(r["score"]) for r in rows], direct, rtol=1e-5)
+
+
+def test_never_imports_tensorflow(int8_model, digits_splits, tmp_path):
+    folder = _write(tmp_path / "imgs", digits_splits.test_x[:2])
+    code = ("import sys, runpy; sys.argv = ['edge_score', sys.argv[1], sys.argv[2]]\n"
+            "try:\n    runpy.run_module('export.edge_score', run_name='__main__')\n"
+            "except SystemExit as e:\n    assert e.code == 0, e.code\n"
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'keras_adegan')]\n"
+            "assert not bad, bad\nprint('clean')")
+    done = subprocess.run([sys.executable, "-c", code, str(int8_model), str(folder)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("clean") and done.stdout.count("\n") == 4  # header, 2 rows
+
+
+@pytest.mark.parametrize("case,message", [
+    ("wrong_size", "is 20x20 with 1 channel(s); the model expects 16x16 with 1"),
+    ("wrong_channels", "with 3 channel(s); the model expects 16x16 with 1"),
+    ("unreadable", "cannot read"),
+    ("empty", "holds no images"),
+])
+def test_bad_inputs_give_clear_errors_and_no_scores(int8_model, digits_splits, tmp_path, capsys,
+                                                    case, message):
+    folder = _write(tmp_path / "imgs", digits_splits.test_x[:2])
+    if case == "wrong_size":
+        Image.fromarray(np.zeros((20, 20), np.uint8)).save(folder / "big.png")
+    elif case == "wrong_channels":
+        Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(folder / "rgb.png")
+    elif case == "unreadable":
+        (folder / "broken.png").write_bytes(b"not an image")
+    else:
+        folder = tmp_path / "nothing"
+        folder.mkdir()
+    assert main([str(int8_model), str(folder)]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_missing_model_and_wrong_array_shape(int8_model, tmp_path):
+    with pytest.raises(EdgeError, match="does not exist"):
+        EdgeScorer(tmp_path / "none.tflite")
+    with pytest.raises(EdgeError, match=r"expects \(N, 16, 16, 1\)"):
+        EdgeScorer(int8_model).score(np.zeros((2, 16, 16, 3), np.uint8))
