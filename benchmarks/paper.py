@@ -53,9 +53,15 @@ def parse_list(text: str) -> list[int]:
     return sorted(values)
 
 
-def budget_of(config: ADeGANConfig) -> dict:
-    """The config without the cell's own keys: what every cell of one table must share."""
-    return {k: v for k, v in config.to_dict().items() if k not in CELL_KEYS}
+def budget_of(config: ADeGANConfig | dict) -> dict:
+    """The config without the cell's own keys: what every cell of one table must share.
+
+    A stored budget from an older version lacks newer fields; they take their defaults.
+    """
+    values = config.to_dict() if isinstance(config, ADeGANConfig) else config
+    full = ADeGANConfig.from_dict({**values, "anomaly_class": 0}).to_dict()
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in full.items()
+            if k not in CELL_KEYS}
 
 
 def cpu_name() -> str:
@@ -75,6 +81,7 @@ class Results:
         self.path = path
         if path.exists():
             self.data = json.loads(path.read_text())
+            self.data["budget"] = budget_of(self.data["budget"])
             if self.data["budget"] != budget:
                 changed = sorted(k for k in set(budget) | set(self.data["budget"])
                                  if budget.get(k) != self.data["budget"].get(k))

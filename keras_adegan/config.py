@@ -45,6 +45,9 @@ class ADeGANConfig:
             (normals and anomaly-class images alike).
         train_limit: use at most this many normal training images (None: all).
         seed: seed for splits, shuffling, initialisation and latent sampling.
+        precision: "float32" or "mixed_bfloat16" (bfloat16 compute on CPUs with AMX; see the
+            README's speed table before choosing it).
+        jit_compile: compile the training step with XLA.
 
     Example:
         >>> cfg = ADeGANConfig.preset("mnist", anomaly_class=3, stage2_epochs=5)
@@ -72,6 +75,8 @@ class ADeGANConfig:
     val_fraction: float = 0.1
     train_limit: int | None = None
     seed: int = 0
+    precision: str = "float32"
+    jit_compile: bool = False
 
     def __post_init__(self):
         if self.image_size is not None:
@@ -93,6 +98,8 @@ class ADeGANConfig:
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)"),
             (self.train_limit is None or self.train_limit >= 1, "train_limit must be >= 1"),
             (self.anomaly_class >= 0, "anomaly_class must be >= 0"),
+            (self.precision in ("float32", "mixed_bfloat16"),
+             "precision must be float32 or mixed_bfloat16"),
             (
                 self.image_size is None
                 or (len(self.image_size) == 2 and all(v > 0 and v % 4 == 0 for v in self.image_size)),

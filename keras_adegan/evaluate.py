@@ -93,7 +93,7 @@ class ValidationAUROC(keras.callbacks.Callback):
             return
         row = {"epoch": epoch + 1}
         for name, (x, y) in self.sets.items():
-            out = self.model.predict(x, batch_size=self.batch_size, verbose=0)
+            out = self.model.raw_outputs(x, batch_size=self.batch_size)
             mean, std = scoring.fit_reconstruction_stats(out["recon_error"][y == 0])
             score, recon_prob = scoring.score_components(out["recon_error"], out["pattern_prob"],
                                                          mean, std)

@@ -31,6 +31,7 @@ from keras_adegan import losses, scoring
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import build_discriminator, build_extractor, build_generator
 
+PRECISIONS = ("float32", "mixed_bfloat16")
 STAGE_METRICS = {
     1: ("d_loss", "g_loss"),
     2: ("loss", "ip_loss", "sl_loss", "recon_loss", "sl_accuracy"),
@@ -68,6 +69,8 @@ class ADeGAN(keras.Model):
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
+        precision: Keras dtype policy of the networks: "float32" or "mixed_bfloat16" (bfloat16
+            compute, float32 variables and outputs; for CPUs with AMX and for TPUs).
         run_config: free-form dict saved with the model (the run's `ADeGANConfig`).
 
     Example:
@@ -77,7 +80,7 @@ class ADeGAN(keras.Model):
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, cross_mix_min=0.25,
-                 stage1_epochs=0, seed=0, run_config=None, **kwargs):
+                 stage1_epochs=0, seed=0, precision="float32", run_config=None, **kwargs):
         kwargs.setdefault("name", "adegan")
         super().__init__(**kwargs)
         self.image_shape = tuple(int(v) for v in image_shape)
@@ -89,11 +92,20 @@ class ADeGAN(keras.Model):
         self.cross_mix_min = float(cross_mix_min)
         self.stage1_epochs = int(stage1_epochs)
         self.seed = int(seed)
+        self.precision = str(precision)
         self.run_config = dict(run_config or {})
 
-        self.generator = build_generator(self.image_shape, self.n_patterns, self.noise_dim, width)
-        self.discriminator = build_discriminator(self.image_shape, width)
-        self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width)
+        if self.precision not in PRECISIONS:
+            raise ADeGANError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}"
+                              " (float16 needs loss scaling shared by G and E: not implemented)")
+        previous = keras.config.dtype_policy()
+        try:  # layers take the global policy when they are made
+            keras.config.set_dtype_policy(self.precision)
+            self.generator = build_generator(self.image_shape, self.n_patterns, self.noise_dim, width)
+            self.discriminator = build_discriminator(self.image_shape, width)
+            self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width)
+        finally:
+            keras.config.set_dtype_policy(previous)
 
         def state(name, value):
             return self.add_weight(name=name, shape=(), initializer=keras.initializers.Constant(value),
@@ -104,6 +116,7 @@ class ADeGAN(keras.Model):
         self.threshold = state("threshold", np.inf)
         self.calibrated = state("calibrated", 0.0)
         self._stage = 1
+        self._score_function = None  # made by raw_outputs on first use
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for names in STAGE_METRICS.values() for name in names}
         self.build((None,) + self.image_shape)  # sub-networks are built; BackupAndRestore wants it
@@ -116,7 +129,7 @@ class ADeGAN(keras.Model):
                       noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
                       alpha=self.alpha, beta=self.beta, gamma=self.gamma,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
-                      seed=self.seed, run_config=self.run_config)
+                      seed=self.seed, precision=self.precision, run_config=self.run_config)
         return config
 
     def build(self, input_shape=None):
@@ -124,7 +137,10 @@ class ADeGAN(keras.Model):
 
     def compile(self, g_optimizer=None, d_optimizer=None, e_optimizer=None,
                 learning_rate=2e-4, beta_1=0.5, beta_2=0.999, **kwargs):
-        """Set one Adam optimizer per network (defaults: the paper's lr 2e-4, betas 0.5/0.999)."""
+        """Set one Adam optimizer per network (defaults: the paper's lr 2e-4, betas 0.5/0.999).
+
+        Other keyword arguments (e.g. `jit_compile=True` for XLA) go to `keras.Model.compile`.
+        """
         super().compile(optimizer=None, **kwargs)
         self.g_optimizer = g_optimizer or _adam(learning_rate, beta_1, beta_2, "g_adam")
         self.d_optimizer = d_optimizer or _adam(learning_rate, beta_1, beta_2, "d_adam")
@@ -206,7 +222,12 @@ class ADeGAN(keras.Model):
         losses_now = step(x)
         for name, value in losses_now.items():
             self.trackers[name].update_state(value)
-        return {name: self.trackers[name].result() for name in STAGE_METRICS[self._stage]}
+        logs = {name: self.trackers[name].result() for name in STAGE_METRICS[self._stage]}
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras 3 reduces multi-worker logs along axis 0, which scalars lack
+            # (tensorflow/tensorflow#72388): give each a length-1 axis to reduce.
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     def _replica_scale(self):
         # Losses are per-replica means; optimizers sum gradients across replicas.
@@ -334,14 +355,26 @@ class ADeGAN(keras.Model):
         images = self.check_images(images)
         if not self.is_calibrated:
             raise ADeGANError("the model is not calibrated: call calibrate(normal_images) first")
-        return self._predict(images, batch_size)
+        return self.raw_outputs(images, batch_size)
 
-    def _predict(self, images, batch_size):
+    def raw_outputs(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
+        """`call()` on model-range images in batches, on this process only; no input checks.
+
+        Unlike `predict()`, this never distributes the work under a `tf.distribute` strategy
+        (whose gather cannot carry the boolean `is_anomaly`), so every worker of a
+        multi-worker run can score on its own.
+        """
+        images = np.asarray(images, np.float32)
         if len(images) == 0:
             return {k: np.zeros((0,)) for k in ("score", "recon_error", "recon_prob",
                                                  "pattern_prob", "pattern", "is_anomaly")}
-        out = self.predict(images, batch_size=batch_size, verbose=0)
-        return {k: np.asarray(v) for k, v in out.items()}
+        if self._score_function is None:
+            self._score_function = tf.function(
+                lambda x: self(x, training=False),
+                input_signature=[tf.TensorSpec((None,) + self.image_shape, tf.float32)])
+        parts = [self._score_function(images[i:i + batch_size])
+                 for i in range(0, len(images), batch_size)]
+        return {k: np.concatenate([p[k].numpy() for p in parts]) for k in parts[0]}
 
     @property
     def is_calibrated(self) -> bool:
@@ -359,7 +392,7 @@ class ADeGAN(keras.Model):
         images = self.check_images(normal_images)
         if len(images) < 2:
             raise ADeGANError("calibration needs at least two normal images")
-        out = self._predict(images, batch_size)
+        out = self.raw_outputs(images, batch_size)
         mean, std = scoring.fit_reconstruction_stats(out["recon_error"])
         self.recon_mean.assign(mean)
         self.recon_std.assign(std)
@@ -375,5 +408,5 @@ class ADeGAN(keras.Model):
         labels = np.repeat(np.arange(self.n_patterns), n_per_pattern)
         z_n = rng.normal(0.0, self.noise_std, (len(labels), self.noise_dim)).astype(np.float32)
         codes = np.concatenate([np.eye(self.n_patterns, dtype=np.float32)[labels], z_n], -1)
-        images = self.generator.predict(codes, verbose=0, batch_size=256)
+        images = self.generator(codes, training=False).numpy()
         return images.reshape((self.n_patterns, n_per_pattern) + self.image_shape)

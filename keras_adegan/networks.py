@@ -4,6 +4,9 @@ G(z) with z = [z_c, z_n]: dense -> (H/4, W/4, 2*width) -> two stride-2 transpose
 tanh image in [-1, 1]. D and E share the shape of their trunk (two stride-2 convolutions with
 LeakyReLU) but not their weights; E ends in two heads, pattern logits (n_c) and z_n.
 
+Output layers always compute in float32, so that under a mixed-precision policy (bfloat16 or
+float16 compute, float32 variables) the losses and scores stay float32.
+
 Batch normalisation in G is synchronised across replicas, so that training under a
 `tf.distribute` strategy computes the same statistics as on one device.
 
@@ -45,7 +48,8 @@ def build_generator(image_shape, n_patterns: int, noise_dim: int, width: int) ->
     y = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(y)
     y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True)(y)
     y = layers.ReLU()(y)
-    y = layers.Conv2DTranspose(c, 4, strides=2, padding="same", activation="tanh")(y)
+    y = layers.Conv2DTranspose(c, 4, strides=2, padding="same", activation="tanh",
+                               dtype="float32")(y)
     return keras.Model(z, y, name="generator")
 
 
@@ -60,7 +64,8 @@ def _trunk(x, width: int):
 def build_discriminator(image_shape, width: int) -> keras.Model:
     """D: image -> one real/fake logit."""
     x = keras.Input(_check_shape(image_shape), name="image")
-    return keras.Model(x, layers.Dense(1, name="logit")(_trunk(x, width)), name="discriminator")
+    logit = layers.Dense(1, name="logit", dtype="float32")(_trunk(x, width))
+    return keras.Model(x, logit, name="discriminator")
 
 
 def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int) -> keras.Model:
@@ -68,6 +73,6 @@ def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int) ->
     x = keras.Input(_check_shape(image_shape), name="image")
     y = layers.Dense(8 * width)(_trunk(x, width))
     y = layers.LeakyReLU(0.2)(y)
-    logits = layers.Dense(n_patterns, name="pattern_logits")(y)
-    z_n = layers.Dense(noise_dim, name="z_n")(y)
+    logits = layers.Dense(n_patterns, name="pattern_logits", dtype="float32")(y)
+    z_n = layers.Dense(noise_dim, name="z_n", dtype="float32")(y)
     return keras.Model(x, [logits, z_n], name="extractor")

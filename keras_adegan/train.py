@@ -18,6 +18,7 @@ import json
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import numpy as np
 from keras_adegan import plots
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import ImageData, load_dataset, make_splits, to_model_range, train_stream
+from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
 from keras_adegan.errors import ADeGANError
 from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
 from keras_adegan.model import ADeGAN
@@ -95,8 +97,9 @@ def build_model(config: ADeGANConfig, image_shape) -> ADeGAN:
                    noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
                    alpha=config.alpha, beta=config.beta, gamma=config.gamma,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
-                   seed=config.seed, run_config=config.to_dict())
-    model.compile(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2)
+                   seed=config.seed, precision=config.precision, run_config=config.to_dict())
+    model.compile(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
+                  jit_compile=config.jit_compile)
     return model
 
 
@@ -124,7 +127,11 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     Returns:
         The contents of `metrics.json`.
     """
-    out = Path(output_dir)
+    strategy = strategy_from_environment()  # before any other TensorFlow work
+    out, backup = Path(output_dir), Path(output_dir) / "backup"
+    if not is_chief():  # only the chief writes the output folder
+        out = Path(tempfile.mkdtemp(prefix="adegan-worker-"))
+        backup = backup.with_name(f"backup-{worker_name()}")
     _prepare_output(out, overwrite, resume)
     if resume and (out / "config.json").exists():
         config = ADeGANConfig.load(out / "config.json")
@@ -137,13 +144,14 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         data = load_dataset(config.dataset, data_dir, config.image_size, allow_download)
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
-    model = build_model(config, data.image_shape)
+    with strategy.scope():
+        model = build_model(config, data.image_shape)
     curves = {"val": (splits.val_x, splits.val_y)}
     if test_curve:
         curves["test"] = (splits.test_x, splits.test_y)
     auroc = ValidationAUROC(curves)
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(out / "backup")),
+        keras.callbacks.BackupAndRestore(str(backup)),
         auroc,
         EpochLog(out / "history.jsonl"),
         keras.callbacks.TensorBoard(str(out / "logs")),
@@ -185,7 +193,9 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         "wall_seconds": round(time.time() - start, 1),
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    shutil.rmtree(out / "backup", ignore_errors=True)
+    shutil.rmtree(backup, ignore_errors=True)
+    if out != Path(output_dir):
+        shutil.rmtree(out, ignore_errors=True)
     return metrics
 
 
@@ -225,6 +235,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--train-limit", type=int, default=None,
                    help="use at most this many normal training images")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default=None,
+                   help="dtype policy of the networks (mixed_bfloat16: CPUs with AMX)")
+    p.add_argument("--jit", action="store_true", default=None, help="compile training with XLA")
     p.add_argument("--config", default=None, help="a config.json to start from")
     p.add_argument("--output-dir", default=None,
                    help="where to write the run (default runs/<dataset>-class<k>-seed<s>)")
@@ -243,7 +256,7 @@ def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
         batch_size=args.batch_size, n_patterns=args.n_patterns, noise_dim=args.noise_dim,
         noise_std=args.noise_std, width=args.width, alpha=args.alpha, beta=args.beta,
         gamma=args.gamma, learning_rate=args.learning_rate, train_limit=args.train_limit,
-        seed=args.seed,
+        seed=args.seed, precision=args.precision, jit_compile=args.jit,
     )
     if args.config:
         base = ADeGANConfig.load(args.config).to_dict()

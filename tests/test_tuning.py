@@ -1,0 +1,60 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from keras_adegan.errors import ADeGANError
+from keras_adegan.score import load_detector
+from tuning.hypermodel import ADeGANHyperModel, make_tuner, synthetic_anomalies
+from tuning.search import main, parse_sweep, run_search, trial_rows, trial_model
+
+
+def test_two_trial_search_completes_without_the_test_split(tiny_config, digits_splits, tmp_path):
+    hypermodel = ADeGANHyperModel(tiny_config, (16, 16, 1), tune=["n_patterns", "gamma"])
+    tuner = make_tuner("random", hypermodel, tmp_path, "tiny", max_trials=2)
+    blind = dataclasses.replace(digits_splits, test_x=None, test_y=None)  # any use would fail
+    run_search(tuner, blind)
+    rows = trial_rows(tuner)
+    assert len(rows) == 2 and all(r["status"] == "COMPLETED" for r in rows)
+    assert all(0.0 <= r["objective"] <= 1.0 for r in rows)  # a failed trial would give None
+    assert rows[0]["n_patterns"] != rows[1]["n_patterns"] or rows[0]["gamma"] != rows[1]["gamma"]
+    model = load_detector(trial_model(tuner, rows[0]["trial"]))
+    assert model.n_patterns == rows[0]["n_patterns"] and model.is_calibrated
+
+
+def test_resumed_search_does_not_rerun_trials(tiny_config, digits_splits, tmp_path):
+    hypermodel = ADeGANHyperModel(tiny_config, (16, 16, 1), tune=["alpha"])
+    run_search(make_tuner("random", hypermodel, tmp_path, "again", max_trials=1), digits_splits)
+    stamp = trial_model(make_tuner("random", hypermodel, tmp_path, "again", max_trials=1), "0").stat().st_mtime_ns
+    tuner = make_tuner("random", hypermodel, tmp_path, "again", max_trials=1)
+    run_search(tuner, digits_splits)
+    assert len(trial_rows(tuner)) == 1 and trial_model(tuner, "0").stat().st_mtime_ns == stamp
+
+
+def test_sweep_cli_writes_table_and_best_model(tmp_path, capsys):
+    args = ["--dataset", "digits", "--sweep", "n_c=2,4", "--epochs", "1", "--train-limit", "256",
+            "--directory", str(tmp_path / "tune"), "--results-dir", str(tmp_path / "results")]
+    assert main(args) == 0
+    table = (tmp_path / "results" / "nc_sweep_digits.md").read_text()
+    assert "| 2 |" in table and "| 4 |" in table and "Command: `python -m tuning.search" in table
+    best = tmp_path / "tune" / "digits-class0-sweep-n_patterns" / "best"
+    assert load_detector(best / "model.keras").n_patterns in (2, 4)
+    assert "test AUROC" in capsys.readouterr().out
+
+
+def test_unsupervised_objective_needs_no_anomaly_labels(tiny_config, digits_splits, tmp_path):
+    hypermodel = ADeGANHyperModel(tiny_config, (16, 16, 1), tune=["alpha"], objective="unsupervised")
+    tuner = make_tuner("random", hypermodel, tmp_path, "unsup", max_trials=1)
+    normals_only = dataclasses.replace(digits_splits, val_y=np.zeros_like(digits_splits.val_y))
+    run_search(tuner, normals_only)
+    assert 0.0 <= trial_rows(tuner)[0]["objective"] <= 1.0
+
+
+def test_rotation_proxy_and_bad_arguments():
+    images = np.arange(2 * 4 * 4).reshape(2, 4, 4, 1)
+    assert synthetic_anomalies(images)[0, 0, 0, 0] == images[0, 0, 3, 0]
+    assert parse_sweep("n_c=2,4") == ("n_patterns", [2, 4])
+    with pytest.raises(Exception, match="expected e.g. n_c"):
+        parse_sweep("depth=3")
+    with pytest.raises(ADeGANError, match="cannot tune 'depth'"):
+        ADeGANHyperModel(None, (4, 4, 1), tune=["depth"])

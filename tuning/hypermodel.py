@@ -1,0 +1,153 @@
+"""`ADeGANHyperModel`: the KerasTuner search space over n_c, the loss weights, lr and width.
+
+Each trial trains one detector on the normal training images, calibrates it on validation
+normals, saves it (`model.keras` in the trial's folder, usable by `evaluate`, `score` and
+`export`) and returns its objective, computed on the validation split only:
+
+* `labelled` (default): AUROC of the combined score on the validation split, whose anomalies
+  are held-out anomaly-class images of the *train* split;
+* `unsupervised`: for users without anomaly labels, AUROC of validation normals against the
+  same images rotated by 90 degrees (flipped upside down when not square). The proxy asks
+  whether the detector has learnt the normals' shape statistics; it needs no labels, but is
+  blind for rotation-symmetric content and can favour a model tuned to orientation only.
+
+Example:
+    >>> hypermodel = ADeGANHyperModel(ADeGANConfig.preset("mnist", anomaly_class=1), (28, 28, 1))
+    >>> tuner = make_tuner("bayesian", hypermodel, "runs/tune", "mnist-class1", max_trials=20)
+    >>> tuner.search(train_x=splits.train_x, val_x=splits.val_x, val_y=splits.val_y)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras_tuner as kt
+import numpy as np
+
+from keras_adegan.config import ADeGANConfig
+from keras_adegan.data import to_model_range, train_stream
+from keras_adegan.errors import ADeGANError
+from keras_adegan.evaluate import ValidationAUROC, component_scores, ranking_metrics
+from keras_adegan.train import build_model
+
+OBJECTIVES = ("labelled", "unsupervised")
+OBJECTIVE_NAME = "val_objective"
+# name -> (kind, low, high) for the default search space; log scale for the weights and lr.
+SEARCH_SPACE = {
+    "n_patterns": ("int", 2, 16),
+    "alpha": ("log", 0.1, 10.0),
+    "beta": ("log", 0.1, 10.0),
+    "gamma": ("log", 1.0, 100.0),
+    "learning_rate": ("log", 5e-5, 1e-3),
+    "width": ("choice", 16, 32),
+}
+
+
+def synthetic_anomalies(images: np.ndarray) -> np.ndarray:
+    """Label-free stand-ins for anomalies: the images rotated by 90 degrees (or flipped)."""
+    if images.shape[1] == images.shape[2]:
+        return np.rot90(images, k=1, axes=(1, 2)).copy()
+    return images[:, ::-1].copy()
+
+
+class ADeGANHyperModel(kt.HyperModel):
+    """Builds and trains `ADeGAN` for one set of hyperparameters.
+
+    Args:
+        base: the config every trial starts from (dataset, class, epochs, seed ...).
+        image_shape: (H, W, C) of the images.
+        tune: names from `SEARCH_SPACE` to search; the rest keep `base`'s values.
+        values: name -> list of values to try instead of the default range (e.g. a sweep).
+        objective: "labelled" or "unsupervised" (see the module docstring).
+    """
+
+    def __init__(self, base: ADeGANConfig, image_shape, tune=tuple(SEARCH_SPACE), values=None,
+                 objective: str = "labelled", **kwargs):
+        super().__init__(**kwargs)
+        unknown = sorted(set(tune) - set(SEARCH_SPACE)) + sorted(set(values or {}) - set(SEARCH_SPACE))
+        if unknown:
+            raise ADeGANError(f"cannot tune {unknown[0]!r}; tunable: {', '.join(SEARCH_SPACE)}")
+        if objective not in OBJECTIVES:
+            raise ADeGANError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}")
+        self.base, self.image_shape = base, tuple(image_shape)
+        self.tune, self.values, self.objective = tuple(tune), dict(values or {}), objective
+
+    def config(self, hp: kt.HyperParameters) -> ADeGANConfig:
+        """The base config with this trial's values."""
+        chosen = {}
+        for name in self.tune:
+            kind, low, high = SEARCH_SPACE[name]
+            if name in self.values:
+                chosen[name] = hp.Choice(name, self.values[name])
+            elif kind == "int":
+                chosen[name] = hp.Int(name, low, high)
+            elif kind == "log":
+                chosen[name] = hp.Float(name, low, high, sampling="log")
+            else:
+                chosen[name] = hp.Choice(name, [low, high])
+        return ADeGANConfig.from_dict({**self.base.to_dict(), **chosen})
+
+    def build(self, hp):
+        config = self.config(hp)
+        return build_model(config, self.image_shape)
+
+    def fit(self, hp, model, train_x, val_x, val_y, trial_dir=None, callbacks=None, **kwargs):
+        """Train, calibrate, save to `trial_dir` and return {OBJECTIVE_NAME: value, ...}."""
+        config = self.config(hp)
+        normals = val_x[val_y == 0]
+        if self.objective == "labelled":
+            sets = {"val": (val_x, val_y)}
+        else:
+            sets = {"val": (np.concatenate([normals, synthetic_anomalies(normals)]),
+                            np.r_[np.zeros(len(normals)), np.ones(len(normals))])}
+        auroc = ValidationAUROC(sets)  # made here: tuner callbacks are deep-copied
+        # Hyperband sets `epochs` (both stages together) and resumes from `initial_epoch`.
+        model.fit(train_stream(train_x, config.batch_size, config.seed),
+                  epochs=kwargs.get("epochs", config.stage1_epochs + config.stage2_epochs),
+                  initial_epoch=kwargs.get("initial_epoch", 0),
+                  callbacks=list(callbacks or []) + [auroc], verbose=kwargs.get("verbose", 0))
+        model.calibrate(to_model_range(normals))
+        x, y = sets["val"]
+        metrics = ranking_metrics(component_scores(model.score(to_model_range(x))), y)
+        result = {OBJECTIVE_NAME: metrics["auroc_combined"],
+                  "val_auroc_recon": metrics["auroc_recon"],
+                  "val_auroc_pattern": metrics["auroc_pattern"]}
+        if trial_dir is not None:
+            Path(trial_dir).mkdir(parents=True, exist_ok=True)
+            model.save(Path(trial_dir) / "model.keras")
+            (Path(trial_dir) / "validation.json").write_text(json.dumps(
+                {"objective": self.objective, **result, "config": config.to_dict(),
+                 "history": auroc.history}, indent=2) + "\n")
+        return result
+
+
+def _with_trial_dir(tuner_class):
+    """A tuner class that hands each trial's folder to `ADeGANHyperModel.fit`."""
+
+    class Tuner(tuner_class):
+        def run_trial(self, trial, *args, **kwargs):
+            kwargs["trial_dir"] = self.get_trial_dir(trial.trial_id)
+            return super().run_trial(trial, *args, **kwargs)
+
+    Tuner.__name__ = tuner_class.__name__
+    return Tuner
+
+
+TUNERS = {"random": _with_trial_dir(kt.RandomSearch),
+          "bayesian": _with_trial_dir(kt.BayesianOptimization),
+          "hyperband": _with_trial_dir(kt.Hyperband),
+          "grid": _with_trial_dir(kt.GridSearch)}
+
+
+def make_tuner(kind: str, hypermodel: ADeGANHyperModel, directory, project_name: str,
+               max_trials: int = 10, seed: int = 0):
+    """A KerasTuner tuner that maximises the validation objective and resumes its project."""
+    if kind not in TUNERS:
+        raise ADeGANError(f"unknown tuner {kind!r}; choose from {', '.join(TUNERS)}")
+    common = dict(hypermodel=hypermodel, objective=kt.Objective(OBJECTIVE_NAME, "max"),
+                  directory=str(directory), project_name=project_name, overwrite=False, seed=seed)
+    if kind == "hyperband":
+        epochs = hypermodel.base.stage1_epochs + hypermodel.base.stage2_epochs
+        return TUNERS[kind](max_epochs=epochs, factor=3, **common)
+    return TUNERS[kind](max_trials=max_trials, **common)

@@ -1,0 +1,218 @@
+"""Hyperparameter search and the paper's n_c sweep (Table 2), from the command line.
+
+The search sees the training images and the validation split only. When it is over, the best
+trial's model (by the validation objective) is copied to `<directory>/<project>/best/` and
+evaluated once on the test split; the test figures are reported apart and choose nothing.
+Re-running the same command resumes the search (KerasTuner reloads its project).
+
+Outputs in `<directory>/<project>/`: `summary.csv` and `summary.md` (every trial: values,
+objective, status), `best/model.keras` (usable by `evaluate`, `score` and `export`),
+`best/test_metrics.json`, and with `--compare-preset` the preset trained on the same budget.
+
+Command line:
+    python -m tuning.search --dataset mnist --anomaly-class 1 --tuner bayesian --max-trials 20 \
+        --epochs 3 --directory runs/tune
+    python -m tuning.search --dataset mnist --anomaly-class 0 --sweep n_c=2,4,6,8,10,12,14 \
+        --epochs 2 --train-limit 10000 --directory runs/tune   # writes results/nc_sweep_mnist.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import keras_tuner as kt
+
+from keras_adegan.config import ADeGANConfig
+from keras_adegan.data import load_dataset, make_splits
+from keras_adegan.errors import ADeGANError
+from keras_adegan.evaluate import evaluate_model
+from keras_adegan.score import load_detector
+from keras_adegan.train import library_versions
+from tuning.hypermodel import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE, ADeGANHyperModel, make_tuner
+
+# Table 2 of the paper (MNIST, mean over classes): the values quoted in this project's sources.
+PAPER_NC = {2: 0.801, 10: 0.907, 14: 0.880}
+SWEEP_ALIASES = {"n_c": "n_patterns"}
+
+
+def parse_sweep(text: str) -> tuple[str, list]:
+    """'n_c=2,4,6' -> ('n_patterns', [2, 4, 6])."""
+    name, _, values = text.partition("=")
+    name = SWEEP_ALIASES.get(name.strip(), name.strip())
+    if name not in SEARCH_SPACE or not values:
+        raise argparse.ArgumentTypeError(f"expected e.g. n_c=2,4,6 (tunable: n_c, "
+                                         f"{', '.join(SEARCH_SPACE)}); got {text!r}")
+    kind = SEARCH_SPACE[name][0]
+    try:
+        parsed = [int(v) if kind in ("int", "choice") else float(v) for v in values.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"values of {name} must be numbers; got {values!r}") from None
+    return name, parsed
+
+
+def run_search(tuner, splits, verbose: int = 0) -> None:
+    """Run (or resume) the search on the training images and the validation split only."""
+    tuner.search(train_x=splits.train_x, val_x=splits.val_x, val_y=splits.val_y, verbose=verbose)
+
+
+def trial_rows(tuner) -> list[dict]:
+    """One row per trial: id, status, objective and hyperparameter values, in trial order."""
+    rows = []
+    for trial_id, trial in sorted(tuner.oracle.trials.items()):
+        values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+        rows.append({"trial": trial_id, "status": trial.status, "objective": trial.score, **values})
+    return rows
+
+
+def trial_model(tuner, trial_id: str) -> Path:
+    return Path(tuner.get_trial_dir(trial_id)) / "model.keras"
+
+
+def write_summary(rows: list[dict], folder: Path, title: str, notes: list[str]) -> None:
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    with open(folder / "summary.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    def cell(value):
+        return f"{value:.4g}" if isinstance(value, float) else ("" if value is None else str(value))
+
+    lines = [f"# {title}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(cell(row.get(k)) for k in keys) + " |" for row in rows]
+    (folder / "summary.md").write_text("\n".join(lines + [""] + notes) + "\n")
+
+
+def test_metrics(model_path: Path, splits) -> dict:
+    """The test split's metrics of one saved trial model (reported, never used to choose)."""
+    metrics, _ = evaluate_model(load_detector(model_path), splits.test_x, splits.test_y)
+    return metrics
+
+
+def write_sweep_table(path: Path, name: str, rows: list[dict], base: ADeGANConfig,
+                      command: str, seconds: float) -> None:
+    lines = [f"# {base.dataset}: sweep of {name}, anomaly class {base.anomaly_class}", "",
+             "Validation AUROC (held-out anomaly-class images of the train split) and test AUROC "
+             "of the combined score for each value; one trial each, nothing chosen on test.", "",
+             f"| {name} | val AUROC | test AUROC (S) | test recon only | test pattern only |"
+             + (" paper (Table 2, mean of 10 classes) |" if name == "n_patterns" else ""),
+             "|---|---|---|---|---|" + ("---|" if name == "n_patterns" else "")]
+    for row in sorted(rows, key=lambda r: r[name]):
+        paper = PAPER_NC.get(row[name]) if name == "n_patterns" and base.dataset == "mnist" else None
+        lines.append(f"| {row[name]} | {row['objective']:.4f} | {row['test_auroc_combined']:.4f} | "
+                     f"{row['test_auroc_recon']:.4f} | {row['test_auroc_pattern']:.4f} |"
+                     + ((f" {paper:.3f} |" if paper else " n/a |") if name == "n_patterns" else ""))
+    lines += ["", f"- Budget: stage 1 {base.stage1_epochs} epochs, stage 2 {base.stage2_epochs} "
+              f"epochs, width {base.width}, training images "
+              f"{base.train_limit or 'all'} (normals), seed {base.seed}.",
+              f"- Config: `{json.dumps(base.to_dict())}`", f"- Command: `{command}`",
+              f"- Wall time: {seconds:.0f} s (this invocation; a resumed search counts only the "
+              "trials it ran).",
+              f"- Versions: `{json.dumps(library_versions())}`",
+              "- The paper's column is its mean over the 10 held-out classes (per-n_c values other "
+              "than 2, 10 and 14 are not quoted in this project's sources); ours is one class.", ""]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m tuning.search", description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--anomaly-class", type=int, default=0)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--tuner", default="bayesian", choices=["random", "bayesian", "hyperband"])
+    p.add_argument("--max-trials", type=int, default=10)
+    p.add_argument("--objective", default="labelled", choices=OBJECTIVES,
+                   help="labelled: validation AUROC; unsupervised: normals vs rotated normals")
+    p.add_argument("--tune", default=",".join(SEARCH_SPACE),
+                   help=f"comma-separated subset of: {', '.join(SEARCH_SPACE)}")
+    p.add_argument("--sweep", type=parse_sweep, default=None,
+                   help="grid over one hyperparameter, e.g. n_c=2,4,6,8,10,12,14")
+    p.add_argument("--epochs", type=int, default=None, help="epochs of each stage")
+    p.add_argument("--stage1-epochs", type=int, default=None)
+    p.add_argument("--stage2-epochs", type=int, default=None)
+    p.add_argument("--train-limit", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--compare-preset", action="store_true",
+                   help="also train the preset on the same budget and report it beside the best")
+    p.add_argument("--directory", default="runs/tune")
+    p.add_argument("--results-dir", default="results", help="where sweep tables go")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    command = "python -m tuning.search " + " ".join(sys.argv[1:] if argv is None else argv)
+    start = time.time()
+    try:
+        base = ADeGANConfig.preset(
+            args.dataset, anomaly_class=args.anomaly_class, seed=args.seed,
+            train_limit=args.train_limit,
+            stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
+            stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs)
+        data = load_dataset(args.dataset, args.data_dir, base.image_size)
+        splits = make_splits(data, base.anomaly_class, base.val_fraction, base.seed, base.train_limit)
+        if args.sweep:
+            name, values = args.sweep
+            hypermodel = ADeGANHyperModel(base, data.image_shape, tune=[name], values={name: values},
+                                          objective=args.objective)
+            kind, trials, project = "grid", len(values), f"{args.dataset}-class{base.anomaly_class}-sweep-{name}"
+        else:
+            tune = [t.strip() for t in args.tune.split(",") if t.strip()]
+            hypermodel = ADeGANHyperModel(base, data.image_shape, tune=tune, objective=args.objective)
+            kind, trials = args.tuner, args.max_trials
+            project = f"{args.dataset}-class{base.anomaly_class}-{kind}-{args.objective}"
+        tuner = make_tuner(kind, hypermodel, args.directory, project, trials, args.seed)
+        run_search(tuner, splits)
+        folder = Path(args.directory) / project
+        rows = [r for r in trial_rows(tuner) if r["objective"] is not None]
+        if not rows:
+            raise ADeGANError(f"no trial of {folder} finished with an objective value; "
+                              "see the trial folders for the error")
+        best = max(rows, key=lambda r: r["objective"])
+        (folder / "best").mkdir(exist_ok=True)
+        shutil.copy(trial_model(tuner, best["trial"]), folder / "best" / "model.keras")
+        report = {"best_trial": best, "objective": args.objective, "command": command,
+                  "test": test_metrics(folder / "best" / "model.keras", splits)}
+        notes = [f"Best trial {best['trial']} by the validation objective ({args.objective}); "
+                 f"its test AUROC (combined) is {report['test']['auroc_combined']:.4f}.",
+                 f"Budget: `{json.dumps(base.to_dict())}`", f"Command: `{command}`"]
+        if args.compare_preset:
+            preset = kt.HyperParameters()
+            preset_dir = folder / "preset"
+            if not (preset_dir / "model.keras").exists():
+                fixed = ADeGANHyperModel(base, data.image_shape, tune=[], objective=args.objective)
+                fixed.fit(preset, fixed.build(preset), splits.train_x, splits.val_x, splits.val_y,
+                          trial_dir=preset_dir)
+            validation = json.loads((preset_dir / "validation.json").read_text())
+            report["preset"] = {"objective": validation[OBJECTIVE_NAME],
+                                "test": test_metrics(preset_dir / "model.keras", splits)}
+            notes.append(f"Preset on the same budget: validation objective "
+                         f"{report['preset']['objective']:.4f}, test AUROC "
+                         f"{report['preset']['test']['auroc_combined']:.4f}.")
+        if args.sweep:
+            for row in rows:
+                metrics = test_metrics(trial_model(tuner, row["trial"]), splits)
+                row.update({f"test_{k}": metrics[k] for k in
+                            ("auroc_combined", "auroc_recon", "auroc_pattern")})
+            write_sweep_table(Path(args.results_dir) / f"{name.replace('n_patterns', 'nc')}_sweep_{args.dataset}.md",
+                              name, rows, base, command, time.time() - start)
+        write_summary(trial_rows(tuner) if not args.sweep else rows, folder,
+                      f"{project}: {len(rows)} finished trials", notes)
+        (folder / "best" / "test_metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
+    except ADeGANError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(notes))
+    print(f"Wrote {folder}/summary.md, summary.csv and best/model.keras")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
