@@ -1,0 +1,1 @@
+"""Benchmarks that print (and write) measured figures: `paper`, `export`, `throughput`."""

@@ -95,7 +95,6 @@ class EdgeScorer:
             raise EdgeError(f"{path} is not a TFLite detector with a 'score' signature: {exc}") from None
         detail = self.runner.get_input_details()["images"]
         self.input_dtype = detail["dtype"]
-        self.quantization = detail["quantization"]
         self.batch = int(detail["shape_signature"][0])  # -1: any batch
         self.image_shape = tuple(int(v) for v in detail["shape"][1:])
 
@@ -104,12 +103,7 @@ class EdgeScorer:
         if images.ndim != 4 or images.shape[1:] != self.image_shape:
             raise EdgeError(f"images have shape {images.shape}; the model expects "
                             f"(N, {', '.join(map(str, self.image_shape))}) with pixels in [0, 255]")
-        images = images.astype(np.float32)
-        scale, zero_point = self.quantization
-        if np.issubdtype(self.input_dtype, np.integer) and scale:
-            info = np.iinfo(self.input_dtype)
-            images = np.clip(np.round(images / scale + zero_point), info.min, info.max)
-        return images.astype(self.input_dtype)
+        return images.astype(self.input_dtype)  # float32 pixels in [0, 255]
 
     def score(self, images) -> dict[str, np.ndarray]:
         """Outputs for uint8 (or float in [0, 255]) images (N, H, W, C), keyed like COLUMNS."""
