@@ -20,7 +20,8 @@ def test_cell_has_model_and_baseline_aurocs_and_provenance(finished):
     root, _ = finished
     data = json.loads((root / "results" / "digits.json").read_text())
     cell = data["cells"]["class2-seed0"]
-    for key in ("auroc_combined", "auroc_recon", "auroc_pattern", "auroc_pca", "auroc_knn"):
+    for key in ("auroc_combined", "auroc_recon", "auroc_pattern", "auroc_pca", "auroc_knn",
+                "auroc_feature_knn"):
         assert 0.0 <= cell["test"][key] <= 1.0, key
     assert data["budget"]["train_limit"] == 128 and "anomaly_class" not in data["budget"]
     assert cell["versions"]["tensorflow"] and cell["cell_seconds"] > 0
@@ -49,3 +50,16 @@ def test_class_list_syntax():
     assert parse_list("0-2,7") == [0, 1, 2, 7]
     with pytest.raises(Exception, match="like 0-9"):
         parse_list("a-b")
+
+
+def test_cells_from_before_the_feature_option_are_completed_once(finished, capsys):
+    root, args = finished
+    path = root / "results" / "digits.json"
+    data = json.loads(path.read_text())
+    del data["cells"]["class2-seed0"]["test"]["auroc_feature_knn"]
+    path.write_text(json.dumps(data))
+    assert main(args) == 0
+    assert "added the E-feature option to class 2" in capsys.readouterr().out
+    assert "auroc_feature_knn" in json.loads(path.read_text())["cells"]["class2-seed0"]["test"]
+    assert main(args) == 0
+    assert "nothing to do" in capsys.readouterr().out
