@@ -42,6 +42,17 @@ def test_sweep_cli_writes_table_and_best_model(tmp_path, capsys):
     assert "test AUROC" in capsys.readouterr().out
 
 
+def test_search_cli_reports_best_trial_and_preset(tmp_path, capsys):
+    args = ["--dataset", "digits", "--tuner", "random", "--max-trials", "1", "--tune", "alpha",
+            "--epochs", "1", "--train-limit", "256", "--compare-preset",
+            "--directory", str(tmp_path / "tune"), "--results-dir", str(tmp_path / "results")]
+    assert main(args) == 0
+    summary = (tmp_path / "results" / "search_digits-class0-random-labelled.md").read_text()
+    assert "| 0 | COMPLETED |" in summary and "Preset on the same budget" in summary
+    assert "Versions:" in summary and "Trial training time" in summary
+    assert "its test AUROC" in capsys.readouterr().out
+
+
 def test_unsupervised_objective_needs_no_anomaly_labels(tiny_config, digits_splits, tmp_path):
     hypermodel = ADeGANHyperModel(tiny_config, (16, 16, 1), tune=["alpha"], objective="unsupervised")
     tuner = make_tuner("random", hypermodel, tmp_path, "unsup", max_trials=1)

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import keras_tuner as kt
@@ -103,6 +104,7 @@ class ADeGANHyperModel(kt.HyperModel):
                             np.r_[np.zeros(len(normals)), np.ones(len(normals))])}
         auroc = ValidationAUROC(sets)  # made here: tuner callbacks are deep-copied
         # Hyperband sets `epochs` (both stages together) and resumes from `initial_epoch`.
+        start = time.time()
         model.fit(train_stream(train_x, config.batch_size, config.seed),
                   epochs=kwargs.get("epochs", config.stage1_epochs + config.stage2_epochs),
                   initial_epoch=kwargs.get("initial_epoch", 0),
@@ -118,7 +120,8 @@ class ADeGANHyperModel(kt.HyperModel):
             model.save(Path(trial_dir) / "model.keras")
             (Path(trial_dir) / "validation.json").write_text(json.dumps(
                 {"objective": self.objective, **result, "config": config.to_dict(),
-                 "history": auroc.history}, indent=2) + "\n")
+                 "history": auroc.history, "seconds": round(time.time() - start, 1)},
+                indent=2) + "\n")
         return result
 
 

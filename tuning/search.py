@@ -6,8 +6,9 @@ evaluated once on the test split; the test figures are reported apart and choose
 Re-running the same command resumes the search (KerasTuner reloads its project).
 
 Outputs in `<directory>/<project>/`: `summary.csv` and `summary.md` (every trial: values,
-objective, status), `best/model.keras` (usable by `evaluate`, `score` and `export`),
-`best/test_metrics.json`, and with `--compare-preset` the preset trained on the same budget.
+objective, status; copied to `<results-dir>/search_<project>.md`), `best/model.keras` (usable
+by `evaluate`, `score` and `export`), `best/test_metrics.json`, and with `--compare-preset` the
+preset trained on the same budget.
 
 Command line:
     python -m tuning.search --dataset mnist --anomaly-class 1 --tuner bayesian --max-trials 20 \
@@ -203,8 +204,17 @@ def main(argv=None) -> int:
                             ("auroc_combined", "auroc_recon", "auroc_pattern")})
             write_sweep_table(Path(args.results_dir) / f"{name.replace('n_patterns', 'nc')}_sweep_{args.dataset}.md",
                               name, rows, base, command, time.time() - start)
+        trial_seconds = [json.loads((Path(tuner.get_trial_dir(r["trial"])) / "validation.json")
+                                    .read_text()).get("seconds") for r in rows]
+        notes += [f"Trial training time: {sum(t for t in trial_seconds if t):.0f} s in total "
+                  f"({sum(t is not None for t in trial_seconds)} of {len(rows)} trials timed); "
+                  f"this invocation: {time.time() - start:.0f} s.",
+                  f"Versions: `{json.dumps(library_versions())}`"]
         write_summary(trial_rows(tuner) if not args.sweep else rows, folder,
                       f"{project}: {len(rows)} finished trials", notes)
+        if not args.sweep:  # a sweep has its own table
+            Path(args.results_dir).mkdir(parents=True, exist_ok=True)
+            shutil.copy(folder / "summary.md", Path(args.results_dir) / f"search_{project}.md")
         (folder / "best" / "test_metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     except ADeGANError as exc:
         print(f"error: {exc}", file=sys.stderr)
