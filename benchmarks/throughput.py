@@ -21,6 +21,9 @@ import time
 
 import numpy as np
 
+from benchmarks.paper import cpu_name
+from keras_adegan.train import library_versions
+
 SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
           "cifar10": (32, 32, 3)}
 
@@ -127,6 +130,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     result = measure(args)
     result["command"] = "python -m benchmarks.throughput " + " ".join(sys.argv[1:] if argv is None else argv)
+    result.update(cpu=cpu_name(), versions=library_versions(),
+                  date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     flops = result["flops_per_image"]
     print(f"{args.dataset} {tuple(result['dataset_shape'])}, width {result['config']['width']}, "
           f"batch {args.batch_size}, {args.precision}, jit={args.jit}, threads={args.threads or 'all'}")
