@@ -1,4 +1,5 @@
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -51,6 +52,18 @@ def test_search_cli_reports_best_trial_and_preset(tmp_path, capsys):
     assert "| 0 | COMPLETED |" in summary and "Preset on the same budget" in summary
     assert "Versions:" in summary and "Trial training time" in summary
     assert "its test AUROC" in capsys.readouterr().out
+
+
+def test_hyperband_budgets_count_stage2_epochs(tiny_config, digits_splits, tmp_path):
+    base = dataclasses.replace(tiny_config, stage1_epochs=1, stage2_epochs=3)
+    tuner = make_tuner("hyperband", ADeGANHyperModel(base, (16, 16, 1), tune=["alpha"]), tmp_path, "hb")
+    run_search(tuner, digits_splits)
+    rows = trial_rows(tuner)
+    assert rows and all(r["status"] == "COMPLETED" and r["objective"] is not None for r in rows)
+    for row in rows:  # every trial trained E (stage 2 starts at epoch 2) and logged its AUROC
+        history = json.loads((trial_model(tuner, row["trial"]).parent / "validation.json")
+                             .read_text())["history"]
+        assert history and history[0]["epoch"] >= 2
 
 
 def test_unsupervised_objective_needs_no_anomaly_labels(tiny_config, digits_splits, tmp_path):

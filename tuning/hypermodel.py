@@ -103,11 +103,17 @@ class ADeGANHyperModel(kt.HyperModel):
             sets = {"val": (np.concatenate([normals, synthetic_anomalies(normals)]),
                             np.r_[np.zeros(len(normals)), np.ones(len(normals))])}
         auroc = ValidationAUROC(sets)  # made here: tuner callbacks are deep-copied
-        # Hyperband sets `epochs` (both stages together) and resumes from `initial_epoch`.
+        # Hyperband's budget counts stage-2 epochs: stage 1 always runs in full (E is untrained
+        # before stage 2, so a shorter run has no meaningful objective). A trial that continues
+        # an earlier one starts from its weights, after that trial's last epoch.
+        epochs, initial = config.stage1_epochs + config.stage2_epochs, 0
+        if "epochs" in kwargs:
+            epochs = config.stage1_epochs + kwargs["epochs"]
+            if kwargs.get("initial_epoch"):
+                initial = config.stage1_epochs + kwargs["initial_epoch"]
         start = time.time()
         model.fit(train_stream(train_x, config.batch_size, config.seed),
-                  epochs=kwargs.get("epochs", config.stage1_epochs + config.stage2_epochs),
-                  initial_epoch=kwargs.get("initial_epoch", 0),
+                  epochs=epochs, initial_epoch=initial,
                   callbacks=list(callbacks or []) + [auroc], verbose=kwargs.get("verbose", 0))
         model.calibrate(to_model_range(normals))
         x, y = sets["val"]
@@ -151,6 +157,5 @@ def make_tuner(kind: str, hypermodel: ADeGANHyperModel, directory, project_name:
     common = dict(hypermodel=hypermodel, objective=kt.Objective(OBJECTIVE_NAME, "max"),
                   directory=str(directory), project_name=project_name, overwrite=False, seed=seed)
     if kind == "hyperband":
-        epochs = hypermodel.base.stage1_epochs + hypermodel.base.stage2_epochs
-        return TUNERS[kind](max_epochs=epochs, factor=3, **common)
+        return TUNERS[kind](max_epochs=max(hypermodel.base.stage2_epochs, 1), factor=3, **common)
     return TUNERS[kind](max_trials=max_trials, **common)
