@@ -45,7 +45,7 @@ def test_two_workers_on_localhost_train_and_agree_on_the_weights(tmp_path):
              str(tmp_path / f"weights{index}.npz")],
             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
     logs = [p.communicate(timeout=600)[0] for p in procs]
-    for index, proc in enumerate(procs):
+    for index in range(2):
         assert (tmp_path / f"weights{index}.npz").exists(), logs[index][-3000:]
     chief, other = np.load(tmp_path / "weights0.npz"), np.load(tmp_path / "weights1.npz")
     assert len(chief.files) > 10
