@@ -25,8 +25,8 @@ from sklearn.metrics import roc_auc_score
 from benchmarks.paper import cpu_name
 from export.convert import export_detector
 from export.edge_score import EdgeScorer
-from keras_adegan.data import load_dataset, make_splits
 from keras_adegan.errors import ADeGANError
+from keras_adegan.evaluate import run_splits
 from keras_adegan.score import load_detector
 from keras_adegan.train import library_versions
 
@@ -42,12 +42,10 @@ def median_seconds(fn, repeats: int, warmup: int = 20) -> float:
     return float(np.median(times))
 
 
-def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> list[dict]:
+def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> tuple[list, dict]:
+    """Rows of the table (Keras model first), and the model's run config."""
     model = load_detector(model_path)
-    run = model.run_config
-    data = load_dataset(run["dataset"], data_dir)
-    splits = make_splits(data, run["anomaly_class"], run["val_fraction"], run["seed"],
-                         run.get("train_limit"))
+    splits = run_splits(model.run_config, data_dir)
     if not (out / "manifest.json").exists():
         export_detector(model_path, out, representative=splits.train_x, data_dir=data_dir)
     x, y = splits.test_x, splits.test_y
@@ -73,7 +71,7 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
             row["images_per_s"] = batch / median_seconds(lambda s=scorer: s.score(big),
                                                          max(5, repeats // 50), 3)
         rows.append(row)
-    return rows
+    return rows, model.run_config
 
 
 def markdown(rows: list[dict], header: dict) -> str:
@@ -109,11 +107,10 @@ def main(argv=None) -> int:
     tf.config.threading.set_intra_op_parallelism_threads(1)  # before TensorFlow starts
     tf.config.threading.set_inter_op_parallelism_threads(1)
     try:
-        rows = measure(Path(args.model), Path(args.out), args.data_dir, args.repeats, args.batch)
+        rows, run = measure(Path(args.model), Path(args.out), args.data_dir, args.repeats, args.batch)
     except ADeGANError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    run = load_detector(args.model).run_config
     header = {"model": args.model, "dataset": run["dataset"], "anomaly_class": run["anomaly_class"],
               "repeats": args.repeats, "batch": args.batch, "cpu": cpu_name(),
               "versions": library_versions(),

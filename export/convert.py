@@ -33,6 +33,7 @@ from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
 from keras_adegan.errors import ADeGANError
+from keras_adegan.evaluate import run_splits
 from keras_adegan.model import ADeGAN
 from keras_adegan.score import load_detector
 from keras_adegan.train import library_versions
@@ -126,17 +127,11 @@ def _representative(model: ADeGAN, data_dir, images) -> np.ndarray:
     """Training normals (uint8) for int8 calibration: given, or re-read from the model's dataset."""
     if images is not None:
         return np.asarray(images)[:REPRESENTATIVE_IMAGES]
-    from keras_adegan.data import load_dataset, make_splits
-
     run = model.run_config
     if not run.get("dataset") or run["dataset"] == "folder":
         raise ADeGANError("int8 needs representative images: pass --representative FOLDER "
                           "with some normal training images")
-    size = run.get("image_size")
-    data = load_dataset(run["dataset"], data_dir, tuple(size) if size else None)
-    splits = make_splits(data, run["anomaly_class"], run["val_fraction"], run["seed"],
-                         run.get("train_limit"))
-    return splits.train_x[:REPRESENTATIVE_IMAGES]
+    return run_splits(run, data_dir).train_x[:REPRESENTATIVE_IMAGES]
 
 
 def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QUANTIZATIONS),

@@ -106,6 +106,21 @@ class ValidationAUROC(keras.callbacks.Callback):
             logs.update({k: v for k, v in row.items() if k != "epoch"})
 
 
+def run_splits(run: dict, data_dir=None, dataset=None, anomaly_class=None):
+    """The splits a saved model was made with, rebuilt from its run config (`model.run_config`).
+
+    `dataset` and `anomaly_class` override the recorded ones (e.g. for a model that lacks them).
+    """
+    dataset = dataset or run.get("dataset")
+    anomaly_class = anomaly_class if anomaly_class is not None else run.get("anomaly_class")
+    if dataset is None or anomaly_class is None:
+        raise ADeGANError("the model does not record its dataset: pass --dataset and --anomaly-class")
+    size = run.get("image_size")
+    data = load_dataset(dataset, data_dir, tuple(size) if size else None)
+    return make_splits(data, anomaly_class, run.get("val_fraction", 0.1), run.get("seed", 0),
+                       run.get("train_limit"))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m keras_adegan.evaluate",
@@ -119,14 +134,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         model = load_detector(args.model)
-        run = model.run_config
-        dataset = args.dataset or run.get("dataset")
-        anomaly_class = args.anomaly_class if args.anomaly_class is not None else run.get("anomaly_class")
-        if dataset is None or anomaly_class is None:
-            raise ADeGANError("the model does not record its dataset: pass --dataset and --anomaly-class")
-        size = run.get("image_size")
-        data = load_dataset(dataset, args.data_dir, tuple(size) if size else None)
-        splits = make_splits(data, anomaly_class, run.get("val_fraction", 0.1), run.get("seed", 0))
+        splits = run_splits(model.run_config, args.data_dir, args.dataset, args.anomaly_class)
         metrics, _ = evaluate_model(model, splits.test_x, splits.test_y)
     except ADeGANError as exc:
         print(f"error: {exc}", file=sys.stderr)
