@@ -21,8 +21,7 @@ import time
 
 import numpy as np
 
-from benchmarks.paper import cpu_name
-from keras_adegan.train import library_versions
+from keras_adegan.provenance import cpu_name, library_versions
 
 SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
           "cifar10": (32, 32, 3)}

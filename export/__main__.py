@@ -3,9 +3,10 @@
 import argparse
 import sys
 
-from export.convert import FORMATS, QUANTIZATIONS, export_detector
+from export.convert import FORMATS, GRAPHS, QUANTIZATIONS, export_detector
 from keras_adegan.errors import ADeGANError
-from keras_adegan.score import collect_images, read_for_model, load_detector
+from keras_adegan.model import load_detector
+from keras_adegan.score import collect_images, read_for_model
 
 
 def _names(allowed):
@@ -26,6 +27,9 @@ def main(argv=None) -> int:
                         help="comma-separated: savedmodel,tflite")
     parser.add_argument("--quantize", type=_names(tuple(QUANTIZATIONS)),
                         default=list(QUANTIZATIONS), help="comma-separated: none,float16,int8")
+    parser.add_argument("--graph", type=_names(tuple(GRAPHS)), default=list(GRAPHS),
+                        help="comma-separated: full (G and E, both scores), features (E only, "
+                             "the feature score; smaller and faster)")
     parser.add_argument("--representative", default=None,
                         help="folder of normal training images for int8 calibration "
                              "(default: re-read from the model's dataset)")
@@ -38,7 +42,7 @@ def main(argv=None) -> int:
             shape = load_detector(args.model).image_shape
             images = read_for_model(collect_images([args.representative]), shape)
         manifest = export_detector(args.model, args.out, args.formats, args.quantize, images,
-                                   args.data_dir, args.overwrite)
+                                   args.data_dir, args.overwrite, args.graph)
     except ADeGANError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,16 +1,25 @@
 """Export a calibrated detector (G∘E and E) as a SavedModel and as TFLite files with a manifest.
 
-Every exported graph takes images as the user has them, pixel values in [0, 255], and returns
-the same outputs as `ADeGAN.call`: `score`, `recon_error`, `recon_prob`, `pattern_prob`,
-`pattern` and `is_anomaly`. Scaling to [-1, 1], the calibration statistics and the threshold
-are inside the graph; there are no random ops.
+Every exported graph takes images as the user has them, pixel values in [0, 255]; scaling to
+[-1, 1], the feature bank, the calibration statistics and the thresholds are inside the graph;
+there are no random ops. Two graphs:
 
-* SavedModel: signature `score` (float32 input, any batch) and `score_uint8` (uint8 input).
+* `full` (G∘E, and D if the feature score uses it): the outputs of `ADeGAN.call`, both scores
+  (`score`/`is_anomaly` of the model's chosen score, `paper_score`, `feature_score`) and the
+  paper's parts;
+* `features` (E alone, no G): `score`/`is_anomaly` of the feature score, `feature_score`,
+  `pattern_prob`, `pattern` (`ADeGAN.feature_call`); much smaller and faster.
+
+Files:
+
+* SavedModel: signatures `score` (float32 input, any batch) and `score_uint8` (uint8 input) for
+  the full graph, `features` and `features_uint8` for the E-only graph.
 * TFLite (built-in ops only; a graph that would need Flex ops fails to convert):
-  `model_<q>.tflite` with a static batch of 1, and `model_<q>_batch.tflite` with a dynamic
-  batch when it converts. `q` is `fp32`, `fp16` (float16 weights) or `int8` (int8 weights and
-  activations in the networks, calibrated on training normals; the handful of per-image score
-  operations after the networks stay float, see the README). TFLite inputs are float32.
+  `model_<q>.tflite` (full) and `features_<q>.tflite` (E only) with a static batch of 1, and
+  `..._batch.tflite` with a dynamic batch when it converts. `q` is `fp32`, `fp16` (float16
+  weights) or `int8` (int8 weights and activations in the networks and the bank, calibrated on
+  training normals; every other operation, i.e. the per-image score arithmetic, stays float,
+  see `float_ops`). TFLite inputs are float32.
 
 Example:
     >>> from export.convert import export_detector
@@ -20,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import tempfile
@@ -32,38 +42,47 @@ import tensorflow as tf
 from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
+from keras_adegan.config import SCORE_FIELDS
 from keras_adegan.errors import ADeGANError
+from keras_adegan.features import PADDING
 from keras_adegan.evaluate import run_splits
-from keras_adegan.model import ADeGAN
-from keras_adegan.score import load_detector
-from keras_adegan.train import library_versions
+from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, ADeGAN, load_detector
+from keras_adegan.provenance import library_versions
 
 FORMATS = ("savedmodel", "tflite")
+GRAPHS = {"full": "model", "features": "features"}  # graph -> TFLite file prefix
+SIGNATURES = {"full": "score", "features": "features"}  # graph -> signature name
 QUANTIZATIONS = {"none": "fp32", "float16": "fp16", "int8": "int8"}
-OUTPUTS = ("score", "recon_error", "recon_prob", "pattern_prob", "pattern", "is_anomaly")
 REPRESENTATIVE_IMAGES = 200
-# Ops of the score formula (Eq. 9-11) and the input scaling, kept float in the int8 model.
-# The networks use no ADD or MUL (BatchNorm is folded into their weights), so keeping those
-# float only touches the input scaling and the erfc polynomial of the score.
-FLOAT_OPS = ("ABS", "ADD", "ARG_MAX", "DIV", "EXP", "GREATER", "GREATER_EQUAL", "LOG", "MAXIMUM",
-             "MEAN", "MUL", "NEG", "REDUCE_MAX", "SELECT", "SOFTMAX", "SQUARE",
-             "SQUARED_DIFFERENCE", "SUB")
+# The operators of the networks (and of the bank's matmul): the only ones int8 quantizes.
+# Every other operator of a graph, whatever its type (SELECT_V2, TOPK_V2, the erfc polynomial's
+# ADD/MUL, ...), is kept float: see `float_ops`.
+NETWORK_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED",
+               "BATCH_MATMUL", "LEAKY_RELU", "RELU", "TANH", "RESHAPE")
 
 
-def _archive(model: ADeGAN, batch: int | None, uint8: bool = True) -> keras.export.ExportArchive:
-    """An export archive of the scoring graph, input in [0, 255]."""
-    shape = (batch,) + model.image_shape
-
+def _endpoint(forward):
     def score(images):
-        return model(tf.cast(images, tf.float32) / 127.5 - 1.0, training=False)
+        return forward(tf.cast(images, tf.float32) / 127.5 - 1.0)
+    return score
 
+
+def _archive(model: ADeGAN, batch: int | None, graphs, uint8: bool = True):
+    """An export archive of the given scoring graphs ("full", "features"), input in [0, 255].
+
+    Endpoint names: `score` (full) and `features` (E only), plus `<name>_uint8` with `uint8`.
+    """
+    shape = (batch,) + model.image_shape
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("score", score,
-                         input_signature=[tf.TensorSpec(shape, tf.float32, name="images")])
-    if uint8:
-        archive.add_endpoint("score_uint8", score,
-                             input_signature=[tf.TensorSpec(shape, tf.uint8, name="images")])
+    for graph in graphs:
+        score = _endpoint(model.feature_call if graph == "features" else model)
+        name = SIGNATURES[graph]
+        archive.add_endpoint(name, score,
+                             input_signature=[tf.TensorSpec(shape, tf.float32, name="images")])
+        if uint8:
+            archive.add_endpoint(f"{name}_uint8", score,
+                                 input_signature=[tf.TensorSpec(shape, tf.uint8, name="images")])
     return archive
 
 
@@ -77,11 +96,20 @@ def tflite_ops(content: bytes) -> list[str]:
                    for op in model.operatorCodes})
 
 
+def float_ops(float_content: bytes) -> list[str]:
+    """The operator types of a float TFLite graph that int8 must leave float: all but
+    NETWORK_OPS (int8 cannot hold a log-probability or a distance to a far-off image, and
+    softmax -> reduce_max breaks the quantizer's scale rules)."""
+    return [op for op in tflite_ops(float_content) if op not in NETWORK_OPS]
+
+
 def convert_tflite(saved_model_dir: Path, quantization: str,
-                   representative: np.ndarray | None = None) -> bytes:
-    """Convert the `score` signature of a SavedModel to TFLite with built-in ops only."""
+                   representative: np.ndarray | None = None, signature: str = "score") -> bytes:
+    """Convert one signature of a SavedModel to TFLite with built-in ops only."""
+    if quantization == "int8":  # the float graph tells which operators to keep float
+        denylist = float_ops(convert_tflite(saved_model_dir, "none", signature=signature))
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir),
-                                                         signature_keys=["score"])
+                                                         signature_keys=[signature])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if quantization == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -103,9 +131,7 @@ def convert_tflite(saved_model_dir: Path, quantization: str,
                           f"{', '.join(QUANTIZATIONS)}")
     try:
         if quantization == "int8":
-            # The per-image score ops after the networks stay float: int8 cannot hold a
-            # log-probability, and softmax -> reduce_max breaks the quantizer's scale rules.
-            options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=list(FLOAT_OPS))
+            options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=denylist)
             with warnings.catch_warnings():  # the debugger uses the deprecated tf.lite.Interpreter
                 warnings.simplefilter("ignore", UserWarning)
                 content = tf.lite.experimental.QuantizationDebugger(
@@ -135,7 +161,8 @@ def _representative(model: ADeGAN, data_dir, images) -> np.ndarray:
 
 
 def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QUANTIZATIONS),
-                    representative=None, data_dir=None, overwrite: bool = False) -> dict:
+                    representative=None, data_dir=None, overwrite: bool = False,
+                    graphs=tuple(GRAPHS)) -> dict:
     """Write the SavedModel, TFLite files and `manifest.json` for a saved detector.
 
     Args:
@@ -143,6 +170,7 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
         out_dir: folder to write; it must not already hold an export (unless `overwrite`).
         formats: any of "savedmodel", "tflite".
         quantizations: TFLite variants, any of "none", "float16", "int8".
+        graphs: any of "full" (G∘E, both scores) and "features" (E only, the feature score).
         representative: uint8 training normals (N, H, W, C) for int8 calibration; None
             re-reads them from the model's dataset (found through `data_dir`).
         data_dir: where the model's dataset is, for the representative images.
@@ -151,15 +179,42 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
     Returns:
         The manifest (also written to `out_dir/manifest.json`).
     """
-    unknown = sorted(set(formats) - set(FORMATS)) + sorted(set(quantizations) - set(QUANTIZATIONS))
+    unknown = (sorted(set(formats) - set(FORMATS)) + sorted(set(quantizations) - set(QUANTIZATIONS))
+               + sorted(set(graphs) - set(GRAPHS)))
     if unknown:
-        raise ADeGANError(f"unknown format or quantization {unknown[0]!r}; formats: "
-                          f"{', '.join(FORMATS)}; quantizations: {', '.join(QUANTIZATIONS)}")
+        raise ADeGANError(f"unknown format, quantization or graph {unknown[0]!r}; formats: "
+                          f"{', '.join(FORMATS)}; quantizations: {', '.join(QUANTIZATIONS)}; "
+                          f"graphs: {', '.join(GRAPHS)}")
     out = Path(out_dir)
     if (out / "manifest.json").exists() and not overwrite:
         raise ADeGANError(f"{out} already holds an export; choose another --out or pass --overwrite")
+    if out.exists() and not out.is_dir():
+        raise ADeGANError(f"{out} is a file; choose a folder for --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").exists():
+        raise ADeGANError(f"{out} is not empty and holds no export; choose a new or empty folder "
+                          "for --out")
     model = load_detector(model_path)
-    out.mkdir(parents=True, exist_ok=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    final, out = out, Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        manifest = _write_export(model, model_path, out, formats, quantizations, graphs,
+                                 representative, data_dir)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    if final.exists():  # an earlier export, replaced only now that the new one is complete
+        shutil.rmtree(final)
+    out.rename(final)
+    return manifest
+
+
+def _write_export(model, model_path, out: Path, formats, quantizations, graphs, representative,
+                  data_dir) -> dict:
+    """Write every file of an export into the (new, empty) folder `out`."""
+
+    def value(variable) -> float:
+        return float(keras.ops.convert_to_numpy(variable))
+
     metrics_path = Path(model_path).parent / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
     manifest = {
@@ -167,10 +222,17 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
         "input": {"shape": [None, *model.image_shape], "range": [0, 255],
                   "dtype": {"savedmodel:score": "float32", "savedmodel:score_uint8": "uint8",
                             "tflite": "float32"}},
-        "outputs": list(OUTPUTS),
-        "threshold": float(keras.ops.convert_to_numpy(model.threshold)),
-        "recon_mean": float(keras.ops.convert_to_numpy(model.recon_mean)),
-        "recon_std": float(keras.ops.convert_to_numpy(model.recon_std)),
+        "outputs": {"full": list(OUTPUTS), "features": list(FEATURE_OUTPUTS)},
+        "score": model.score_choice,
+        "threshold": value(model.threshold),
+        "paper_threshold": value(model.paper_threshold),
+        "feature_threshold": value(model.feature_threshold),
+        "feature_score": {**{k: model.get_config()[k] for k in SCORE_FIELDS if k != "score"},
+                          "bank_rows": int(np.sum(keras.ops.convert_to_numpy(model.feature_bias)
+                                                  < PADDING)),
+                          "bank_storage": {"fp32": "float32", "fp16": "float16", "int8": "int8"}},
+        "recon_mean": value(model.recon_mean),
+        "recon_std": value(model.recon_std),
         "config": model.run_config,
         "training_metrics": {k: metrics[k] for k in ("test", "validation", "calibration")
                              if k in metrics},
@@ -178,21 +240,19 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
         "versions": library_versions(),
     }
     if "savedmodel" in formats:
-        target = out / "savedmodel"
-        if target.exists():
-            shutil.rmtree(target)
-        _archive(model, None).write_out(str(target), verbose=False)
-        manifest["files"]["savedmodel"] = {"signatures": ["score", "score_uint8"]}
+        _archive(model, None, graphs).write_out(str(out / "savedmodel"), verbose=False)
+        manifest["files"]["savedmodel"] = {
+            "signatures": [f"{SIGNATURES[g]}{t}" for g in graphs for t in ("", "_uint8")]}
     if "tflite" in formats:
         reps = _representative(model, data_dir, representative) if "int8" in quantizations else None
         with tempfile.TemporaryDirectory() as tmp:
-            for batch, suffix in ((1, ""), (None, "_batch")):
-                saved = Path(tmp) / f"batch{batch}"
-                _archive(model, batch, uint8=False).write_out(str(saved), verbose=False)
+            for graph, (batch, suffix) in itertools.product(graphs, ((1, ""), (None, "_batch"))):
+                saved = Path(tmp) / f"{graph}{batch}"
+                _archive(model, batch, [graph], uint8=False).write_out(str(saved), verbose=False)
                 for quantization in quantizations:
-                    name = f"model_{QUANTIZATIONS[quantization]}{suffix}.tflite"
+                    name = f"{GRAPHS[graph]}_{QUANTIZATIONS[quantization]}{suffix}.tflite"
                     try:
-                        content = convert_tflite(saved, quantization, reps)
+                        content = convert_tflite(saved, quantization, reps, SIGNATURES[graph])
                     except ADeGANError as exc:
                         if batch is None:  # the dynamic-batch variant is optional
                             manifest["files"][name] = {"skipped": str(exc)}
@@ -200,7 +260,7 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
                         raise
                     (out / name).write_bytes(content)
                     manifest["files"][name] = {
-                        "quantization": quantization, "batch": batch or "dynamic",
+                        "graph": graph, "quantization": quantization, "batch": batch or "dynamic",
                         "input_dtype": "float32",
                         "bytes": len(content), "ops": tflite_ops(content)}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")

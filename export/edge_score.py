@@ -23,7 +23,10 @@ from pathlib import Path
 import numpy as np
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-COLUMNS = ("path", "score", "is_anomaly", "recon_error", "recon_prob", "pattern_prob", "pattern")
+# The outputs an exported graph may have, in CSV order (keras_adegan.model.OUTPUTS; a test
+# checks the copy). A file of the E-only graph has a subset.
+OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
+           "pattern_prob", "pattern")
 
 
 class EdgeError(ValueError):
@@ -78,7 +81,8 @@ class EdgeScorer:
     """A TFLite detector exported by `python -m export`, run with ai_edge_litert.
 
     Args:
-        model_path: a `.tflite` file with a `score` signature.
+        model_path: a `.tflite` file with one signature, `score` (the full graph) or
+            `features` (the E-only graph).
         num_threads: interpreter threads (None: the runtime's default).
     """
 
@@ -88,11 +92,19 @@ class EdgeScorer:
         path = Path(model_path)
         if not path.is_file():
             raise EdgeError(f"model file {path} does not exist; write one with python -m export")
+        if num_threads is not None and num_threads < 1:
+            raise EdgeError(f"--threads must be at least 1, got {num_threads}")
         try:
             self.interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
-            self.runner = self.interpreter.get_signature_runner("score")
+            signatures = [s for s in ("score", "features")
+                          if s in self.interpreter.get_signature_list()]
+            if not signatures:
+                raise ValueError("no 'score' or 'features' signature")
+            self.runner = self.interpreter.get_signature_runner(signatures[0])
         except (ValueError, RuntimeError) as exc:
-            raise EdgeError(f"{path} is not a TFLite detector with a 'score' signature: {exc}") from None
+            raise EdgeError(f"{path} is not a TFLite detector written by python -m export: "
+                            f"{exc}") from None
+        self.outputs = [k for k in OUTPUTS if k in self.runner.get_output_details()]
         detail = self.runner.get_input_details()["images"]
         self.input_dtype = detail["dtype"]
         self.batch = int(detail["shape_signature"][0])  # -1: any batch
@@ -106,7 +118,7 @@ class EdgeScorer:
         return images.astype(self.input_dtype)  # float32 pixels in [0, 255]
 
     def score(self, images) -> dict[str, np.ndarray]:
-        """Outputs for uint8 (or float in [0, 255]) images (N, H, W, C), keyed like COLUMNS."""
+        """Outputs for uint8 (or float in [0, 255]) images (N, H, W, C), keyed like `outputs`."""
         images = self._prepare(images)
         if self.batch == -1:
             return {k: np.asarray(v) for k, v in self.runner(images=images).items()}
@@ -133,10 +145,10 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     handle = open(args.output, "w", newline="") if args.output else sys.stdout
-    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+    writer = csv.DictWriter(handle, fieldnames=["path"] + scorer.outputs)
     writer.writeheader()
     for i, path in enumerate(files):
-        writer.writerow({"path": str(path), **{k: outputs[k][i].item() for k in COLUMNS[1:]}})
+        writer.writerow({"path": str(path), **{k: outputs[k][i].item() for k in scorer.outputs}})
     if args.output:
         handle.close()
         print(f"scored {len(files)} images, {int(np.sum(outputs['is_anomaly']))} flagged; "

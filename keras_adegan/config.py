@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 from keras_adegan.errors import ADeGANError
 
-DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10")
+SCORES = ("features", "paper")
+SOURCES = ("extractor", "noise", "discriminator", "extractor+discriminator")
+DENSITIES = ("knn", "gaussian")
+DISTANCES = ("cosine", "euclidean")
+SELECTIONS = ("coreset", "random")
+# Fields that only change how a trained model scores, never how it trains.
+SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
+                "bank_size", "bank_selection")
 
 
 @dataclasses.dataclass
@@ -29,8 +37,8 @@ class ADeGANConfig:
         n_patterns: n_c, the number of patterns (categories of z_c).
         noise_dim: size of the continuous code z_n.
         noise_std: sigma of z_n ~ N(0, sigma^2).
-        alpha: weight of the interpolation loss L_ip (Eq. 3).
-        beta: weight of the self-supervised pattern loss L_sl (Eq. 6).
+        alpha: weight of the interpolation loss L_ip (Eq. 6).
+        beta: weight of the self-supervised pattern loss L_sl (Eq. 3).
         gamma: weight of the reconstruction loss L_recon (Eq. 7).
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
@@ -48,6 +56,18 @@ class ADeGANConfig:
         precision: "float32" or "mixed_bfloat16" (bfloat16 compute on CPUs with AMX; see the
             README's speed table before choosing it).
         jit_compile: compile the training step with XLA.
+        score: the score that decides (`score`, `is_anomaly`, the threshold): "features" (the
+            feature score, beyond the paper) or "paper" (S, Eq. 11). Both are always reported.
+        feature_source: features of the feature score: "extractor", "noise", "discriminator"
+            or "extractor+discriminator" (see `keras_adegan.features`).
+        feature_density: "knn" (bank of training normals) or "gaussian" (per pattern).
+        feature_distance: "cosine" or "euclidean" (kNN).
+        feature_k: neighbours averaged by the kNN score.
+        bank_size: rows of the kNN bank, subsampled from the training normals.
+        bank_selection: "coreset" (greedy k-centre) or "random".
+
+    The feature-score fields are scoring options: they change no training step, so runs that
+    differ only in them share one trained model (see `SCORE_FIELDS`).
 
     Example:
         >>> cfg = ADeGANConfig.preset("mnist", anomaly_class=3, stage2_epochs=5)
@@ -77,6 +97,13 @@ class ADeGANConfig:
     seed: int = 0
     precision: str = "float32"
     jit_compile: bool = False
+    score: str = "features"
+    feature_source: str = "extractor"
+    feature_density: str = "knn"
+    feature_distance: str = "cosine"
+    feature_k: int = 5
+    bank_size: int = 1024
+    bank_selection: str = "coreset"
 
     def __post_init__(self):
         if self.image_size is not None:
@@ -85,6 +112,19 @@ class ADeGANConfig:
 
     def validate(self) -> None:
         """Raise `ADeGANError` naming the first field that is out of range."""
+        numbers = ("noise_std", "alpha", "beta", "gamma", "cross_mix_min", "learning_rate",
+                   "beta_1", "beta_2", "val_fraction")
+        whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
+                 "stage2_epochs", "width", "seed", "feature_k", "bank_size")
+        types = [(isinstance(getattr(self, name), (int, float))
+                  and not isinstance(getattr(self, name), bool)
+                  and math.isfinite(getattr(self, name)), f"{name} must be a finite number")
+                 for name in numbers]
+        types += [(isinstance(getattr(self, name), int) and not isinstance(getattr(self, name), bool),
+                   f"{name} must be a whole number") for name in whole]
+        for ok, message in types:  # before the ranges, which compare numbers
+            if not ok:
+                raise ADeGANError(f"invalid configuration: {message}")
         checks = [
             (self.n_patterns >= 2, "n_patterns must be at least 2"),
             (self.noise_dim >= 1, "noise_dim must be at least 1"),
@@ -93,13 +133,25 @@ class ADeGANConfig:
             (0 <= self.cross_mix_min < 0.5, "cross_mix_min must be in [0, 0.5)"),
             (self.learning_rate > 0, "learning_rate must be positive"),
             (self.batch_size >= 2, "batch_size must be at least 2"),
-            (self.stage1_epochs >= 0 and self.stage2_epochs >= 0, "epochs must be >= 0"),
+            (self.stage1_epochs >= 1 and self.stage2_epochs >= 1,
+             "each stage needs at least 1 epoch (stage 1 trains G and D, stage 2 trains E)"),
+            (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1, "beta_1 and beta_2 must be in [0, 1)"),
+            (self.seed >= 0, "seed must be >= 0"),
             (self.width >= 1, "width must be at least 1"),
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)"),
             (self.train_limit is None or self.train_limit >= 1, "train_limit must be >= 1"),
             (self.anomaly_class >= 0, "anomaly_class must be >= 0"),
             (self.precision in ("float32", "mixed_bfloat16"),
              "precision must be float32 or mixed_bfloat16"),
+            (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
+            (self.feature_source in SOURCES, f"feature_source must be one of {', '.join(SOURCES)}"),
+            (self.feature_density in DENSITIES,
+             f"feature_density must be one of {', '.join(DENSITIES)}"),
+            (self.feature_distance in DISTANCES,
+             f"feature_distance must be one of {', '.join(DISTANCES)}"),
+            (self.bank_selection in SELECTIONS,
+             f"bank_selection must be one of {', '.join(SELECTIONS)}"),
+            (1 <= self.feature_k <= self.bank_size, "feature_k must be between 1 and bank_size"),
             (
                 self.image_size is None
                 or (len(self.image_size) == 2 and all(v > 0 and v % 4 == 0 for v in self.image_size)),
@@ -108,7 +160,7 @@ class ADeGANConfig:
         ]
         for ok, message in checks:
             if not ok:
-                raise ADeGANError(f"invalid configuration: {message} (got {self})")
+                raise ADeGANError(f"invalid configuration: {message}")
 
     @classmethod
     def preset(cls, dataset: str, **overrides) -> "ADeGANConfig":
@@ -137,7 +189,24 @@ class ADeGANConfig:
 
     @classmethod
     def load(cls, path: str | Path) -> "ADeGANConfig":
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a `config.json`, or raise `ADeGANError` saying what is wrong with it."""
+        try:
+            values = json.loads(Path(path).read_text())
+        except OSError as exc:
+            raise ADeGANError(f"cannot read the config file {path}: {exc.strerror}") from None
+        except json.JSONDecodeError as exc:
+            raise ADeGANError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        if not isinstance(values, dict):
+            raise ADeGANError(f"{path} must hold a JSON object of configuration fields")
+        try:
+            return cls.from_dict(values)
+        except TypeError as exc:
+            raise ADeGANError(f"{path}: {exc}") from None
+
+    def differences(self, other: "ADeGANConfig") -> list[str]:
+        """`field: this -> other` for every field where the two configs differ."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        return [f"{k}: {mine[k]!r} -> {theirs[k]!r}" for k in mine if mine[k] != theirs[k]]
 
 
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.

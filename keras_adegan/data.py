@@ -118,6 +118,10 @@ def _read_idx_folder(files: dict[str, Path], class_names: list[str]) -> ImageDat
     for split in ("train", "test"):
         if len(arrays[f"{split}_x"]) != len(arrays[f"{split}_y"]):
             raise ADeGANError(f"{files[split + '_x']} and its labels file disagree on the count")
+        if arrays[f"{split}_y"].size and arrays[f"{split}_y"].max() >= len(class_names):
+            raise ADeGANError(f"{files[split + '_y']} holds label {arrays[split + '_y'].max()}, but "
+                              f"this dataset has classes 0-{len(class_names) - 1}: it is not "
+                              "a labels file of this dataset")
     return ImageData(arrays["train_x"][..., None], arrays["train_y"].astype(np.int64),
                      arrays["test_x"][..., None], arrays["test_y"].astype(np.int64),
                      class_names, source=str(files["train_x"].parent))
@@ -134,12 +138,27 @@ def _read_mnist_npz(path: Path) -> ImageData:
                      [str(i) for i in range(10)], source=str(path))
 
 
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickles plain containers and numpy arrays only: a data file cannot run code."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"it asks for {module}.{name}, which a CIFAR-10 batch "
+                                         "never holds (refused: pickles can run code)")
+        return super().find_class(module, name)
+
+
 def _read_cifar_pickles(folder: Path) -> ImageData:
     def batch(name):
         try:
             with open(folder / name, "rb") as f:
-                d = pickle.load(f, encoding="bytes")
-        except (OSError, pickle.UnpicklingError, EOFError) as exc:
+                d = _ArraysOnly(f, encoding="bytes").load()
+            if not isinstance(d, dict) or b"data" not in d or b"labels" not in d:
+                raise pickle.UnpicklingError("it is not a CIFAR-10 batch (no data and labels)")
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError) as exc:
             raise ADeGANError(f"cannot read {folder / name}: {exc}") from None
         x = np.asarray(d[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
         return x, np.asarray(d[b"labels"], np.int64)
@@ -454,6 +473,8 @@ def train_stream(images: np.ndarray, batch_size: int, seed: int):
     """
     import tensorflow as tf
 
+    if batch_size < 1:
+        raise ADeGANError(f"batch size must be at least 1, got {batch_size}")
     if len(images) < batch_size:
         raise ADeGANError(
             f"only {len(images)} training images for a batch size of {batch_size}: "

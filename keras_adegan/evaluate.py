@@ -2,14 +2,16 @@
 
 Components, larger = more anomalous:
 
+* `features`: the feature score (beyond the paper, see `keras_adegan.features`);
 * `combined`: S = -log(p_r * p_c), the score of Eq. 11 (our reading, see `scoring`);
-* `recon`: the reconstruction error r alone (Eq. 9);
+* `recon`: the reconstruction error r alone (what Eq. 9 turns into a probability);
 * `pattern`: 1 - p_c, the extractor's pattern confidence alone;
 * `mean_prob`: 1 - (p_r + p_c) / 2, an alternative reading of Eq. 11 that averages the two
   probabilities instead of multiplying them.
 
-At the model's stored threshold (chosen on validation normals) the decision is also scored:
-precision, recall, F1 and false-positive rate, anomalies being the positive class.
+At the stored thresholds (chosen on validation normals) the decisions are also scored:
+precision, recall, F1 and false-positive rate, anomalies being the positive class, for the
+model's chosen score (top level) and for each score (`decisions`).
 
 Command line:
     python -m keras_adegan.evaluate --model runs/digits/model.keras --dataset digits --anomaly-class 0
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -28,12 +31,15 @@ from sklearn.metrics import average_precision_score, precision_recall_fscore_sup
 from keras_adegan import scoring
 from keras_adegan.data import load_dataset, make_splits, to_model_range
 from keras_adegan.errors import ADeGANError
-from keras_adegan.score import load_detector
+from keras_adegan.model import load_detector
 
 def component_scores(outputs: dict) -> dict[str, np.ndarray]:
-    """Per-image anomaly scores of every component, from `ADeGAN.call` outputs."""
-    return {
-        "combined": np.asarray(outputs["score"], np.float64),
+    """Per-image anomaly scores of every component, from `ADeGAN.call` outputs (the feature
+    score only when the outputs hold one)."""
+    scores = {"features": np.asarray(outputs["feature_score"], np.float64)} \
+        if "feature_score" in outputs else {}
+    return scores | {
+        "combined": np.asarray(outputs["paper_score"], np.float64),
         "recon": np.asarray(outputs["recon_error"], np.float64),
         "pattern": 1.0 - np.asarray(outputs["pattern_prob"], np.float64),
         "mean_prob": 1.0 - (np.asarray(outputs["recon_prob"], np.float64)
@@ -67,19 +73,27 @@ def evaluate_model(model, images, labels, batch_size: int = 256) -> tuple[dict, 
     outputs = model.score(to_model_range(images), batch_size=batch_size)
     metrics = ranking_metrics(component_scores(outputs), labels)
     metrics.update(decision_metrics(outputs["is_anomaly"], labels))
+    metrics["score"] = model.score_choice
     metrics["threshold"] = float(keras.ops.convert_to_numpy(model.threshold))
+    metrics["decisions"] = {
+        name: decision_metrics(outputs[f"{name}_score"]
+                               > float(keras.ops.convert_to_numpy(threshold)), labels)
+        for name, threshold in (("feature", model.feature_threshold),
+                                ("paper", model.paper_threshold))}
     return metrics, outputs
 
 
 class ValidationAUROC(keras.callbacks.Callback):
     """After every stage-2 epoch, log AUROC of each component on labelled held-out images.
 
-    The combined score uses statistics fitted on the set's own normals, computed here
-    without touching the model's stored calibration. Extra sets (e.g. the test split, for a
-    learning curve that is reported but never used) are logged with their own prefix.
+    The combined score uses Eq. 9's statistics fitted on the normals of the `val` set (for
+    every set, so a test curve uses no test-fitted statistic), computed here without touching
+    the model's stored calibration. Extra sets (e.g. the test split, for a learning curve that
+    is reported but never used) are logged with their own prefix. The feature score is not
+    logged: its bank is filled after training.
 
     Args:
-        sets: mapping of log prefix -> (uint8 images, labels), e.g. {"val": (x, y)}.
+        sets: mapping of log prefix -> (uint8 images, labels); must include "val".
     """
 
     def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int = 256):
@@ -92,12 +106,16 @@ class ValidationAUROC(keras.callbacks.Callback):
         if self.model.stage != 2:
             return
         row = {"epoch": epoch + 1}
-        for name, (x, y) in self.sets.items():
-            out = self.model.raw_outputs(x, batch_size=self.batch_size)
-            mean, std = scoring.fit_reconstruction_stats(out["recon_error"][y == 0])
+        outputs = {name: self.model.raw_outputs(x, batch_size=self.batch_size)
+                   for name, (x, _) in self.sets.items()}
+        val_y = self.sets["val"][1]
+        mean, std = scoring.fit_reconstruction_stats(outputs["val"]["recon_error"][val_y == 0])
+        for name, (_, y) in self.sets.items():
+            out = outputs[name]
             score, recon_prob = scoring.score_components(out["recon_error"], out["pattern_prob"],
                                                          mean, std)
-            out = dict(out, score=score, recon_prob=recon_prob)
+            out = {k: v for k, v in out.items() if k != "feature_score"}
+            out.update(paper_score=score, recon_prob=recon_prob)
             for key, value in ranking_metrics(component_scores(out), y).items():
                 if key.startswith("auroc"):
                     row[f"{name}_{key}"] = value
@@ -131,8 +149,12 @@ def main(argv=None) -> int:
                         help="held-out class (default: the model's)")
     parser.add_argument("--data-dir", default=None, help="folder holding the dataset's files")
     parser.add_argument("--output", default=None, help="write the metrics as JSON here")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
     try:
+        if args.output and Path(args.output).exists() and not args.overwrite:
+            raise ADeGANError(f"{args.output} already exists; choose another --output or pass "
+                              "--overwrite")
         model = load_detector(args.model)
         splits = run_splits(model.run_config, args.data_dir, args.dataset, args.anomaly_class)
         metrics, _ = evaluate_model(model, splits.test_x, splits.test_y)

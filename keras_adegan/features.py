@@ -1,36 +1,212 @@
-"""E's features as an anomaly score: an option beyond the paper, reported beside Eq. 11.
+"""The feature score, beyond the paper: how unlike the training normals an image is in E's features.
 
-The extractor E learns, through the pattern task, a representation of the normal data. This
-option scores an image by the mean cosine distance between its E features (the activations that
-feed E's two heads) and those of its `k` nearest training normals, like kNN-5 on raw pixels but
-in E's feature space. It needs the training normals (or a sample of them) at scoring time, so it
-is an evaluation option here, not part of the exported scorer.
+The paper scores an image by reconstruction and pattern confidence (Eq. 9-11, `scoring`). This
+module scores it by a density in the feature space of the trained networks, fitted on training
+normals after training. It is stored in the model and exported with it (`ADeGAN(score=...)`).
+
+A fitted *head* holds everything the score needs, as arrays that become the model's weights:
+
+* `bank` (rows, dim), one row per stored point, and `bias` (rows,) added to each row's distance
+  (padding rows carry a huge bias, so a bank can hold fewer points than its size);
+* `projection` (dim, dim) or None, applied to the features first.
+
+score(x) = mean of the `k` smallest distances from f(x) to the bank rows, where
+`cosine`: d = 1 - <f/|f|, b> + bias (rows unit length), `euclidean`: d = sqrt(|f|^2 - 2 <f, b> + bias)
+(bias = |b|^2). Two densities fit that form:
+
+* `knn`: the bank is a subset of training-normal features, chosen by greedy k-centre coreset
+  selection (as in PatchCore) or at random;
+* `gaussian`: one Gaussian per pattern (E's argmax on the training normals) with a shared
+  covariance. With Sigma^-1 = L L^T, the Mahalanobis distance to mean mu_c is |f L - mu_c L|, so
+  the projection is L, the bank holds the projected means, the distance is euclidean and k = 1.
+
+In the graph this is a matmul and a `top_k`, both TFLite built-ins.
 
 Example:
-    >>> scores = feature_knn_scores(model, splits.train_x, splits.test_x, k=5)
+    >>> head = fit_head(train_feats, train_patterns, n_patterns=10, density="knn",
+    ...                 distance="cosine", bank_size=1024)
+    >>> scores = head_scores(test_feats, head, k=5, distance="cosine")
 """
 
 from __future__ import annotations
 
-import keras
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
+import tensorflow as tf
 
-from keras_adegan.data import to_model_range
+from keras_adegan.config import DENSITIES, DISTANCES, SELECTIONS, SOURCES  # noqa: F401 (re-exported)
 
-
-def extractor_features(model, images, batch_size: int = 512) -> np.ndarray:
-    """L2-normalised activations feeding E's heads, for uint8 images (N, H, W, C)."""
-    extractor = model.extractor
-    trunk = keras.Model(extractor.input, extractor.get_layer("pattern_logits").input)
-    features = trunk.predict(to_model_range(images), batch_size=batch_size, verbose=0)
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    return features / np.maximum(norms, 1e-12)
+PADDING = 1e9  # bias of an empty bank row: never among the k nearest
+COVARIANCE_SHRINKAGE = 0.01  # Sigma + 0.01 * mean(diag Sigma) * I keeps it invertible
 
 
-def feature_knn_scores(model, train_images, test_images, k: int = 5) -> np.ndarray:
-    """Mean cosine distance of each test image to its `k` nearest training normals in E's space."""
-    bank = extractor_features(model, train_images)
-    distances, _ = NearestNeighbors(n_neighbors=k).fit(bank).kneighbors(
-        extractor_features(model, test_images))
-    return np.mean(distances ** 2 / 2.0, axis=1)  # unit vectors: |a - b|^2 / 2 = 1 - cos
+def feature_dim(source: str, extractor_dim: int, noise_dim: int, discriminator_dim: int) -> int:
+    """Length of the feature vector of `source`."""
+    return {"extractor": extractor_dim, "noise": noise_dim, "discriminator": discriminator_dim,
+            "extractor+discriminator": extractor_dim + discriminator_dim}[source]
+
+
+def combine(parts: dict, source: str, ops=np):
+    """The feature vector of `source` from E's features, E's z_n and D's features.
+
+    A concatenation joins unit-length parts, so that neither network dominates by scale.
+    `ops` is numpy or `tf.math`-like (anything with `concatenate`/`concat` is handled).
+    """
+    if "+" not in source:
+        return parts[source]
+    pieces = [parts[name] for name in source.split("+")]
+    if ops is np:
+        return np.concatenate([p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
+                               for p in pieces], axis=1)
+    return tf.concat([tf.math.l2_normalize(p, axis=1) for p in pieces], axis=1)
+
+
+# --------------------------------------------------------------------------- fitting (numpy)
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def coreset_order(features: np.ndarray, size: int, seed: int = 0, projection_dim: int = 128):
+    """Indices of `size` points chosen by greedy k-centre selection (each next point is the one
+    farthest from those chosen), on a seeded random projection to `projection_dim` dimensions,
+    as PatchCore does. The first n indices of a longer selection are the n-point selection."""
+    rng = np.random.default_rng(seed)
+    x = np.asarray(features, np.float32)
+    if x.shape[1] > projection_dim:
+        x = x @ rng.normal(0, 1 / np.sqrt(projection_dim), (x.shape[1], projection_dim)).astype(
+            np.float32)
+    size = min(size, len(x))
+    sq = np.einsum("ij,ij->i", x, x)
+    chosen = [int(rng.integers(len(x)))]
+    nearest = np.full(len(x), np.inf, np.float32)
+    for _ in range(size - 1):
+        c = x[chosen[-1]]
+        nearest = np.minimum(nearest, sq - 2 * (x @ c) + c @ c)
+        chosen.append(int(np.argmax(nearest)))
+    return np.asarray(chosen)
+
+
+def select_bank(features: np.ndarray, size: int, selection: str, seed: int = 0) -> np.ndarray:
+    """Indices of at most `size` rows of `features` for a kNN bank."""
+    if selection not in SELECTIONS:
+        raise ValueError(f"bank selection must be one of {SELECTIONS}, got {selection!r}")
+    if size >= len(features):
+        return np.arange(len(features))
+    if selection == "random":
+        return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
+    return coreset_order(features, size, seed)
+
+
+def _gaussian(features, patterns, n_patterns):
+    """Per-pattern means (n_patterns, dim; NaN rows for unused patterns) and the shared
+    within-pattern precision's Cholesky factor L (Sigma^-1 = L L^T)."""
+    x = np.asarray(features, np.float64)
+    means = np.full((n_patterns, x.shape[1]), np.nan)
+    centred = np.empty_like(x)
+    for c in range(n_patterns):
+        members = patterns == c
+        if members.any():
+            means[c] = x[members].mean(axis=0)
+            centred[members] = x[members] - means[c]
+    cov = centred.T @ centred / max(len(x) - 1, 1)
+    cov += COVARIANCE_SHRINKAGE * max(np.mean(np.diag(cov)), 1e-12) * np.eye(len(cov))
+    return means, np.linalg.cholesky(np.linalg.inv(cov))
+
+
+def fit_head(features, patterns, n_patterns: int, density: str, distance: str, bank_size: int,
+             selection: str = "coreset", seed: int = 0) -> dict:
+    """Fit the feature score on training-normal features; returns `bank`, `bias`, `projection`.
+
+    Args:
+        features: (N, dim) features of training normals.
+        patterns: (N,) E's pattern (argmax) of each, used by the `gaussian` density.
+        n_patterns: n_c.
+        density: `knn` or `gaussian` (which uses the euclidean distance whatever `distance` says).
+        distance: `cosine` or `euclidean`, for `knn`.
+        bank_size: rows of the bank (a `knn` bank holds min(N, bank_size) points, the rest is
+            padding); `gaussian` always uses n_patterns rows.
+        selection: how a `knn` bank is subsampled: `coreset` or `random`.
+        seed: seed of the subsampling.
+    """
+    features = np.asarray(features, np.float32)
+    if density == "gaussian":
+        means, chol = _gaussian(features, np.asarray(patterns), n_patterns)
+        used = ~np.isnan(means[:, 0])
+        bank = np.where(used[:, None], np.nan_to_num(means) @ chol, 0.0).astype(np.float32)
+        bias = np.where(used, np.sum(bank.astype(np.float64) ** 2, axis=1), PADDING)
+        return {"bank": bank, "bias": bias.astype(np.float32), "projection": chol.astype(np.float32)}
+    if density != "knn":
+        raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")
+    points = features[select_bank(features, bank_size, selection, seed)]
+    if distance == "cosine":
+        points = _unit(points)
+        bias = np.zeros(len(points))
+    elif distance == "euclidean":
+        bias = np.sum(points.astype(np.float64) ** 2, axis=1)
+    else:
+        raise ValueError(f"distance must be one of {DISTANCES}, got {distance!r}")
+    pad = bank_size - len(points)
+    bank = np.concatenate([points, np.zeros((pad, features.shape[1]), np.float32)])
+    bias = np.concatenate([bias, np.full(pad, PADDING)]).astype(np.float32)
+    return {"bank": bank, "bias": bias, "projection": None}
+
+
+def nearest_distances(features, head: dict, k: int, distance: str, block: int = 1024):
+    """(N, k) distances from each feature vector to its k nearest bank rows, ascending (numpy)."""
+    x = np.asarray(features, np.float32)
+    if head["projection"] is not None:
+        x = x @ head["projection"]
+    out = []
+    for i in range(0, len(x), block):
+        q = x[i:i + block]
+        if distance == "cosine":
+            d = 1.0 - _unit(q) @ head["bank"].T + head["bias"]
+        else:
+            d = np.sum(q * q, 1, keepdims=True) - 2 * (q @ head["bank"].T) + head["bias"]
+            d = np.sqrt(np.maximum(d, 0))
+        part = np.partition(d, k - 1, axis=1)[:, :k] if k < d.shape[1] else d
+        out.append(np.sort(part, axis=1))
+    return np.concatenate(out)
+
+
+def head_scores(features, head: dict, k: int, distance: str) -> np.ndarray:
+    """The feature score (mean of the k nearest distances) of each feature vector (numpy)."""
+    return nearest_distances(features, head, k, distance).mean(axis=1)
+
+
+# --------------------------------------------------------------------------- graph (TensorFlow)
+
+
+def graph_scores(features, bank, bias, projection, k: int, distance: str):
+    """`head_scores` as TensorFlow ops (matmul and top_k), for the model's `call()`."""
+    f = tf.cast(features, tf.float32)
+    if projection is not None:
+        f = tf.matmul(f, projection)
+    dots = tf.matmul(f, bank, transpose_b=True)
+    if distance == "cosine":
+        norm = tf.sqrt(tf.maximum(tf.reduce_sum(tf.square(f), -1, keepdims=True), 1e-24))
+        d = 1.0 - dots / norm + bias
+    else:
+        d = tf.reduce_sum(tf.square(f), -1, keepdims=True) - 2.0 * dots + bias
+        d = tf.sqrt(tf.maximum(d, 0.0))
+    nearest, _ = tf.math.top_k(-d, k=k)
+    return -tf.reduce_mean(nearest, axis=-1)
+
+
+def network_features(model, images, batch_size: int = 256) -> dict[str, np.ndarray]:
+    """Every feature source of a trained model at once, for model-range images: `extractor`,
+    `noise`, `discriminator` (numpy arrays) and `pattern` (E's argmax)."""
+    from keras_adegan.networks import run_to_features
+
+    @tf.function(input_signature=[tf.TensorSpec((None,) + model.image_shape, tf.float32)])
+    def parts(x):
+        hidden = run_to_features(model.extractor, x)
+        return {"extractor": tf.cast(hidden, tf.float32),
+                "noise": model.extractor.get_layer("z_n")(hidden),
+                "discriminator": tf.cast(run_to_features(model.discriminator, x), tf.float32),
+                "pattern": tf.argmax(model.extractor.get_layer("pattern_logits")(hidden), -1)}
+
+    images = np.asarray(images, np.float32)
+    chunks = [parts(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
+    return {k: np.concatenate([c[k].numpy() for c in chunks]) for k in chunks[0]}

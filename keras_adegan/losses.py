@@ -3,11 +3,14 @@
 Stage 1 (Eq. 1) is the usual GAN game between G and D, with the non-saturating generator loss.
 Stage 2 trains G and E on  L = alpha * L_ip + beta * L_sl + gamma * L_recon  (Eq. 8), where
 
-* L_ip (Eq. 3) uses interpolation (Definition 3.1): images generated from a code interpolated
-  *within* one pattern (Eq. 4: z_c fixed, z_n mixed) must still be recognised as that pattern,
-  which augments the pattern task; images generated from a code interpolated *across* two patterns
-  (Eq. 5: z_c mixed, z_n fixed) must leave E unsure (its pattern distribution pushed to uniform);
-* L_sl (Eq. 6) is the self-supervised pattern task: E recovers z_c (cross-entropy) and z_n
+* L_ip (Eq. 6) uses interpolation (Definition 3.1), in our reading: images generated from a
+  code interpolated *within* one pattern (Eq. 4-5: z_c fixed, z_n mixed) must still be
+  recognised as that pattern, and images generated from a code interpolated *across* two
+  patterns (z_c mixed, z_n fixed) must leave E unsure (its pattern distribution pushed to
+  uniform). The paper uses the within-pattern interpolants to augment the pattern task and
+  makes L_ip the across-pattern term alone, trained into E only; here L_ip holds both terms
+  and trains G and E (a departure listed in the README's table of choices);
+* L_sl (Eq. 3) is the self-supervised pattern task: E recovers z_c (cross-entropy) and z_n
   (squared error in units of sigma) of G(z_c, z_n);
 * L_recon (Eq. 7) is the mean squared error between X and G(E(X)).
 
@@ -43,7 +46,7 @@ def generator_adversarial_loss(fake_logits):
 
 
 def interpolate_within(z_n_a, z_n_b, lam):
-    """Eq. 4: a code inside one pattern, z_n = lam * z_n_a + (1 - lam) * z_n_b (z_c unchanged).
+    """Eq. 4-5 (Definition 3.1): a code inside one pattern, z_n = lam * z_n_a + (1 - lam) * z_n_b (z_c unchanged).
 
     `lam` has shape (batch, 1).
     """
@@ -51,7 +54,7 @@ def interpolate_within(z_n_a, z_n_b, lam):
 
 
 def interpolate_across(z_c_a, z_c_b, lam):
-    """Eq. 5: a code between two patterns, z_c = lam * z_c_a + (1 - lam) * z_c_b (z_n unchanged)."""
+    """Definition 3.1 across patterns (for L_ip, Eq. 6): a code between two patterns, z_c = lam * z_c_a + (1 - lam) * z_c_b (z_n unchanged)."""
     return lam * z_c_a + (1.0 - lam) * z_c_b
 
 
@@ -71,12 +74,12 @@ def uncertainty_loss(logits):
 
 
 def interpolation_loss(within_logits, within_labels, across_logits):
-    """Eq. 3: within-pattern interpolants keep their pattern; across-pattern ones leave E unsure."""
+    """L_ip, Eq. 6 (our reading): within-pattern interpolants keep their pattern; across-pattern ones leave E unsure."""
     return _cross_entropy(within_labels, within_logits) + uncertainty_loss(across_logits)
 
 
 def self_supervised_loss(logits, labels, z_n_pred, z_n_true, noise_std):
-    """Eq. 6: E recovers the pattern (cross-entropy) and z_n (squared error over sigma^2)."""
+    """L_sl, Eq. 3: E recovers the pattern (cross-entropy) and z_n (squared error over sigma^2)."""
     noise_error = tf.reduce_mean(tf.square((z_n_pred - z_n_true) / noise_std))
     return _cross_entropy(labels, logits) + noise_error
 

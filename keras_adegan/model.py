@@ -10,28 +10,40 @@ Latent codes are drawn with stateless random ops keyed by (seed, step), as one g
 which every replica takes its own slice: training under `tf.distribute.MirroredStrategy` sees
 the same codes, and logs the same losses, as training on one device.
 
-`call(x)` returns the score components (Eq. 9-11); the calibration statistics and the decision
-threshold are non-trainable weights, so they survive `save()`/`load_model()`.
+`call(x)` returns two scores and their parts: the paper's S (Eq. 9-11, `paper_score`) and the
+feature score beyond the paper (`feature_score`, see `keras_adegan.features`), whose head is
+fitted on training normals after training (`fit_feature_score`). `score` and `is_anomaly` are
+those of the score chosen by the `score` argument. The feature head, the calibration statistics
+and each score's decision threshold are non-trainable weights, so they survive
+`save()`/`load_model()` and export.
 
 Example:
     >>> model = ADeGAN(image_shape=(16, 16, 1), n_patterns=10, width=8, stage1_epochs=1)
     >>> model.compile()
     >>> model.fit(train_ds, epochs=2)                    # 1 epoch of each stage
-    >>> model.calibrate(val_normals)                     # Eq. 10 statistics + 5% FPR threshold
+    >>> model.fit_feature_score(train_normals)           # the feature bank, from training normals
+    >>> model.calibrate(val_normals)                     # Eq. 9 statistics + 5% FPR thresholds
     >>> model.score(images)["score"]
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_adegan import losses, scoring
+from keras_adegan import features, losses, scoring
+from keras_adegan.config import SCORES
 from keras_adegan.errors import ADeGANError
-from keras_adegan.networks import build_discriminator, build_extractor, build_generator
+from keras_adegan.networks import (build_discriminator, build_extractor, build_generator,
+                                   run_to_features)
 
 PRECISIONS = ("float32", "mixed_bfloat16")
+OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
+           "pattern_prob", "pattern")
+FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "pattern")
 STAGE_METRICS = {
     1: ("d_loss", "g_loss"),
     2: ("loss", "ip_loss", "sl_loss", "recon_loss", "sl_accuracy"),
@@ -63,8 +75,8 @@ class ADeGAN(keras.Model):
         noise_dim: size of z_n.
         noise_std: sigma of z_n ~ N(0, sigma^2).
         width: channels of the networks' first convolution.
-        alpha: weight of L_ip (Eq. 3).
-        beta: weight of L_sl (Eq. 6).
+        alpha: weight of L_ip (Eq. 6).
+        beta: weight of L_sl (Eq. 3).
         gamma: weight of L_recon (Eq. 7).
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
@@ -72,6 +84,17 @@ class ADeGAN(keras.Model):
         precision: Keras dtype policy of the networks: "float32" or "mixed_bfloat16" (bfloat16
             compute, float32 variables and outputs; for CPUs with AMX and for TPUs).
         run_config: free-form dict saved with the model (the run's `ADeGANConfig`).
+        score: which score decides `score`/`is_anomaly`: "features" or "paper" (S, Eq. 11).
+            Both are always computed.
+        feature_source: features of the feature score: "extractor" (E's layer before its
+            heads), "noise" (E's z_n), "discriminator" (D's flattened trunk) or
+            "extractor+discriminator".
+        feature_density: "knn" (distance to a bank of training normals) or "gaussian" (one
+            Gaussian per pattern, shared covariance, Mahalanobis distance).
+        feature_distance: "cosine" or "euclidean" (kNN only).
+        feature_k: neighbours averaged by the kNN score.
+        bank_size: rows of the kNN bank (training normals subsampled to this size).
+        bank_selection: "coreset" (greedy k-centre) or "random" subsampling of the bank.
 
     Example:
         >>> model = ADeGAN(image_shape=(28, 28, 1), stage1_epochs=5)
@@ -80,7 +103,10 @@ class ADeGAN(keras.Model):
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, cross_mix_min=0.25,
-                 stage1_epochs=0, seed=0, precision="float32", run_config=None, **kwargs):
+                 stage1_epochs=0, seed=0, precision="float32", run_config=None,
+                 score="features", feature_source="extractor", feature_density="knn",
+                 feature_distance="cosine", feature_k=5, bank_size=1024,
+                 bank_selection="coreset", **kwargs):
         kwargs.setdefault("name", "adegan")
         super().__init__(**kwargs)
         self.image_shape = tuple(int(v) for v in image_shape)
@@ -94,6 +120,23 @@ class ADeGAN(keras.Model):
         self.seed = int(seed)
         self.precision = str(precision)
         self.run_config = dict(run_config or {})
+        self.score_choice = str(score)
+        self.feature_source = str(feature_source)
+        self.feature_density = str(feature_density)
+        self.feature_distance = "euclidean" if feature_density == "gaussian" else str(feature_distance)
+        self.feature_k = 1 if feature_density == "gaussian" else int(feature_k)
+        self.bank_size = int(bank_size)
+        self.bank_selection = str(bank_selection)
+        for value, allowed, what in ((self.score_choice, SCORES, "score"),
+                                     (self.feature_source, features.SOURCES, "feature_source"),
+                                     (self.feature_density, features.DENSITIES, "feature_density"),
+                                     (self.feature_distance, features.DISTANCES, "feature_distance"),
+                                     (self.bank_selection, features.SELECTIONS, "bank_selection")):
+            if value not in allowed:
+                raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
+        if not 1 <= self.feature_k <= self.bank_size:
+            raise ADeGANError(f"feature_k must be between 1 and bank_size ({self.bank_size}), "
+                              f"got {self.feature_k}")
 
         if self.precision not in PRECISIONS:
             raise ADeGANError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}"
@@ -113,10 +156,24 @@ class ADeGAN(keras.Model):
 
         self.recon_mean = state("recon_mean", 0.0)
         self.recon_std = state("recon_std", 1.0)
-        self.threshold = state("threshold", np.inf)
+        self.paper_threshold = state("paper_threshold", np.inf)
+        self.feature_threshold = state("feature_threshold", np.inf)
         self.calibrated = state("calibrated", 0.0)
+        self.feature_fitted = state("feature_fitted", 0.0)
+        h, w, _ = self.image_shape
+        dim = features.feature_dim(self.feature_source, 8 * self.width, self.noise_dim,
+                                   (h // 4) * (w // 4) * 2 * self.width)
+        rows = self.n_patterns if self.feature_density == "gaussian" else self.bank_size
+        self.feature_bank = self.add_weight(name="feature_bank", shape=(rows, dim),
+                                            initializer="zeros", trainable=False)
+        self.feature_bias = self.add_weight(name="feature_bias", shape=(rows,),
+                                            initializer=keras.initializers.Constant(features.PADDING),
+                                            trainable=False)
+        self.feature_projection = (self.add_weight(name="feature_projection", shape=(dim, dim),
+                                                   initializer="identity", trainable=False)
+                                   if self.feature_density == "gaussian" else None)
         self._stage = 1
-        self._score_function = None  # made by raw_outputs on first use
+        self._functions = {}  # tf.functions made by _batched on first use
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for names in STAGE_METRICS.values() for name in names}
         self.build((None,) + self.image_shape)  # sub-networks are built; BackupAndRestore wants it
@@ -129,8 +186,24 @@ class ADeGAN(keras.Model):
                       noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
                       alpha=self.alpha, beta=self.beta, gamma=self.gamma,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
-                      seed=self.seed, precision=self.precision, run_config=self.run_config)
+                      seed=self.seed, precision=self.precision, run_config=self.run_config,
+                      score=self.score_choice, feature_source=self.feature_source,
+                      feature_density=self.feature_density,
+                      feature_distance=self.feature_distance, feature_k=self.feature_k,
+                      bank_size=self.bank_size, bank_selection=self.bank_selection)
         return config
+
+    def with_scoring(self, **options) -> "ADeGAN":
+        """A copy of this trained model with other scoring options (`score`, `feature_*`,
+        `bank_*`): the same networks, an empty feature head, the same optimizer settings (not
+        their state). Call `fit_feature_score()` and `calibrate()` on the copy before scoring
+        with it."""
+        copy = type(self).from_config({**self.get_config(), **options})
+        if hasattr(self, "g_optimizer"):
+            copy.compile_from_config(self.get_compile_config())
+        for name in ("generator", "discriminator", "extractor"):
+            getattr(copy, name).set_weights(getattr(self, name).get_weights())
+        return copy
 
     def build(self, input_shape=None):
         self.built = True
@@ -265,9 +338,9 @@ class ADeGAN(keras.Model):
         with tf.GradientTape() as tape:
             x_logits, x_z_n = self.extractor(x, training=True)
             codes = tf.concat([
-                tf.concat([one_hot, z["z_n"]], -1),                    # L_sl (Eq. 6)
-                tf.concat([one_hot, within], -1),                      # Eq. 4
-                tf.concat([across, z["z_n"]], -1),                     # Eq. 5
+                tf.concat([one_hot, z["z_n"]], -1),                    # L_sl (Eq. 3)
+                tf.concat([one_hot, within], -1),                      # within a pattern, Eq. 4-5
+                tf.concat([across, z["z_n"]], -1),                     # across patterns, L_ip (Eq. 6)
                 tf.concat([tf.nn.softmax(x_logits), x_z_n], -1),       # G(E(X)), Eq. 7
             ], axis=0)
             images = self.generator(codes, training=True)
@@ -290,37 +363,77 @@ class ADeGAN(keras.Model):
         return {"loss": loss, "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
                 "sl_accuracy": accuracy}
 
-    def test_step(self, data):
-        x = tf.cast(data[0] if isinstance(data, (tuple, list)) else data, tf.float32)
-        out = self(x, training=False)
-        self.trackers["recon_loss"].update_state(tf.reduce_mean(out["recon_error"]))
-        return {"recon_loss": self.trackers["recon_loss"].result()}
-
     # ------------------------------------------------------------------ scoring
 
+    def _parts(self, x, training=False, with_generator=True):
+        """E's outputs, the feature vector and (with_generator) G(E(x)) for images in [-1, 1]."""
+        hidden = run_to_features(self.extractor, x, training)
+        logits = self.extractor.get_layer("pattern_logits")(hidden)
+        z_n = self.extractor.get_layer("z_n")(hidden)
+        parts = {"extractor": tf.cast(hidden, tf.float32), "noise": z_n}
+        if "discriminator" in self.feature_source:
+            parts["discriminator"] = tf.cast(run_to_features(self.discriminator, x, training),
+                                             tf.float32)
+        probs = tf.nn.softmax(logits)
+        out = {"probs": probs, "features": features.combine(parts, self.feature_source, ops=tf)}
+        if with_generator:
+            out["reconstruction"] = self.generator(tf.concat([probs, z_n], -1), training=training)
+        return out
+
+    def _feature_score(self, feats):
+        return features.graph_scores(feats, self.feature_bank, self.feature_bias,
+                                     self.feature_projection, self.feature_k, self.feature_distance)
+
     def call(self, x, training=False):
-        """Score components of a batch of images in [-1, 1] (Eq. 9-11).
+        """Both scores and their parts for a batch of images in [-1, 1].
 
         Returns:
-            dict of per-image tensors: `score` (S, Eq. 11), `recon_error` (r, Eq. 9),
-            `recon_prob` (p_r, Eq. 10), `pattern_prob` (p_c), `pattern` (argmax of E_c) and
-            `is_anomaly` (score above the stored threshold).
+            dict of per-image tensors: `score` and `is_anomaly` (the chosen score, above its
+            stored threshold), `paper_score` (S, Eq. 11), `feature_score`, `recon_error`
+            (r), `recon_prob` (p_r, Eq. 9), `pattern_prob` (p_c, Eq. 10) and `pattern`
+            (argmax of E_c).
         """
-        logits, z_n = self.extractor(x, training=training)
-        probs = tf.nn.softmax(logits)
-        x_rec = self.generator(tf.concat([probs, z_n], -1), training=training)
-        recon_error = tf.reduce_mean(tf.square(tf.cast(x, tf.float32) - x_rec), axis=[1, 2, 3])
+        parts = self._parts(x, training)
+        probs = parts["probs"]
+        recon_error = tf.reduce_mean(tf.square(tf.cast(x, tf.float32) - parts["reconstruction"]),
+                                     axis=[1, 2, 3])
         log_pr = scoring.reconstruction_log_prob(recon_error, self.recon_mean, self.recon_std)
         pattern_prob = tf.reduce_max(probs, axis=-1)
-        score = scoring.anomaly_score(log_pr, pattern_prob)
+        paper_score = scoring.anomaly_score(log_pr, pattern_prob)
+        feature_score = self._feature_score(parts["features"])
+        if self.score_choice == "features":
+            score, threshold = feature_score, self.feature_threshold
+        else:
+            score, threshold = paper_score, self.paper_threshold
         return {
             "score": score,
+            "is_anomaly": score > threshold,
+            "paper_score": paper_score,
+            "feature_score": feature_score,
             "recon_error": recon_error,
             "recon_prob": tf.exp(log_pr),
             "pattern_prob": pattern_prob,
             "pattern": tf.argmax(probs, axis=-1, output_type=tf.int32),
-            "is_anomaly": score > self.threshold,
         }
+
+    def feature_call(self, x):
+        """The feature score alone, from E (and D if its features are used) without G.
+
+        Returns:
+            dict with `score` and `is_anomaly` (the feature score and its decision),
+            `feature_score` (the same score), `pattern_prob` and `pattern`.
+        """
+        parts = self._parts(x, with_generator=False)
+        feature_score = self._feature_score(parts["features"])
+        return {"score": feature_score, "is_anomaly": feature_score > self.feature_threshold,
+                "feature_score": feature_score,
+                "pattern_prob": tf.reduce_max(parts["probs"], axis=-1),
+                "pattern": tf.argmax(parts["probs"], axis=-1, output_type=tf.int32)}
+
+    @property
+    def threshold(self):
+        """The decision threshold of the chosen score."""
+        return self.feature_threshold if self.score_choice == "features" else self.paper_threshold
 
     def check_images(self, images) -> np.ndarray:
         """Validate a batch of model-range images, or raise `ADeGANError` saying what is wrong."""
@@ -350,12 +463,25 @@ class ADeGAN(keras.Model):
 
         Raises:
             ADeGANError: wrong shape or channels, NaN pixels, pixels outside [-1, 1], or a model
-                that has not been calibrated (`calibrate()`).
+                that has not been calibrated (`fit_feature_score()` then `calibrate()`).
         """
         images = self.check_images(images)
         if not self.is_calibrated:
-            raise ADeGANError("the model is not calibrated: call calibrate(normal_images) first")
+            raise ADeGANError("the model is not calibrated: call fit_feature_score(train_normals) "
+                              "and calibrate(validation_normals) first")
         return self.raw_outputs(images, batch_size)
+
+    def _batched(self, name, fn, images, batch_size):
+        """`fn` (a graph of images) over numpy images in batches, on this process only."""
+        if batch_size < 1:
+            raise ADeGANError(f"batch_size must be at least 1, got {batch_size}")
+        if name not in self._functions:
+            self._functions[name] = tf.function(
+                fn, input_signature=[tf.TensorSpec((None,) + self.image_shape, tf.float32)])
+        images = np.asarray(images, np.float32)
+        parts = [self._functions[name](images[i:i + batch_size])
+                 for i in range(0, max(len(images), 1), batch_size)]
+        return {k: np.concatenate([p[k].numpy() for p in parts]) for k in parts[0]}
 
     def raw_outputs(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
         """`call()` on model-range images in batches, on this process only; no input checks.
@@ -364,31 +490,60 @@ class ADeGAN(keras.Model):
         (whose gather cannot carry the boolean `is_anomaly`), so every worker of a
         multi-worker run can score on its own.
         """
-        images = np.asarray(images, np.float32)
-        if len(images) == 0:
-            return {k: np.zeros((0,)) for k in ("score", "recon_error", "recon_prob",
-                                                 "pattern_prob", "pattern", "is_anomaly")}
-        if self._score_function is None:
-            self._score_function = tf.function(
-                lambda x: self(x, training=False),
-                input_signature=[tf.TensorSpec((None,) + self.image_shape, tf.float32)])
-        parts = [self._score_function(images[i:i + batch_size])
-                 for i in range(0, len(images), batch_size)]
-        return {k: np.concatenate([p[k].numpy() for p in parts]) for k in parts[0]}
+        return self._batched("call", lambda x: self(x, training=False), images, batch_size)
 
     @property
     def is_calibrated(self) -> bool:
         return bool(keras.ops.convert_to_numpy(self.calibrated) > 0.5)
 
-    def calibrate(self, normal_images, fpr: float = 0.05, batch_size: int = 256) -> dict:
-        """Fit Eq. 10's normal distribution and the decision threshold on normal images.
+    @property
+    def is_feature_fitted(self) -> bool:
+        return bool(keras.ops.convert_to_numpy(self.feature_fitted) > 0.5)
 
-        Use held-out normal images (the validation split), never the test split. The threshold
-        flags a share `fpr` of these images.
+    def extract_features(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
+        """The feature vectors (`features`) and E's pattern probabilities (`probs`) of
+        model-range images, as used by the feature score."""
+        return self._batched("features", lambda x: self._parts(x, with_generator=False),
+                             images, batch_size)
+
+    def fit_feature_score(self, train_normals, batch_size: int = 256) -> dict:
+        """Fill the feature score's head (bank, or per-pattern Gaussians) from training normals.
+
+        Use the training split's normal images (model range); call `calibrate()` afterwards,
+        since the head changes the feature score.
 
         Returns:
-            dict with `recon_mean`, `recon_std`, `threshold`, `fpr`.
+            dict with `points` (training normals seen) and `bank_rows` (rows filled).
         """
+        images = self.check_images(train_normals)
+        if self.feature_density == "knn" and len(images) < self.feature_k:
+            raise ADeGANError(f"the feature score needs at least feature_k = {self.feature_k} "
+                              f"training images, got {len(images)}")
+        out = self.extract_features(images, batch_size)
+        head = features.fit_head(out["features"], np.argmax(out["probs"], axis=1), self.n_patterns,
+                                 self.feature_density, self.feature_distance, self.bank_size,
+                                 self.bank_selection, self.seed)
+        self.feature_bank.assign(head["bank"])
+        self.feature_bias.assign(head["bias"])
+        if self.feature_projection is not None:
+            self.feature_projection.assign(head["projection"])
+        self.feature_fitted.assign(1.0)
+        self.calibrated.assign(0.0)  # the feature threshold no longer fits
+        return {"points": int(len(images)),
+                "bank_rows": int(np.sum(head["bias"] < features.PADDING))}
+
+    def calibrate(self, normal_images, fpr: float = 0.05, batch_size: int = 256) -> dict:
+        """Fit Eq. 9's normal distribution and both scores' decision thresholds on normals.
+
+        Use held-out normal images (the validation split), never the test split, after
+        `fit_feature_score()`. Each threshold flags a share `fpr` of these images.
+
+        Returns:
+            dict with `recon_mean`, `recon_std`, `paper_threshold`, `feature_threshold`,
+            `threshold` (the chosen score's), `score` (which one) and `fpr`.
+        """
+        if not self.is_feature_fitted:
+            raise ADeGANError("fit the feature score first: model.fit_feature_score(train_normals)")
         images = self.check_images(normal_images)
         if len(images) < 2:
             raise ADeGANError("calibration needs at least two normal images")
@@ -396,11 +551,16 @@ class ADeGAN(keras.Model):
         mean, std = scoring.fit_reconstruction_stats(out["recon_error"])
         self.recon_mean.assign(mean)
         self.recon_std.assign(std)
-        scores, _ = scoring.score_components(out["recon_error"], out["pattern_prob"], mean, std)
-        threshold = scoring.threshold_at_fpr(scores, fpr)
-        self.threshold.assign(threshold)
+        paper, _ = scoring.score_components(out["recon_error"], out["pattern_prob"], mean, std)
+        paper_threshold = scoring.threshold_at_fpr(paper, fpr)
+        feature_threshold = scoring.threshold_at_fpr(out["feature_score"], fpr)
+        self.paper_threshold.assign(paper_threshold)
+        self.feature_threshold.assign(feature_threshold)
         self.calibrated.assign(1.0)
-        return {"recon_mean": mean, "recon_std": std, "threshold": threshold, "fpr": fpr}
+        return {"recon_mean": mean, "recon_std": std, "paper_threshold": paper_threshold,
+                "feature_threshold": feature_threshold,
+                "threshold": float(keras.ops.convert_to_numpy(self.threshold)),
+                "score": self.score_choice, "fpr": fpr}
 
     def generate(self, n_per_pattern: int, seed: int = 0) -> np.ndarray:
         """Samples of G for every pattern: array (n_patterns, n_per_pattern, H, W, C) in [-1, 1]."""
@@ -410,3 +570,20 @@ class ADeGAN(keras.Model):
         codes = np.concatenate([np.eye(self.n_patterns, dtype=np.float32)[labels], z_n], -1)
         images = self.generator(codes, training=False).numpy()
         return images.reshape((self.n_patterns, n_per_pattern) + self.image_shape)
+
+
+def load_detector(path) -> ADeGAN:
+    """Load a calibrated `ADeGAN` from a `.keras` file, with a clear error for anything else."""
+    path = Path(path)
+    if not path.is_file():
+        raise ADeGANError(f"model file {path} does not exist; train one with "
+                          "python -m keras_adegan.train")
+    try:
+        model = keras.models.load_model(path)
+    except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
+        raise ADeGANError(f"cannot load {path} as a Keras model: {exc}") from None
+    if not isinstance(model, ADeGAN):
+        raise ADeGANError(f"{path} holds a {type(model).__name__}, not an ADeGAN detector")
+    if not model.is_calibrated:
+        raise ADeGANError(f"{path} is not calibrated: call model.calibrate(normal_images) and save")
+    return model

@@ -2,7 +2,8 @@
 
 G(z) with z = [z_c, z_n]: dense -> (H/4, W/4, 2*width) -> two stride-2 transposed convolutions ->
 tanh image in [-1, 1]. D and E share the shape of their trunk (two stride-2 convolutions with
-LeakyReLU) but not their weights; E ends in two heads, pattern logits (n_c) and z_n.
+LeakyReLU) but not their weights; E ends in two heads, pattern logits (n_c) and z_n. The layer
+named "features" in E (before its heads) and in D (its flattened trunk) feeds the feature score.
 
 Output layers always compute in float32, so that under a mixed-precision policy (bfloat16 or
 float16 compute, float32 variables) the losses and scores stay float32.
@@ -53,26 +54,37 @@ def build_generator(image_shape, n_patterns: int, noise_dim: int, width: int) ->
     return keras.Model(z, y, name="generator")
 
 
-def _trunk(x, width: int):
+def _trunk(x, width: int, name: str):
     y = layers.Conv2D(width, 4, strides=2, padding="same")(x)
     y = layers.LeakyReLU(0.2)(y)
     y = layers.Conv2D(2 * width, 4, strides=2, padding="same")(y)
     y = layers.LeakyReLU(0.2)(y)
-    return layers.Flatten()(y)
+    return layers.Flatten(name=name)(y)
 
 
 def build_discriminator(image_shape, width: int) -> keras.Model:
     """D: image -> one real/fake logit."""
     x = keras.Input(_check_shape(image_shape), name="image")
-    logit = layers.Dense(1, name="logit", dtype="float32")(_trunk(x, width))
+    logit = layers.Dense(1, name="logit", dtype="float32")(_trunk(x, width, "features"))
     return keras.Model(x, logit, name="discriminator")
 
 
 def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int) -> keras.Model:
     """E: image -> (pattern logits (n_patterns), z_n (noise_dim))."""
     x = keras.Input(_check_shape(image_shape), name="image")
-    y = layers.Dense(8 * width)(_trunk(x, width))
-    y = layers.LeakyReLU(0.2)(y)
+    y = layers.Dense(8 * width)(_trunk(x, width, "trunk"))
+    y = layers.LeakyReLU(0.2, name="features")(y)
     logits = layers.Dense(n_patterns, name="pattern_logits", dtype="float32")(y)
     z_n = layers.Dense(noise_dim, name="z_n", dtype="float32")(y)
     return keras.Model(x, [logits, z_n], name="extractor")
+
+
+def run_to_features(network: keras.Model, x, training: bool = False):
+    """The activations of `network`'s layer named "features" (E: the layer feeding its two
+    heads, 8 * width values; D: its flattened trunk), by running its layers up to that one."""
+    y = x
+    for layer in network.layers[1:]:
+        y = layer(y, training=training)
+        if layer.name == "features":
+            return y
+    raise ValueError(f"{network.name} has no layer named 'features'")

@@ -51,16 +51,21 @@ def plot_patterns(samples: np.ndarray, path) -> None:
     plt.close(fig)
 
 
-def plot_score_histogram(scores, labels, threshold: float, path, title: str = "") -> None:
-    """Histograms of the combined score for normal and anomalous images, with the threshold."""
-    scores, labels = np.asarray(scores), np.asarray(labels)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    bins = np.histogram_bin_edges(scores, bins=50)
-    ax.hist(scores[labels == 0], bins=bins, alpha=0.6, density=True, label="normal")
-    ax.hist(scores[labels == 1], bins=bins, alpha=0.6, density=True, label="anomalous")
-    ax.axvline(threshold, color="black", linestyle="--", label="threshold (5% FPR on validation)")
-    ax.set(xlabel="anomaly score S = -log(p_r p_c)", ylabel="density", title=title)
-    ax.legend(fontsize=8)
+def plot_score_histograms(scores: dict[str, tuple[np.ndarray, float]], labels, path,
+                          title: str = "") -> None:
+    """Side by side, for each named score: histograms of normal and anomalous images and the
+    decision threshold. `scores` maps a title to (per-image scores, threshold)."""
+    labels = np.asarray(labels)
+    fig, axes = plt.subplots(1, len(scores), figsize=(6 * len(scores), 4), squeeze=False)
+    for ax, (name, (values, threshold)) in zip(axes[0], scores.items()):
+        values = np.asarray(values)
+        bins = np.histogram_bin_edges(values, bins=50)
+        ax.hist(values[labels == 0], bins=bins, alpha=0.6, density=True, label="normal")
+        ax.hist(values[labels == 1], bins=bins, alpha=0.6, density=True, label="anomalous")
+        ax.axvline(threshold, color="black", linestyle="--",
+                   label="threshold (5% FPR on validation)")
+        ax.set(xlabel=name, ylabel="density", title=title)
+        ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

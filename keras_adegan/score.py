@@ -1,5 +1,8 @@
 """Score image files with a saved model: one CSV row per image, with the anomaly decision.
 
+Columns: `score` and `is_anomaly` (the score the model decides with, `features` by default),
+then both scores (`paper_score`, Eq. 11, and `feature_score`) and the paper's parts.
+
 Images must already have the model's size and channel count; nothing is resized or converted
 behind the user's back. A file that cannot be read stops the run before any score is written.
 
@@ -15,31 +18,13 @@ import csv
 import sys
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from keras_adegan.data import IMAGE_EXTENSIONS, read_image, to_model_range
 from keras_adegan.errors import ADeGANError
-from keras_adegan.model import ADeGAN
+from keras_adegan.model import OUTPUTS, ADeGAN, load_detector
 
-COLUMNS = ("path", "score", "is_anomaly", "recon_error", "recon_prob", "pattern_prob", "pattern")
-
-
-def load_detector(path) -> ADeGAN:
-    """Load a calibrated `ADeGAN` from a `.keras` file, with a clear error for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise ADeGANError(f"model file {path} does not exist; train one with "
-                          "python -m keras_adegan.train")
-    try:
-        model = keras.models.load_model(path)
-    except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
-        raise ADeGANError(f"cannot load {path} as a Keras model: {exc}") from None
-    if not isinstance(model, ADeGAN):
-        raise ADeGANError(f"{path} holds a {type(model).__name__}, not an ADeGAN detector")
-    if not model.is_calibrated:
-        raise ADeGANError(f"{path} is not calibrated: call model.calibrate(normal_images) and save")
-    return model
+COLUMNS = ("path",) + OUTPUTS
 
 
 def collect_images(paths) -> list[Path]:

@@ -1,14 +1,16 @@
-"""The anomaly score (Eq. 9-11) and its calibration, written with elementary ops only.
+"""The paper's anomaly score (Eq. 9-11) and its calibration, written with elementary ops only.
 
 Our reading of the paper's score, for an image x:
 
-* Eq. 9, reconstruction error:  r(x) = mean over pixels of (x - G(E(x)))^2.
-* Eq. 10, reconstruction probability: with mu, s the mean and standard deviation of r on
+* reconstruction error:  r(x) = mean over pixels of (x - G(E(x)))^2 (the paper: an L2 norm).
+* Eq. 9, reconstruction probability: with mu, s the mean and standard deviation of r on
   held-out *normal* validation images, p_r(x) = P(R >= r(x)) = 1 - Phi((r(x) - mu) / s) for
   R ~ N(mu, s^2): the chance that a normal image reconstructs at least this badly.
-* Eq. 11, combined: the normality of x is p_r(x) * p_c(x), with p_c(x) = max_k softmax(E_c(x))_k
-  the extractor's pattern confidence; the anomaly score is its negative log,
-  S(x) = -log p_r(x) - log p_c(x) >= 0.
+* Eq. 10, pattern term: p_c(x) = max_k softmax(E_c(x))_k, the extractor's pattern confidence
+  (the paper's log q is log p_c).
+* Eq. 11, combined, our reading: the normality of x is p_r(x) * p_c(x); the anomaly score is
+  its negative log, S(x) = -log p_r(x) - log p_c(x) >= 0. (The paper prints
+  A(x) = -(1/n_c) log p + (1 - log p) log q; see `anomaly_score`.)
 
 S ranks images exactly as 1 - p_r * p_c does, but never saturates: far-off images keep distinct
 scores where 1 - p_r * p_c would round to 1.0 in float32. log(1 - Phi) is computed in closed form
@@ -48,12 +50,14 @@ def log_normal_sf(z):
 
 
 def reconstruction_log_prob(recon_error, mean, std):
-    """Eq. 10: log p_r = log P(R >= r) for R ~ N(mean, std^2)."""
+    """Eq. 9: log p_r = log P(R >= r) for R ~ N(mean, std^2)."""
     return log_normal_sf((tf.convert_to_tensor(recon_error, tf.float32) - mean) / std)
 
 
 def anomaly_score(recon_log_prob, pattern_prob):
-    """Eq. 11: S = -log(p_r * p_c), larger is more anomalous."""
+    """Eq. 11, our reading: S = -log(p_r * p_c), larger is more anomalous. The paper prints
+    A(x) = -(1/n_c) log p + (1 - log p) log q; this reading drops the 1/n_c weight and the
+    (1 - log p) interaction (see the README)."""
     pattern_prob = tf.convert_to_tensor(pattern_prob, tf.float32)
     return -(recon_log_prob + tf.math.log(tf.maximum(pattern_prob, 1e-12)))
 
@@ -65,7 +69,7 @@ def score_components(recon_error, pattern_prob, mean, std) -> tuple[np.ndarray, 
 
 
 def fit_reconstruction_stats(recon_errors) -> tuple[float, float]:
-    """Mean and standard deviation of reconstruction errors of normal images (Eq. 10's N)."""
+    """Mean and standard deviation of reconstruction errors of normal images (Eq. 9's N)."""
     errors = np.asarray(recon_errors, np.float64)
     if errors.size < 2 or not np.all(np.isfinite(errors)):
         raise ValueError("calibration needs at least two finite reconstruction errors")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import shutil
 import sys
 import tempfile
@@ -23,15 +22,15 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from keras_adegan import plots
-from keras_adegan.config import ADeGANConfig
+from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import ImageData, load_dataset, make_splits, to_model_range, train_stream
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
 from keras_adegan.errors import ADeGANError
 from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
-from keras_adegan.model import ADeGAN
+from keras_adegan.model import ADeGAN, load_detector
+from keras_adegan.provenance import command_line, library_versions
 
 OUTPUTS = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
            "score_hist.png", "history.jsonl", "logs", "backup")
@@ -63,24 +62,19 @@ def read_history(path: Path) -> list[dict]:
     return [rows[k] for k in sorted(rows)]
 
 
-def library_versions() -> dict[str, str]:
-    import sklearn
-    import tensorflow as tf
-
-    return {"python": platform.python_version(), "tensorflow": tf.__version__,
-            "keras": keras.__version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
-            "platform": platform.platform()}
-
-
-def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise ADeGANError(f"--output-dir {out} is a file, not a folder")
+def _check_output(out: Path, overwrite: bool, resume: bool) -> None:
+    """Refuse an output folder that would be clobbered, before anything is read or written."""
+    if any(p.exists() and not p.is_dir() for p in [out, *out.parents]):
+        raise ADeGANError(f"--output-dir {out} is, or is under, a file; choose a folder")
     if (out / "model.keras").exists() and not overwrite:
         raise ADeGANError(f"{out} already holds a trained model; choose another --output-dir "
                           "or pass --overwrite to replace it")
     if (out / "backup").exists() and not (resume or overwrite):
         raise ADeGANError(f"{out} holds an interrupted run: pass --resume to continue it, "
                           "or --overwrite to start again")
+
+
+def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
     if overwrite and not resume:
         for name in OUTPUTS:
             path = out / name
@@ -97,7 +91,8 @@ def build_model(config: ADeGANConfig, image_shape) -> ADeGAN:
                    noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
                    alpha=config.alpha, beta=config.beta, gamma=config.gamma,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
-                   seed=config.seed, precision=config.precision, run_config=config.to_dict())
+                   seed=config.seed, precision=config.precision, run_config=config.to_dict(),
+                   **{field: getattr(config, field) for field in SCORE_FIELDS})
     model.compile(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
                   jit_compile=config.jit_compile)
     return model
@@ -109,7 +104,8 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     """Run the whole method for one (dataset, anomaly class, seed) and write the output folder.
 
     Args:
-        config: the run's hyperparameters. With `resume`, the saved `config.json` is used.
+        config: the run's hyperparameters. With `resume`, they must equal the saved
+            `config.json` (a difference is an error that lists it).
         output_dir: the folder to write; it must not already hold a model (unless `overwrite`).
         data_dir: where the dataset's files are (see `keras_adegan.data.load_dataset`).
         overwrite: replace a finished or interrupted run in `output_dir`.
@@ -132,18 +128,26 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     if not is_chief():  # only the chief writes the output folder
         out = Path(tempfile.mkdtemp(prefix="adegan-worker-"))
         backup = backup.with_name(f"backup-{worker_name()}")
-    _prepare_output(out, overwrite, resume)
     if resume and (out / "config.json").exists():
-        config = ADeGANConfig.load(out / "config.json")
-    else:
-        config.save(out / "config.json")
-    keras.utils.set_random_seed(config.seed)
+        stored = ADeGANConfig.load(out / "config.json")
+        changed = stored.differences(config)
+        if changed:
+            raise ADeGANError(f"--resume continues the run in {out} with its stored config, but "
+                              f"these settings differ from it: {'; '.join(changed)}. Drop them, "
+                              "or start a new run in another --output-dir")
+        config = stored
+    _check_output(out, overwrite, resume)
     start = time.time()
-
+    # Every data problem surfaces here, before the output folder is touched.
     if data is None:
         data = load_dataset(config.dataset, data_dir, config.image_size, allow_download)
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
+    stream = train_stream(splits.train_x, config.batch_size, config.seed)
+    _prepare_output(out, overwrite, resume)
+    if not (resume and (out / "config.json").exists()):
+        config.save(out / "config.json")
+    keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         model = build_model(config, data.image_shape)
     curves = {"val": (splits.val_x, splits.val_y)}
@@ -159,26 +163,45 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     epochs = config.stage1_epochs + config.stage2_epochs
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-    model.fit(train_stream(splits.train_x, config.batch_size, config.seed), epochs=epochs,
+    model.fit(stream, epochs=epochs,
               callbacks=callbacks, verbose=verbose)
     train_seconds = time.time() - start
 
+    metrics = _score_and_report(model, config, data, splits, out, fpr)
+    metrics.update(train_seconds=round(train_seconds, 1),
+                   wall_seconds=round(time.time() - start, 1))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    shutil.rmtree(backup, ignore_errors=True)
+    if out != Path(output_dir):
+        shutil.rmtree(out, ignore_errors=True)
+    return metrics
+
+
+def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, splits, out: Path,
+                      fpr: float) -> dict:
+    """After training: fit the feature score on training normals, calibrate both scores on
+    validation normals, evaluate on validation and test, save the model and the figures.
+    Returns the metrics (without timings)."""
+    feature_fit = model.fit_feature_score(to_model_range(splits.train_x))
     calibration = model.calibrate(to_model_range(splits.val_normals), fpr=fpr)
     val_outputs = model.score(to_model_range(splits.val_x))
     val_metrics = ranking_metrics(component_scores(val_outputs), splits.val_y)
     test_metrics, test_outputs = evaluate_model(model, splits.test_x, splits.test_y)
 
     model.save(out / "model.keras")
-    plots.plot_roc(component_scores(test_outputs), splits.test_y, out / "roc.png",
-                   title=f"{config.dataset}, anomaly class {config.anomaly_class} (test)")
+    title = f"{config.dataset}, anomaly class {config.anomaly_class} (test)"
+    plots.plot_roc(component_scores(test_outputs), splits.test_y, out / "roc.png", title=title)
     plots.plot_patterns(model.generate(8, seed=config.seed), out / "patterns.png")
-    plots.plot_score_histogram(test_outputs["score"], splits.test_y, calibration["threshold"],
-                               out / "score_hist.png",
-                               title=f"{config.dataset}, anomaly class {config.anomaly_class} (test)")
-    metrics = {
+    plots.plot_score_histograms(
+        {"feature score": (test_outputs["feature_score"], calibration["feature_threshold"]),
+         "paper's score S = -log(p_r p_c) (Eq. 11)": (test_outputs["paper_score"],
+                                                      calibration["paper_threshold"])},
+        splits.test_y, out / "score_hist.png", title=title)
+    return {
         "test": test_metrics,
         "validation": val_metrics,
         "calibration": calibration,
+        "feature_fit": feature_fit,
         "config": config.to_dict(),
         "seed": config.seed,
         "data": {"source": data.source, "image_shape": list(data.image_shape),
@@ -188,14 +211,44 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
                  "test": int(len(splits.test_x)), "test_anomalies": int(splits.test_y.sum())},
         "history": read_history(out / "history.jsonl"),
         "versions": library_versions(),
-        "command": " ".join(sys.argv) if sys.argv and sys.argv[0] else None,
-        "train_seconds": round(train_seconds, 1),
-        "wall_seconds": round(time.time() - start, 1),
+        "command": command_line(),
     }
+
+
+def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 0.05,
+            **options) -> dict:
+    """Give a finished run other scoring options (`SCORE_FIELDS`) without retraining.
+
+    The networks stay as trained; the feature score is fitted again on the run's training
+    normals and both scores are calibrated again on its validation normals. `model.keras`,
+    `config.json`, `metrics.json` and the figures of `run_dir` are replaced (the previous
+    metrics are kept under `"previous_scoring"`).
+
+    Example:
+        >>> rescore("runs/mnist-class0-seed0", bank_size=256, feature_k=1)
+    """
+    out = Path(run_dir)
+    unknown = sorted(set(options) - set(SCORE_FIELDS))
+    if unknown:
+        raise ADeGANError(f"rescore changes only scoring options ({', '.join(SCORE_FIELDS)}); "
+                          f"got {', '.join(unknown)}")
+    start = time.time()
+    old = load_detector(out / "model.keras")
+    previous = json.loads((out / "metrics.json").read_text())
+    config = ADeGANConfig.from_dict({**previous["config"], **options})
+    model = old.with_scoring(**{k: getattr(config, k) for k in SCORE_FIELDS},
+                             run_config=config.to_dict())
+    if data is None:
+        data = load_dataset(config.dataset, data_dir, config.image_size)
+    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
+                         config.train_limit)
+    metrics = _score_and_report(model, config, data, splits, out, fpr)
+    metrics.update(train_seconds=previous["train_seconds"],
+                   wall_seconds=previous["wall_seconds"],
+                   rescore_seconds=round(time.time() - start, 1),
+                   previous_scoring={k: previous[k] for k in ("config", "test", "validation")})
+    config.save(out / "config.json")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    shutil.rmtree(backup, ignore_errors=True)
-    if out != Path(output_dir):
-        shutil.rmtree(out, ignore_errors=True)
     return metrics
 
 
@@ -214,9 +267,10 @@ def _image_size(text: str) -> tuple[int, int]:
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m keras_adegan.train",
                                 description="Train and evaluate ADe-GAN on one held-out class.")
-    p.add_argument("--dataset", default="digits",
+    p.add_argument("--dataset", default=None,
                    help="digits (embedded default), mnist, fashion_mnist, cifar10, or folder")
-    p.add_argument("--anomaly-class", type=int, default=0, help="class index held out as anomaly")
+    p.add_argument("--anomaly-class", type=int, default=None,
+                   help="class index held out as anomaly (default 0)")
     p.add_argument("--data-dir", default=None, help="folder with the dataset (or image tree)")
     p.add_argument("--image-size", type=_image_size, default=None,
                    help="resize image folders to HxW (both divisible by 4), e.g. 64x64")
@@ -241,7 +295,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--config", default=None, help="a config.json to start from")
     p.add_argument("--output-dir", default=None,
                    help="where to write the run (default runs/<dataset>-class<k>-seed<s>)")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run with its stored config")
     p.add_argument("--overwrite", action="store_true", help="replace a run in --output-dir")
     p.add_argument("--no-download", action="store_true", help="never download through TFDS")
     return p.parse_args(argv)
@@ -250,7 +305,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
     """The preset of `--dataset` (or `--config`), with the flags given on top."""
     overrides = dict(
-        anomaly_class=args.anomaly_class, image_size=args.image_size,
+        dataset=args.dataset, anomaly_class=args.anomaly_class, image_size=args.image_size,
         stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
         stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs,
         batch_size=args.batch_size, n_patterns=args.n_patterns, noise_dim=args.noise_dim,
@@ -262,7 +317,8 @@ def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
         base = ADeGANConfig.load(args.config).to_dict()
         base.update({k: v for k, v in overrides.items() if v is not None})
         return ADeGANConfig.from_dict(base)
-    return ADeGANConfig.preset(args.dataset, **overrides)
+    overrides.pop("dataset")
+    return ADeGANConfig.preset(args.dataset or "digits", **overrides)
 
 
 def main(argv=None) -> int:
@@ -270,6 +326,9 @@ def main(argv=None) -> int:
     try:
         config = config_from_args(args)
         out = args.output_dir or f"runs/{config.dataset}-class{config.anomaly_class}-seed{config.seed}"
+        if args.resume and not args.config and (Path(out) / "config.json").is_file():
+            args.config = str(Path(out) / "config.json")  # the given flags go on top of it
+            config = config_from_args(args)
         metrics = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite,
                         resume=args.resume, allow_download=not args.no_download)
     except ADeGANError as exc:
@@ -277,9 +336,10 @@ def main(argv=None) -> int:
         return 2
     test = metrics["test"]
     print(f"\n{config.dataset}, anomaly class {config.anomaly_class}, seed {config.seed}: "
-          f"test AUROC {test['auroc_combined']:.4f} (combined), {test['auroc_recon']:.4f} "
-          f"(reconstruction only), {test['auroc_pattern']:.4f} (pattern only); "
-          f"F1 {test['f1']:.3f} at the validation threshold; {metrics['wall_seconds']:.0f} s.\n"
+          f"test AUROC {test['auroc_features']:.4f} (feature score), {test['auroc_combined']:.4f} "
+          f"(paper's S, Eq. 11), {test['auroc_recon']:.4f} (reconstruction only), "
+          f"{test['auroc_pattern']:.4f} (pattern only); the {config.score} score decides: "
+          f"F1 {test['f1']:.3f} at its validation threshold; {metrics['wall_seconds']:.0f} s.\n"
           f"Wrote {out}/ (model.keras, metrics.json, roc.png, patterns.png, score_hist.png)")
     return 0
 

@@ -27,6 +27,9 @@ def test_json_round_trip(tmp_path):
 @pytest.mark.parametrize("field,value", [
     ("n_patterns", 1), ("noise_std", 0.0), ("gamma", -1.0), ("batch_size", 1),
     ("val_fraction", 1.0), ("image_size", (30, 32)), ("cross_mix_min", 0.5),
+    ("beta", float("nan")), ("gamma", float("inf")), ("learning_rate", float("nan")),
+    ("seed", -1), ("stage1_epochs", 0), ("stage2_epochs", 0), ("width", 2.5), ("beta_1", 1.0),
+    ("score", "best"), ("feature_k", 0), ("bank_size", 3), ("feature_source", "pixels"),
 ])
 def test_invalid_values_are_refused(field, value):
     with pytest.raises(ADeGANError, match="invalid configuration"):
@@ -38,3 +41,22 @@ def test_unknown_preset_and_keys():
         ADeGANConfig.preset("imagenet")
     with pytest.raises(ADeGANError, match="unknown configuration keys: bogus"):
         ADeGANConfig.from_dict({"bogus": 1})
+
+
+@pytest.mark.parametrize("text,match", [
+    ("{not json", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    ('{"width": "wide"}', "width must be a whole number"),
+    ('{"gamma": NaN}', "gamma must be a finite number"),
+])
+def test_bad_config_files_are_clear_errors(tmp_path, text, match):
+    (tmp_path / "c.json").write_text(text)
+    with pytest.raises(ADeGANError, match=match):
+        ADeGANConfig.load(tmp_path / "c.json")
+    with pytest.raises(ADeGANError, match="cannot read the config file"):
+        ADeGANConfig.load(tmp_path / "missing.json")
+
+
+def test_differences_name_each_changed_field():
+    a, b = ADeGANConfig.preset("digits"), ADeGANConfig.preset("digits", seed=7, width=8)
+    assert a.differences(b) == ["width: 16 -> 8", "seed: 0 -> 7"]

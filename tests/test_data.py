@@ -168,3 +168,44 @@ def test_real_mnist(datasets_root):
     data = load_dataset("mnist", data_dir=datasets_root / "mnist", allow_download=False)
     assert data.x_train.shape == (60000, 28, 28, 1) and data.x_test.shape == (10000, 28, 28, 1)
     assert np.bincount(data.y_test).tolist()[:2] == [980, 1135]
+
+
+def _pickle_batches(folder, payload=None):
+    import pickle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), b"labels": [0, 1, 2, 3]}
+        with open(folder / name, "wb") as f:
+            pickle.dump(payload if payload is not None and name == "data_batch_1" else batch, f)
+
+
+def test_cifar_pickles_are_read_without_running_code(tmp_path):
+    _pickle_batches(tmp_path / "ok")
+    data = load_dataset("cifar10", data_dir=tmp_path / "ok", allow_download=False)
+    assert data.x_train.shape == (20, 32, 32, 3) and list(data.y_test) == [0, 1, 2, 3]
+
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            import os
+            return (os.system, (f"touch {marker}",))
+
+    _pickle_batches(tmp_path / "evil", payload=Payload())
+    with pytest.raises(ADeGANError, match="refused: pickles can run code"):
+        load_dataset("cifar10", data_dir=tmp_path / "evil", allow_download=False)
+    assert not marker.exists()
+
+
+def test_idx_labels_outside_the_classes_are_refused(tmp_path):
+    write_idx_dataset(tmp_path / "m")
+    write_idx(tmp_path / "m" / (IDX_FILES["train_y"] + ".gz"), np.full(40, 12))
+    with pytest.raises(ADeGANError, match="holds label 12.*classes 0-9"):
+        load_dataset("mnist", data_dir=tmp_path / "m", allow_download=False)
+
+
+def test_train_stream_refuses_a_batch_size_below_one():
+    with pytest.raises(ADeGANError, match="at least 1"):
+        train_stream(random_images(10), batch_size=0, seed=0)

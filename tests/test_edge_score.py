@@ -72,8 +72,17 @@ def test_bad_inputs_give_clear_errors_and_no_scores(int8_model, digits_splits, t
     assert message in captured.err and captured.out == ""
 
 
+def test_output_order_is_the_packages():
+    from export import edge_score
+    from keras_adegan.model import OUTPUTS
+
+    assert edge_score.OUTPUTS == OUTPUTS  # the copy in the TensorFlow-free scorer
+
+
 def test_missing_model_and_wrong_array_shape(int8_model, tmp_path):
     with pytest.raises(EdgeError, match="does not exist"):
         EdgeScorer(tmp_path / "none.tflite")
     with pytest.raises(EdgeError, match=r"expects \(N, 16, 16, 1\)"):
         EdgeScorer(int8_model).score(np.zeros((2, 16, 16, 3), np.uint8))
+    with pytest.raises(EdgeError, match="--threads must be at least 1"):
+        EdgeScorer(int8_model, num_threads=0)

@@ -6,12 +6,14 @@ from keras_adegan.evaluate import component_scores, decision_metrics, ranking_me
 
 
 def test_component_scores_direction():
-    out = {"score": np.array([0.1, 5.0]), "recon_error": np.array([0.01, 0.5]),
+    out = {"paper_score": np.array([0.1, 5.0]), "feature_score": np.array([0.2, 0.9]),
+           "recon_error": np.array([0.01, 0.5]),
            "recon_prob": np.array([0.9, 0.01]), "pattern_prob": np.array([0.99, 0.3])}
     scores = component_scores(out)
     for values in scores.values():
         assert values[1] > values[0]  # the second image is the more anomalous on every component
     assert scores["mean_prob"][0] == pytest.approx(1 - (0.9 + 0.99) / 2)
+    assert set(scores) == {"features", "combined", "recon", "pattern", "mean_prob"}
 
 
 def test_ranking_metrics_known_values():

@@ -6,19 +6,24 @@ import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
 from export.__main__ import main
-from export.convert import export_detector, tflite_ops
+from export.convert import NETWORK_OPS, export_detector, float_ops, tflite_ops
 from export.edge_score import EdgeScorer
 from keras_adegan.errors import ADeGANError
-from keras_adegan.score import load_detector
+from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, load_detector
+
+FILES = [f"{graph}_{q}{batch}.tflite" for graph in ("model", "features")
+         for q in ("fp32", "fp16", "int8") for batch in ("", "_batch")]
+AUROC_TOLERANCE = {"fp16": 0.005, "int8": 0.01}
 
 
 @pytest.fixture(scope="module")
 def exported(trained_run, digits_splits, tmp_path_factory):
     run, _ = trained_run
-    out = tmp_path_factory.mktemp("export")
+    out = tmp_path_factory.mktemp("export") / "exported"
     manifest = export_detector(run / "model.keras", out, representative=digits_splits.train_x)
     model = load_detector(run / "model.keras")
     keras_out = model.score(digits_splits.test_x.astype(np.float32) / 127.5 - 1.0)
+    keras_out["feature_is_anomaly"] = keras_out["feature_score"] > model.feature_threshold.numpy()
     return out, manifest, keras_out
 
 
@@ -26,50 +31,87 @@ def test_savedmodel_signatures_match_keras(exported, digits_splits):
     out, _, keras_out = exported
     loaded = tf.saved_model.load(str(out / "savedmodel"))
     x = digits_splits.test_x[:64]
-    for name, images in (("score", x.astype(np.float32)), ("score_uint8", x)):
+    for name, images in (("score", x.astype(np.float32)), ("score_uint8", x),
+                         ("features", x.astype(np.float32)), ("features_uint8", x)):
         got = loaded.signatures[name](images=tf.constant(images))
-        np.testing.assert_allclose(got["score"].numpy(), keras_out["score"][:64], rtol=1e-4, atol=1e-4)
-        np.testing.assert_array_equal(got["is_anomaly"].numpy(), keras_out["is_anomaly"][:64])
+        for key in ("score", "feature_score", "paper_score"):
+            if key in got:
+                expected = keras_out["feature_score" if name.startswith("features") and key == "score"
+                                     else key][:64]
+                np.testing.assert_allclose(got[key].numpy(), expected, rtol=1e-4, atol=1e-4)
         np.testing.assert_array_equal(got["pattern"].numpy(), keras_out["pattern"][:64])
+        if name.startswith("score"):
+            np.testing.assert_array_equal(got["is_anomaly"].numpy(), keras_out["is_anomaly"][:64])
 
 
-@pytest.mark.parametrize("name", ["model_fp32.tflite", "model_fp32_batch.tflite"])
-def test_tflite_fp32_matches_keras(exported, digits_splits, name):
-    out, _, keras_out = exported
-    got = EdgeScorer(out / name).score(digits_splits.test_x[:64])
-    for key in ("score", "recon_error", "pattern_prob"):
-        np.testing.assert_allclose(got[key], keras_out[key][:64], rtol=1e-4, atol=1e-4)
-    np.testing.assert_array_equal(got["is_anomaly"], keras_out["is_anomaly"][:64])
+def _expected(keras_out, name):
+    """The Keras outputs a file must reproduce (the E-only graph's `score` is the feature score)."""
+    if name.startswith("features"):
+        return {**keras_out, "score": keras_out["feature_score"],
+                "is_anomaly": keras_out["feature_is_anomaly"]}
+    return keras_out
 
 
-@pytest.mark.parametrize("name,tolerance", [("model_fp16.tflite", 0.005), ("model_int8.tflite", 0.02)])
-def test_quantized_auroc_stays_close(exported, digits_splits, name, tolerance):
+@pytest.mark.parametrize("name", [f for f in FILES if "fp32" in f])
+def test_every_fp32_file_matches_keras(exported, digits_splits, name):
     out, _, keras_out = exported
     got = EdgeScorer(out / name).score(digits_splits.test_x)
-    reference = roc_auc_score(digits_splits.test_y, keras_out["score"])
-    assert abs(roc_auc_score(digits_splits.test_y, got["score"]) - reference) <= tolerance
+    expected = _expected(keras_out, name)
+    assert set(got) == set(OUTPUTS if name.startswith("model") else FEATURE_OUTPUTS)
+    for key in got:
+        if key not in ("is_anomaly", "pattern"):
+            np.testing.assert_allclose(got[key], expected[key], rtol=1e-4, atol=1e-4, err_msg=key)
+    np.testing.assert_array_equal(got["pattern"], expected["pattern"])
+    np.testing.assert_array_equal(got["is_anomaly"], expected["is_anomaly"])
 
 
-def test_every_tflite_file_uses_builtin_ops_only_and_is_in_the_manifest(exported):
+@pytest.mark.parametrize("name", [f for f in FILES if "fp32" not in f])
+def test_every_quantized_file_keeps_auroc_of_each_score(exported, digits_splits, name):
+    out, _, keras_out = exported
+    got = EdgeScorer(out / name).score(digits_splits.test_x)
+    tolerance = AUROC_TOLERANCE[name.split("_")[1].split(".")[0]]
+    for key in ("feature_score", "paper_score"):
+        if key in got:
+            reference = roc_auc_score(digits_splits.test_y, keras_out[key])
+            assert abs(roc_auc_score(digits_splits.test_y, got[key]) - reference) <= tolerance, key
+    flips = np.mean(got["is_anomaly"] != _expected(keras_out, name)["is_anomaly"])
+    assert flips <= 0.02, f"{flips:.1%} of decisions differ from Keras"
+
+
+def test_every_file_is_built_in_only_listed_in_the_manifest_and_e_only_is_smaller(exported):
     out, manifest, _ = exported
-    files = sorted(p.name for p in out.glob("*.tflite"))
-    assert files == sorted(n for n, info in manifest["files"].items() if "bytes" in info)
-    assert {"model_fp32.tflite", "model_fp16.tflite", "model_int8.tflite"} <= set(files)
-    for name in files:
+    assert sorted(p.name for p in out.glob("*.tflite")) == sorted(FILES)
+    assert sorted(n for n, info in manifest["files"].items() if "bytes" in info) == sorted(FILES)
+    for name in FILES:
         ops = tflite_ops((out / name).read_bytes())
-        assert "CONV_2D" in ops and not any("Flex" in op for op in ops), name
+        assert "CONV_2D" in ops and "TOPK_V2" in ops and not any("Flex" in op for op in ops), name
+        assert ("TRANSPOSE_CONV" in ops) == name.startswith("model"), name  # no G in E-only
+    for q in ("fp32", "fp16", "int8"):
+        assert (out / f"features_{q}.tflite").stat().st_size < (out / f"model_{q}.tflite").stat().st_size
     saved = json.loads((out / "manifest.json").read_text())
-    assert saved["outputs"][0] == "score" and saved["threshold"] == manifest["threshold"]
-    assert saved["config"]["dataset"] == "digits" and "auroc_combined" in saved["training_metrics"]["test"]
+    assert saved["outputs"]["full"][0] == "score" and saved["threshold"] == manifest["threshold"]
+    assert saved["score"] == "features" and saved["threshold"] == saved["feature_threshold"]
+    assert saved["feature_score"]["bank_rows"] == 256
+    assert saved["config"]["dataset"] == "digits" and "auroc_features" in saved["training_metrics"]["test"]
     assert saved["input"]["shape"] == [None, 16, 16, 1]
+    assert not list(out.parent.glob(".exported.partial-*"))  # the temporary folder is gone
+
+
+def test_int8_keeps_every_non_network_operator_float(exported):
+    out, _, _ = exported
+    for name in ("model_fp32_batch.tflite", "features_fp32.tflite"):
+        kept = float_ops((out / name).read_bytes())
+        assert kept and not set(kept) & set(NETWORK_OPS)
+    assert "SELECT_V2" in float_ops((out / "model_fp32_batch.tflite").read_bytes()) or \
+        "SELECT" in float_ops((out / "model_fp32_batch.tflite").read_bytes())
 
 
 def test_int8_file_holds_int8_weights(exported):
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=str(exported[0] / "model_int8.tflite"))
-    dtypes = {d["dtype"] for d in interpreter.get_tensor_details()}
-    assert np.int8 in dtypes
+    for name in ("model_int8.tflite", "features_int8.tflite"):
+        interpreter = Interpreter(model_path=str(exported[0] / name))
+        assert np.int8 in {d["dtype"] for d in interpreter.get_tensor_details()}, name
 
 
 def test_refuses_to_overwrite_an_export(exported, trained_run, capsys):
@@ -80,8 +122,27 @@ def test_refuses_to_overwrite_an_export(exported, trained_run, capsys):
     assert (out / "manifest.json").read_text() == before
 
 
-def test_unknown_quantization_is_a_clear_error(trained_run, tmp_path):
-    with pytest.raises(ADeGANError, match="unknown format or quantization 'int4'"):
+def test_never_writes_into_a_folder_of_other_files(trained_run, tmp_path, capsys):
+    (tmp_path / "mine.txt").write_text("keep")
+    assert main(["--model", str(trained_run[0] / "model.keras"), "--out", str(tmp_path)]) == 2
+    assert "not empty and holds no export" in capsys.readouterr().err
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+def test_a_failed_export_leaves_nothing_behind(trained_run, tmp_path):
+    model = load_detector(trained_run[0] / "model.keras")
+    model.run_config = {"dataset": "folder"}  # int8 without representative images must fail
+    path = tmp_path / "folder_model.keras"
+    model.save(path)
+    with pytest.raises(ADeGANError, match="representative"):
+        export_detector(path, tmp_path / "out", quantizations=["int8"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder_model.keras"]
+
+
+def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
+    with pytest.raises(ADeGANError, match="unknown format, quantization or graph 'int4'"):
         export_detector(trained_run[0] / "model.keras", tmp_path, quantizations=["int4"])
+    with pytest.raises(ADeGANError, match="'decoder'"):
+        export_detector(trained_run[0] / "model.keras", tmp_path, graphs=["decoder"])
     with pytest.raises(SystemExit):
         main(["--model", "m.keras", "--out", str(tmp_path), "--quantize", "int4"])

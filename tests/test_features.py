@@ -1,19 +1,79 @@
 import numpy as np
+import pytest
 
-from keras_adegan.features import extractor_features, feature_knn_scores
-from keras_adegan.score import load_detector
+from keras_adegan import features
+from keras_adegan.model import load_detector
 
 
-def test_features_are_unit_vectors_of_the_heads_input(trained_run, digits_splits):
+def clusters(seed=0, n=60, dim=6):
+    """Three tight, well separated clusters."""
+    rng = np.random.default_rng(seed)
+    centres = np.eye(dim)[:3] * 10
+    return np.concatenate([c + rng.normal(0, 0.1, (n, dim)) for c in centres]).astype(np.float32)
+
+
+def test_coreset_takes_one_point_from_each_cluster_first():
+    x = clusters()
+    picked = features.coreset_order(x, 3, seed=0)
+    assert sorted(i // 60 for i in picked) == [0, 1, 2]
+    assert list(features.coreset_order(x, 6, seed=0)[:3]) == list(picked)  # prefixes agree
+
+
+@pytest.mark.parametrize("distance", ["cosine", "euclidean"])
+def test_knn_bank_members_score_zero_and_padding_is_never_a_neighbour(distance):
+    x = clusters()
+    head = features.fit_head(x[:10], None, 3, "knn", distance, bank_size=16)
+    assert head["bank"].shape == (16, 6) and np.sum(head["bias"] >= features.PADDING) == 6
+    scores = features.head_scores(x[:10], head, k=1, distance=distance)
+    # euclidean: sqrt of |f|^2 - 2<f, b> + |b|^2 cancels in float32 at |f|^2 ~ 100
+    np.testing.assert_allclose(scores, 0.0, atol=2e-3 if distance == "cosine" else 1e-2)
+    far = features.head_scores(x[-5:], head, k=10, distance=distance)  # k = every real row
+    assert np.all(far < 100) and np.all(far > scores.max())
+
+
+def test_gaussian_head_is_the_mahalanobis_distance_to_the_nearest_pattern_mean():
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(0, [1, 3, 0.5], (200, 3)),
+                        rng.normal(5, [1, 3, 0.5], (200, 3))]).astype(np.float32)
+    patterns = np.repeat([0, 2], 200)  # pattern 1 is never used: a padding row
+    head = features.fit_head(x, patterns, 3, "gaussian", "euclidean", bank_size=3)
+    assert head["bias"][1] == features.PADDING
+    query = rng.normal(2, 2, (7, 3))
+    means = np.stack([x[:200].mean(0), x[200:].mean(0)])
+    centred = np.concatenate([x[:200] - means[0], x[200:] - means[1]])
+    cov = centred.T @ centred / (len(x) - 1)
+    cov += features.COVARIANCE_SHRINKAGE * np.mean(np.diag(cov)) * np.eye(3)
+    inv = np.linalg.inv(cov)
+    expected = np.min([np.sqrt(np.einsum("ij,jk,ik->i", query - m, inv, query - m)) for m in means],
+                      axis=0)
+    np.testing.assert_allclose(features.head_scores(query, head, 1, "euclidean"), expected,
+                               rtol=1e-4)
+
+
+@pytest.mark.parametrize("density,distance,k", [("knn", "cosine", 3), ("knn", "euclidean", 1),
+                                                ("gaussian", "euclidean", 1)])
+def test_graph_and_numpy_scores_agree(density, distance, k):
+    x = clusters(seed=2)
+    head = features.fit_head(x, np.arange(len(x)) % 3, 3, density, distance, bank_size=32)
+    query = clusters(seed=3)[::7] + 0.5
+    graph = features.graph_scores(query, head["bank"], head["bias"], head["projection"], k,
+                                  distance).numpy()
+    np.testing.assert_allclose(graph, features.head_scores(query, head, k, distance), rtol=1e-4,
+                               atol=1e-4)
+
+
+def test_concatenated_sources_join_unit_parts():
+    parts = {"extractor": np.array([[3.0, 4.0]]), "discriminator": np.array([[0.0, 0.0, 2.0]])}
+    np.testing.assert_allclose(features.combine(parts, "extractor+discriminator"),
+                               [[0.6, 0.8, 0.0, 0.0, 1.0]])
+    assert features.combine(parts, "extractor") is parts["extractor"]
+
+
+def test_network_features_match_the_models_own_feature_vector(trained_run, digits_splits):
     model = load_detector(trained_run[0] / "model.keras")
-    features = extractor_features(model, digits_splits.test_x[:10])
-    assert features.shape == (10, model.extractor.get_layer("pattern_logits").input.shape[-1])
-    np.testing.assert_allclose(np.linalg.norm(features, axis=1), 1.0, rtol=1e-5)
-
-
-def test_training_images_are_at_distance_zero_from_themselves(trained_run, digits_splits):
-    model = load_detector(trained_run[0] / "model.keras")
-    train = digits_splits.train_x[:50]
-    scores = feature_knn_scores(model, train, np.concatenate([train[:5], digits_splits.test_x[:5]]), k=1)
-    np.testing.assert_allclose(scores[:5], 0.0, atol=1e-5)
-    assert np.all(scores >= -1e-6) and np.all(scores <= 2.0)
+    images = digits_splits.test_x[:8].astype(np.float32) / 127.5 - 1.0
+    every = features.network_features(model, images)
+    own = model.extract_features(images)
+    np.testing.assert_allclose(every[model.feature_source], own["features"], rtol=1e-5)
+    assert every["discriminator"].shape == (8, 4 * 4 * 2 * model.width)
+    np.testing.assert_array_equal(every["pattern"], np.argmax(own["probs"], 1))

@@ -3,12 +3,20 @@ import numpy as np
 import pytest
 
 from keras_adegan import ADeGAN, ADeGANError, to_model_range, train_stream
+from keras_adegan.model import OUTPUTS
 from tests.conftest import random_images
 
 
 def tiny_model(**kwargs):
+    kwargs.setdefault("bank_size", 32)
     model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, **kwargs)
     model.compile()
+    return model
+
+
+def calibrated(model, seed=1):
+    model.fit_feature_score(to_model_range(random_images(40, seed=seed + 100)))
+    model.calibrate(to_model_range(random_images(40, seed=seed)))
     return model
 
 
@@ -57,6 +65,7 @@ def test_same_seed_same_training_other_seed_other_codes():
 def test_keras_round_trip_keeps_scores_and_calibration(tmp_path):
     model = tiny_model(stage1_epochs=1, run_config={"dataset": "toy"})
     model.fit(tiny_stream(), epochs=2, verbose=0)
+    model.fit_feature_score(to_model_range(random_images(40, seed=2)))
     normals = to_model_range(random_images(40, seed=3))
     calibration = model.calibrate(normals)
     images = to_model_range(random_images(10, seed=4))
@@ -67,27 +76,79 @@ def test_keras_round_trip_keeps_scores_and_calibration(tmp_path):
     for key in before:
         np.testing.assert_array_equal(before[key], after[key])
     assert float(loaded.threshold.numpy()) == pytest.approx(calibration["threshold"])
+    np.testing.assert_array_equal(loaded.feature_bank.numpy(), model.feature_bank.numpy())
     assert loaded.run_config == {"dataset": "toy"} and loaded.stage1_epochs == 1
     assert loaded.get_config() == model.get_config()
     assert type(loaded.g_optimizer).__name__ == "Adam"
 
 
-def test_calibration_threshold_flags_share_of_normals():
-    model = tiny_model()
+@pytest.mark.parametrize("score", ["features", "paper"])
+def test_calibration_threshold_flags_share_of_normals(score):
+    model = tiny_model(score=score)
+    model.fit_feature_score(to_model_range(random_images(40, seed=2)))
     normals = to_model_range(random_images(200, seed=1))
     cal = model.calibrate(normals, fpr=0.1)
-    flagged = model.score(normals)["is_anomaly"].mean()
-    assert flagged == pytest.approx(0.1, abs=0.01)
-    assert cal["recon_std"] > 0
+    out = model.score(normals)
+    assert out["is_anomaly"].mean() == pytest.approx(0.1, abs=0.01)
+    chosen = "feature_score" if score == "features" else "paper_score"
+    np.testing.assert_array_equal(out["score"], out[chosen])
+    np.testing.assert_array_equal(out["is_anomaly"], out[chosen] > cal["threshold"])
+    assert cal["recon_std"] > 0 and cal["score"] == score
+
+
+def test_feature_score_ranks_far_images_above_bank_members():
+    model = tiny_model(feature_k=1)
+    bank = to_model_range(random_images(20, seed=5))
+    model.fit_feature_score(bank)
+    model.calibrate(to_model_range(random_images(40, seed=6)))
+    out = model.score(np.concatenate([bank[:5], np.ones((5, 16, 16, 1), np.float32)]))
+    np.testing.assert_allclose(out["feature_score"][:5], 0.0, atol=1e-3)
+    assert out["feature_score"][5:].min() > 0.01
+
+
+def test_calibrate_needs_the_feature_score_and_refitting_undoes_calibration():
+    model = tiny_model()
+    with pytest.raises(ADeGANError, match="fit_feature_score"):
+        model.calibrate(to_model_range(random_images(20)))
+    calibrated(model)
+    model.fit_feature_score(to_model_range(random_images(40, seed=9)))
+    with pytest.raises(ADeGANError, match="not calibrated"):
+        model.score(to_model_range(random_images(2)))
+    with pytest.raises(ADeGANError, match="at least feature_k"):
+        tiny_model(feature_k=5).fit_feature_score(to_model_range(random_images(3)))
+
+
+def test_with_scoring_keeps_the_networks_and_changes_the_head():
+    model = calibrated(tiny_model(stage1_epochs=1))
+    copy = model.with_scoring(feature_density="gaussian", score="paper")
+    assert copy.feature_bank.shape == (4, 4 * 8) and copy.score_choice == "paper"
+    assert not copy.is_feature_fitted and copy.stage1_epochs == 1
+    for a, b in zip(model.extractor.weights + model.generator.weights,
+                    copy.extractor.weights + copy.generator.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    images = to_model_range(random_images(5, seed=7))
+    calibrated(copy)
+    np.testing.assert_allclose(copy.score(images)["recon_error"],
+                               model.score(images)["recon_error"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"score": "best"}, "score must be one of"),
+    ({"feature_source": "pixels"}, "feature_source"),
+    ({"feature_k": 50}, "feature_k must be between 1 and bank_size"),
+    ({"bank_selection": "kmeans"}, "bank_selection"),
+])
+def test_bad_scoring_options(kwargs, match):
+    with pytest.raises(ADeGANError, match=match):
+        tiny_model(**kwargs)
 
 
 def test_score_outputs_are_consistent():
-    model = tiny_model()
-    model.calibrate(to_model_range(random_images(20)))
+    model = calibrated(tiny_model())
     out = model.score(to_model_range(random_images(5, seed=9)))
-    assert np.all((out["pattern_prob"] >= 0.25 - 1e-6) & (out["pattern_prob"] <= 1))
     expected = -np.log(out["recon_prob"].astype(np.float64)) - np.log(out["pattern_prob"])
-    np.testing.assert_allclose(out["score"], expected, rtol=1e-4)
+    np.testing.assert_allclose(out["paper_score"], expected, rtol=1e-4)
+    assert set(out) == set(OUTPUTS)
     assert out["pattern"].dtype == np.int32 and out["is_anomaly"].dtype == bool
 
 
@@ -98,8 +159,7 @@ def test_score_outputs_are_consistent():
     (np.full((2, 16, 16, 1), 255.0, np.float32), r"\[-1, 1\]"),
 ])
 def test_bad_inputs_to_score(images, match):
-    model = tiny_model()
-    model.calibrate(to_model_range(random_images(20)))
+    model = calibrated(tiny_model())
     with pytest.raises(ADeGANError, match=match):
         model.score(images)
 

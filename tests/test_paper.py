@@ -20,10 +20,12 @@ def test_cell_has_model_and_baseline_aurocs_and_provenance(finished):
     root, _ = finished
     data = json.loads((root / "results" / "digits.json").read_text())
     cell = data["cells"]["class2-seed0"]
-    for key in ("auroc_combined", "auroc_recon", "auroc_pattern", "auroc_pca", "auroc_knn",
-                "auroc_feature_knn"):
-        assert 0.0 <= cell["test"][key] <= 1.0, key
+    for key in ("auroc_features", "auroc_combined", "auroc_recon", "auroc_pattern", "auroc_pca",
+                "auroc_knn"):
+        assert key in cell["test"], key
+    assert "auroc_features" in cell["validation"] and cell["scoring"]["score"] == "features"
     assert data["budget"]["train_limit"] == 128 and "anomaly_class" not in data["budget"]
+    assert "bank_size" not in data["budget"]  # scoring options are not part of the budget
     assert cell["versions"]["tensorflow"] and cell["cell_seconds"] > 0
     assert "--classes 2" in cell["command"]
     assert "test_auroc_combined" in cell["history"][-1]  # learning curve of a curve class
@@ -52,14 +54,22 @@ def test_class_list_syntax():
         parse_list("a-b")
 
 
-def test_cells_from_before_the_feature_option_are_completed_once(finished, capsys):
+def test_a_cell_trained_with_other_scoring_options_is_rescored_not_retrained(finished, capsys):
     root, args = finished
     path = root / "results" / "digits.json"
+    run = root / "runs" / "digits" / "class2-seed0"
     data = json.loads(path.read_text())
-    del data["cells"]["class2-seed0"]["test"]["auroc_feature_knn"]
+    del data["cells"]["class2-seed0"]["test"]["auroc_features"]  # a cell from before the column
     path.write_text(json.dumps(data))
+    from keras_adegan.train import rescore
+
+    rescore(run, feature_k=1, bank_size=64)  # as if trained when the defaults were others
+    before = json.loads((run / "metrics.json").read_text())
     assert main(args) == 0
-    assert "added the E-feature option to class 2" in capsys.readouterr().out
-    assert "auroc_feature_knn" in json.loads(path.read_text())["cells"]["class2-seed0"]["test"]
+    after = json.loads((run / "metrics.json").read_text())
+    assert after["history"] == before["history"]  # not retrained
+    assert after["config"]["feature_k"] == 5 and after["previous_scoring"]["config"]["feature_k"] == 1
+    assert json.loads(path.read_text())["cells"]["class2-seed0"]["test"]["auroc_features"] == \
+        after["test"]["auroc_features"]
     assert main(args) == 0
     assert "nothing to do" in capsys.readouterr().out

@@ -7,7 +7,8 @@ from PIL import Image
 
 from keras_adegan import ADeGANError, to_model_range
 from keras_adegan.evaluate import main as evaluate_main
-from keras_adegan.score import load_detector, main
+from keras_adegan.model import load_detector
+from keras_adegan.score import main
 
 
 def save_pngs(folder, images):
@@ -25,8 +26,10 @@ def test_score_folder_to_csv(trained_run, digits_splits, tmp_path):
     rows = list(csv.DictReader(csv_path.open()))
     assert len(rows) == 12 and rows[0]["path"].endswith("000.png")
     model = load_detector(out / "model.keras")
-    expected = model.score(to_model_range(digits_splits.test_x[:12]))["score"]
-    np.testing.assert_allclose([float(r["score"]) for r in rows], expected, rtol=1e-5)
+    expected = model.score(to_model_range(digits_splits.test_x[:12]))
+    for key in ("score", "feature_score", "paper_score"):
+        np.testing.assert_allclose([float(r[key]) for r in rows], expected[key], rtol=1e-5)
+    assert [r["is_anomaly"] == "True" for r in rows] == list(expected["is_anomaly"])
     assert main(["--model", str(out / "model.keras"), str(tmp_path / "imgs"),
                  "--output", str(csv_path)]) == 2  # never overwrites the user's CSV
 

@@ -16,8 +16,13 @@ def test_run_writes_every_output(trained_run):
         assert (out / name).is_file(), name
     assert (out / "logs").is_dir() and not (out / "backup").exists()
     saved = json.loads((out / "metrics.json").read_text())
-    for key in ("auroc_combined", "auroc_recon", "auroc_pattern", "auprc_combined", "f1", "precision"):
-        assert 0.0 <= saved["test"][key] <= 1.0, key
+    for key in ("auroc_features", "auroc_combined", "auroc_recon", "auroc_pattern",
+                "auprc_combined", "f1", "precision"):
+        assert key in saved["test"] and key in saved["validation"] or key in ("f1", "precision"), key
+    assert saved["test"]["score"] == "features" and set(saved["test"]["decisions"]) == {"feature", "paper"}
+    assert saved["feature_fit"] == {"points": 256, "bank_rows": 256}
+    # digits: zeros are far from the other digits in E's features, even after a tiny run
+    assert saved["test"]["auroc_features"] > 0.9
     assert saved["config"]["dataset"] == "digits" and saved["seed"] == 0
     assert saved["versions"]["tensorflow"] and saved["wall_seconds"] > 0
     assert [row["stage"] for row in saved["history"]] == [1, 2]
@@ -50,11 +55,17 @@ def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
     (["--dataset", "mnits"], "unknown dataset"),
     (["--anomaly-class", "12"], "out of range"),
     (["--n-patterns", "1"], "n_patterns"),
+    (["--epochs", "0"], "at least 1 epoch"),
+    (["--beta", "nan"], "beta must be a finite number"),
+    (["--seed", "-1"], "seed must be >= 0"),
+    (["--config", "missing.json"], "cannot read the config file"),
 ])
 def test_cli_bad_arguments(tmp_path, capsys, args, match):
+    """Bad flags end in one error line and leave no output folder behind."""
     assert main(args + ["--output-dir", str(tmp_path / "x"), "--no-download"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and match in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
 
 
 def test_resume_after_interruption(tmp_path, tiny_config, monkeypatch):
@@ -72,6 +83,10 @@ def test_resume_after_interruption(tmp_path, tiny_config, monkeypatch):
     assert (tmp_path / "r" / "backup").exists() and not (tmp_path / "r" / "model.keras").exists()
     with pytest.raises(Exception, match="--resume"):
         train(tiny_config, tmp_path / "r", verbose=0)
+    stored = (tmp_path / "r" / "config.json").read_text()
+    other = [a for a in ["--output-dir", str(tmp_path / "r"), "--resume", "--seed", "7"]]
+    assert main(other) == 2  # a flag that contradicts the stored run is an error, not ignored
+    assert (tmp_path / "r" / "config.json").read_text() == stored
     metrics = train(tiny_config, tmp_path / "r", resume=True, verbose=0)
     assert [row["epoch"] for row in metrics["history"]] == [1, 2]
     lines = (tmp_path / "r" / "history.jsonl").read_text().splitlines()
@@ -88,4 +103,4 @@ def test_short_real_mnist_run(tmp_path, datasets_root):
     assert metrics["data"]["test"] == 10000 and metrics["data"]["test_anomalies"] == 980
     assert np.isfinite(metrics["test"]["auroc_combined"])
     # One short epoch per stage already separates zeros from other digits.
-    assert metrics["test"]["auroc_recon"] > 0.6
+    assert metrics["test"]["auroc_recon"] > 0.6 and metrics["test"]["auroc_features"] > 0.8

@@ -4,8 +4,9 @@ Each trial trains one detector on the normal training images, calibrates it on v
 normals, saves it (`model.keras` in the trial's folder, usable by `evaluate`, `score` and
 `export`) and returns its objective, computed on the validation split only:
 
-* `labelled` (default): AUROC of the combined score on the validation split, whose anomalies
-  are held-out anomaly-class images of the *train* split;
+* `labelled` (default): AUROC of the model's deciding score (the config's `score`: the feature
+  score by default, or the paper's S) on the validation split, whose anomalies are held-out
+  anomaly-class images of the *train* split;
 * `unsupervised`: for users without anomaly labels, AUROC of validation normals against the
   same images rotated by 90 degrees (flipped upside down when not square). The proxy asks
   whether the detector has learnt the normals' shape statistics; it needs no labels, but is
@@ -115,10 +116,14 @@ class ADeGANHyperModel(kt.HyperModel):
         model.fit(train_stream(train_x, config.batch_size, config.seed),
                   epochs=epochs, initial_epoch=initial,
                   callbacks=list(callbacks or []) + [auroc], verbose=kwargs.get("verbose", 0))
+        model.fit_feature_score(to_model_range(train_x))
         model.calibrate(to_model_range(normals))
         x, y = sets["val"]
         metrics = ranking_metrics(component_scores(model.score(to_model_range(x))), y)
-        result = {OBJECTIVE_NAME: metrics["auroc_combined"],
+        chosen = "features" if config.score == "features" else "combined"
+        result = {OBJECTIVE_NAME: metrics[f"auroc_{chosen}"],
+                  "val_auroc_features": metrics["auroc_features"],
+                  "val_auroc_combined": metrics["auroc_combined"],
                   "val_auroc_recon": metrics["auroc_recon"],
                   "val_auroc_pattern": metrics["auroc_pattern"]}
         if trial_dir is not None:

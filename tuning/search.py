@@ -33,8 +33,8 @@ from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits
 from keras_adegan.errors import ADeGANError
 from keras_adegan.evaluate import evaluate_model
-from keras_adegan.score import load_detector
-from keras_adegan.train import library_versions
+from keras_adegan.model import load_detector
+from keras_adegan.provenance import library_versions
 from tuning.hypermodel import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE, ADeGANHyperModel, make_tuner
 
 # Table 2 of the paper (MNIST, mean over classes): the values quoted in this project's sources.

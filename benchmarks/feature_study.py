@@ -1,0 +1,246 @@
+"""Choose the feature score on the validation split only, and record the choice.
+
+For each (dataset, anomaly class, seed) cell this trains ADe-GAN once at the results tables'
+budget (into the same run folder as `benchmarks/paper.py`, so the tables reuse the model), then
+scores the *validation* split (held-out normals and held-out anomaly-class images of the train
+split) with every variant of the feature score:
+
+* features: E's layer before its heads (`extractor`), E's z_n head (`noise`), D's flattened
+  trunk (`discriminator`), and E's and D's together (`extractor+discriminator`);
+* density: kNN to a bank of training normals (cosine or euclidean distance, k = 1, 5, 10; bank
+  of `--grid-bank` random training normals), or one Gaussian per E-assigned pattern with a
+  shared covariance (Mahalanobis distance);
+* bank size for every kNN variant: all training normals, 16,384 (random), and 4,096, 1,024, 256
+  chosen by greedy k-centre coreset or at random.
+
+The test split is never read. Results go to `results/feature_study.json` after each cell
+(resumable) and `results/feature_study.md`, with the choice made by the rule in CHOICE_RULE.
+
+Command line:
+    python -m benchmarks.feature_study --cells mnist:1,8 fashion_mnist:1,8 cifar10:1,8 --seeds 0
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from benchmarks.paper import TABLE_BUDGETS, Results
+from keras_adegan import features
+from keras_adegan.config import ADeGANConfig
+from keras_adegan.data import load_dataset, make_splits, to_model_range
+from keras_adegan.errors import ADeGANError
+from keras_adegan.model import load_detector
+from keras_adegan.provenance import cpu_name, library_versions
+from keras_adegan.train import train
+
+KS = (1, 5, 10)
+BANK_SIZES = ("full", 16384, 4096, 1024, 256)
+CORESET_MAX = 4096  # greedy k-centre beyond this costs minutes per cell on 2 cores
+CHOICE_RULE = (
+    "Written before any cell ran. (1) Variant: the (features, density, distance, k) with the "
+    "highest validation AUROC averaged over datasets (each dataset the mean of its cells), at "
+    "the grid's bank. (2) Bank: for that variant, the smallest coreset or random bank of 256, "
+    "1,024 or 4,096 rows whose mean validation AUROC is within 0.005 of the full bank's; "
+    "the full bank if none is. (3) Score that decides: the feature score if its mean validation "
+    "AUROC beats the paper's S, else the paper's.")
+
+
+def _auroc(labels, scores) -> float:
+    return float(roc_auc_score(labels, scores))
+
+
+def study_cell(model, splits, grid_bank: int, seed: int) -> dict:
+    """Validation AUROC of every variant for one trained model."""
+    train = features.network_features(model, to_model_range(splits.train_x))
+    val = features.network_features(model, to_model_range(splits.val_x))
+    y = splits.val_y
+    rows = {}
+    for source in features.SOURCES:
+        f_train = features.combine(train, source)
+        f_val = features.combine(val, source)
+        head = features.fit_head(f_train, train["pattern"], model.n_patterns, "gaussian",
+                                 "euclidean", model.n_patterns)
+        rows[f"{source}|gaussian|euclidean|1|patterns"] = _auroc(
+            y, features.head_scores(f_val, head, 1, "euclidean"))
+        for distance in features.DISTANCES:
+            space = f_train / np.maximum(np.linalg.norm(f_train, axis=1, keepdims=True), 1e-12) \
+                if distance == "cosine" else f_train
+            order = features.coreset_order(space, min(CORESET_MAX, len(space)), seed)
+            rng = np.random.default_rng(seed)
+            banks = {f"random{grid_bank}": rng.permutation(len(f_train))[:grid_bank],
+                     "full": np.arange(len(f_train)), "random16384": rng.permutation(len(f_train))[:16384]}
+            for size in (4096, 1024, 256):
+                banks[f"coreset{size}"] = order[:size]
+                banks[f"random{size}"] = rng.permutation(len(f_train))[:size]
+            for bank_name, index in banks.items():
+                head = features.fit_head(f_train[index], None, model.n_patterns, "knn", distance,
+                                         len(index))
+                nearest = features.nearest_distances(f_val, head, max(KS), distance)
+                for k in KS:
+                    rows[f"{source}|knn|{distance}|{k}|{bank_name}"] = _auroc(
+                        y, nearest[:, :k].mean(axis=1))
+    return rows
+
+
+def choose(cells: list[dict], grid_bank: int) -> dict:
+    """Apply CHOICE_RULE to the finished cells (validation figures only)."""
+    datasets = sorted({c["dataset"] for c in cells})
+
+    def mean_of(key):
+        per = [np.mean([c["variants"][key] for c in cells if c["dataset"] == d]) for d in datasets]
+        return float(np.mean(per))
+
+    grid = [k for k in cells[0]["variants"]
+            if k.endswith(f"|random{grid_bank}") or k.endswith("|patterns")]
+    best = max(grid, key=mean_of)
+    source, density, distance, k, _ = best.split("|")
+    bank = {"bank_size": grid_bank, "bank_selection": "random", "auroc": mean_of(best)}
+    if density == "knn":
+        stem = f"{source}|knn|{distance}|{k}|"
+        full = mean_of(stem + "full")
+        bank = {"bank_size": None, "bank_selection": "all", "auroc": full}
+        for size in (256, 1024, 4096):
+            pick = max(("coreset", "random"), key=lambda sel: mean_of(f"{stem}{sel}{size}"))
+            if mean_of(f"{stem}{pick}{size}") >= full - 0.005:
+                bank = {"bank_size": size, "bank_selection": pick,
+                        "auroc": mean_of(f"{stem}{pick}{size}")}
+                break
+    paper = float(np.mean([np.mean([c["paper_auroc"] for c in cells if c["dataset"] == d])
+                           for d in datasets]))
+    return {"variant": best, "feature_source": source, "feature_density": density,
+            "feature_distance": distance, "feature_k": int(k), **bank,
+            "variant_auroc": mean_of(best), "paper_auroc": paper,
+            "score": "features" if mean_of(best) > paper else "paper"}
+
+
+def write_markdown(data: dict, path: Path) -> None:
+    cells = sorted(data["cells"].values(), key=lambda c: (c["dataset"], c["anomaly_class"], c["seed"]))
+    grid_bank = data["grid_bank"]
+    heads = [f"{c['dataset']} {c['anomaly_class']}/{c['seed']}" for c in cells]
+    lines = ["# Feature score: choices made on the validation split", "",
+             "Validation AUROC (held-out normals + held-out anomaly-class images of the *train* "
+             "split) of every feature-score variant, from one trained model per cell. The test "
+             "split was not read by this study. Written by `benchmarks/feature_study.py`.", "",
+             f"Choice rule: {CHOICE_RULE}", ""]
+    if cells:
+        choice = choose(cells, grid_bank)
+        lines += ["## Choice", "",
+                  f"- Variant: **{choice['variant'].rsplit('|', 1)[0]}** (features | density | "
+                  f"distance | k), mean validation AUROC {choice['variant_auroc']:.4f} at the grid "
+                  "bank.",
+                  f"- Bank: {choice['bank_selection']} "
+                  f"{choice['bank_size'] or 'all training normals'}, mean validation AUROC "
+                  f"{choice['auroc']:.4f}.",
+                  f"- The paper's S on the same cells: {choice['paper_auroc']:.4f}; the score that "
+                  f"decides by default: **{choice['score']}**.", ""]
+    lines += [f"## Variants at the grid bank ({grid_bank} random training normals; Gaussian: "
+              "one row per pattern)", "",
+              "| features | density | distance | k | " + " | ".join(heads) + " | mean |",
+              "|---|---|---|---|" + "---|" * (len(heads) + 1)]
+    if cells:
+        keys = [k for k in cells[0]["variants"]
+                if k.endswith(f"|random{grid_bank}") or k.endswith("|patterns")]
+        datasets = sorted({c["dataset"] for c in cells})
+        for key in sorted(keys):
+            values = [c["variants"][key] for c in cells]
+            mean = np.mean([np.mean([c["variants"][key] for c in cells if c["dataset"] == d])
+                            for d in datasets])
+            lines.append("| " + " | ".join(key.split("|")[:4]) + " | "
+                         + " | ".join(f"{v:.3f}" for v in values) + f" | {mean:.3f} |")
+        lines.append("| paper's S (Eq. 11) | | | | " + " | ".join(
+            f"{c['paper_auroc']:.3f}" for c in cells) + " | |")
+        choice = choose(cells, grid_bank)
+        if choice["feature_density"] == "knn":
+            stem = choice["variant"].rsplit("|", 1)[0]
+            lines += ["", f"## Bank size for the chosen variant ({stem})", "",
+                      "| bank | " + " | ".join(heads) + " | mean |",
+                      "|---|" + "---|" * (len(heads) + 1)]
+            for name in ("full", "random16384", "coreset4096", "random4096", "coreset1024",
+                         "random1024", "coreset256", "random256"):
+                values = [c["variants"][f"{stem}|{name}"] for c in cells]
+                mean = np.mean([np.mean([c["variants"][f"{stem}|{name}"] for c in cells
+                                         if c["dataset"] == d]) for d in datasets])
+                lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values)
+                             + f" | {mean:.3f} |")
+    total = sum(c["train_seconds"] + c["study_seconds"] for c in cells)
+    lines += ["", "## Reproduction", "",
+              "- Commands: " + "; ".join(sorted({f"`{c['command']}`" for c in cells})),
+              f"- Budgets (the results tables'): `{json.dumps(TABLE_BUDGETS)}`",
+              f"- Seeds: {sorted({c['seed'] for c in cells})}; cells: "
+              + ", ".join(f"{c['dataset']} class {c['anomaly_class']}" for c in cells),
+              f"- Wall time: {total:.0f} s (training {sum(c['train_seconds'] for c in cells):.0f} "
+              f"s, study {sum(c['study_seconds'] for c in cells):.0f} s) on "
+              f"{cells[0]['cpu'] if cells else '?'}",
+              f"- Versions: `{json.dumps(cells[0]['versions']) if cells else ''}`",
+              "- Raw numbers: `feature_study.json`.", ""]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.feature_study",
+                                description=__doc__.split("\n")[0])
+    p.add_argument("--cells", nargs="+", required=True,
+                   help="dataset:classes, e.g. mnist:1,8 fashion_mnist:1,8")
+    p.add_argument("--seeds", default="0", help="comma-separated seeds")
+    p.add_argument("--grid-bank", type=int, default=4096, help="random bank of the variant grid")
+    p.add_argument("--results-dir", default="results")
+    p.add_argument("--runs-dir", default="runs/paper", help="where each cell's run folder goes")
+    args = p.parse_args(argv)
+    command = "python -m benchmarks.feature_study " + " ".join(sys.argv[1:] if argv is None else argv)
+    out_json = Path(args.results_dir) / "feature_study.json"
+    data = json.loads(out_json.read_text()) if out_json.exists() else {
+        "grid_bank": args.grid_bank, "choice_rule": CHOICE_RULE, "cells": {}}
+    try:
+        for spec in args.cells:
+            dataset, classes = spec.split(":")
+            loaded = None
+            for k in (int(v) for v in classes.split(",")):
+                for seed in (int(v) for v in args.seeds.split(",")):
+                    key = f"{dataset}-class{k}-seed{seed}"
+                    if key in data["cells"]:
+                        continue
+                    loaded = loaded or load_dataset(dataset)
+                    config = ADeGANConfig.preset(dataset, anomaly_class=k, seed=seed,
+                                                 **TABLE_BUDGETS[dataset])
+                    run_dir = Path(args.runs_dir) / dataset / Results.key(k, seed)
+                    if (run_dir / "metrics.json").exists():
+                        metrics = json.loads((run_dir / "metrics.json").read_text())
+                    else:
+                        resume = (run_dir / "backup").exists()
+                        metrics = train(config, run_dir, data=loaded, resume=resume,
+                                        overwrite=not resume, verbose=2)
+                    train_seconds = metrics["train_seconds"]
+                    splits = make_splits(loaded, k, config.val_fraction, seed, config.train_limit)
+                    start = time.time()
+                    variants = study_cell(load_detector(run_dir / "model.keras"), splits,
+                                          args.grid_bank, seed)
+                    data["cells"][key] = {
+                        "dataset": dataset, "anomaly_class": k, "seed": seed,
+                        "variants": variants,
+                        "paper_auroc": metrics["validation"]["auroc_combined"],
+                        "train_seconds": train_seconds,
+                        "study_seconds": round(time.time() - start, 1),
+                        "command": command, "cpu": cpu_name(), "versions": library_versions(),
+                        "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+                    out_json.parent.mkdir(parents=True, exist_ok=True)
+                    out_json.write_text(json.dumps(data, indent=1) + "\n")
+                    write_markdown(data, out_json.with_suffix(".md"))
+                    print(f"{key}: done ({time.time() - start:.0f} s study)", flush=True)
+        write_markdown(data, out_json.with_suffix(".md"))
+        if data["cells"]:
+            print(json.dumps(choose(list(data["cells"].values()), data["grid_bank"]), indent=1))
+    except ADeGANError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Where a result came from: library versions, the CPU, the command line.
+
+Every file of results (metrics.json, the benchmark tables, export manifests) records these, so
+that a number can be traced to the code and machine that produced it.
+
+Example:
+    >>> library_versions()["tensorflow"]
+    '2.21.0'
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python, TensorFlow, Keras, numpy and scikit-learn, and the platform."""
+    import keras
+    import numpy as np
+    import sklearn
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": np.__version__, "scikit-learn": sklearn.__version__,
+            "platform": platform.platform()}
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def command_line() -> str | None:
+    """The command that started this process, or None when there is none (e.g. a notebook)."""
+    return " ".join(sys.argv) if sys.argv and sys.argv[0] else None
