@@ -230,7 +230,9 @@ def main(argv=None) -> int:
                         "command": command, "cpu": cpu_name(), "versions": library_versions(),
                         "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
                     out_json.parent.mkdir(parents=True, exist_ok=True)
-                    out_json.write_text(json.dumps(data, indent=1) + "\n")
+                    tmp = out_json.with_suffix(".json.tmp")  # never a half-written file
+                    tmp.write_text(json.dumps(data, indent=1) + "\n")
+                    tmp.replace(out_json)
                     write_markdown(data, out_json.with_suffix(".md"))
                     print(f"{key}: done ({time.time() - start:.0f} s study)", flush=True)
         write_markdown(data, out_json.with_suffix(".md"))

@@ -6,10 +6,10 @@ have the model's size and channel count (nothing is resized behind your back); a
 cannot be read, or has the wrong shape, stops the run before any score is printed.
 
 Command line:
-    python -m export.edge_score exported/model_int8.tflite photos/ --output scores.csv
+    python -m export.edge_score exported/features_int8.tflite photos/ --output scores.csv
 
 Example:
-    >>> scorer = EdgeScorer("exported/model_int8.tflite")
+    >>> scorer = EdgeScorer("exported/features_int8.tflite")
     >>> rows = scorer.score(read_images(collect_images(["photos/"]), scorer.image_shape))
 """
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 from pathlib import Path
 
@@ -134,26 +135,41 @@ def main(argv=None) -> int:
     parser.add_argument("images", nargs="+", help="image files or folders")
     parser.add_argument("--output", default=None, help="CSV file to write (default: stdout)")
     parser.add_argument("--threads", type=int, default=None, help="interpreter threads")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
     try:
-        if args.output and Path(args.output).exists():
-            raise EdgeError(f"{args.output} already exists; choose another --output")
+        if args.output:
+            _check_output(Path(args.output), args.overwrite)
         scorer = EdgeScorer(args.model, args.threads)
         files = collect_images(args.images)
         outputs = scorer.score(read_images(files, scorer.image_shape))
     except EdgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    handle = open(args.output, "w", newline="") if args.output else sys.stdout
-    writer = csv.DictWriter(handle, fieldnames=["path"] + scorer.outputs)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=["path"] + scorer.outputs)
     writer.writeheader()
     for i, path in enumerate(files):
         writer.writerow({"path": str(path), **{k: outputs[k][i].item() for k in scorer.outputs}})
-    if args.output:
-        handle.close()
-        print(f"scored {len(files)} images, {int(np.sum(outputs['is_anomaly']))} flagged; "
-              f"wrote {args.output}", file=sys.stderr)
+    if not args.output:
+        sys.stdout.write(text.getvalue())
+        return 0
+    tmp = Path(args.output).with_name(f".{Path(args.output).name}.partial")
+    tmp.write_text(text.getvalue())
+    tmp.replace(args.output)  # never a half-written CSV
+    print(f"scored {len(files)} images, {int(np.sum(outputs['is_anomaly']))} flagged; "
+          f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _check_output(path: Path, overwrite: bool) -> None:
+    """As keras_adegan.outputs.check_output_file (this file must not import the package)."""
+    if path.is_dir():
+        raise EdgeError(f"--output {path} is a folder; name a file")
+    if path.exists() and not overwrite:
+        raise EdgeError(f"{path} already exists; choose another --output or pass --overwrite")
+    if not path.parent.is_dir():
+        raise EdgeError(f"the folder of --output {path} does not exist; create it first")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -32,6 +31,7 @@ from keras_adegan import scoring
 from keras_adegan.data import load_dataset, make_splits, to_model_range
 from keras_adegan.errors import ADeGANError
 from keras_adegan.model import load_detector
+from keras_adegan.outputs import check_output_file, write_atomically
 
 def component_scores(outputs: dict) -> dict[str, np.ndarray]:
     """Per-image anomaly scores of every component, from `ADeGAN.call` outputs (the feature
@@ -152,9 +152,8 @@ def main(argv=None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
     try:
-        if args.output and Path(args.output).exists() and not args.overwrite:
-            raise ADeGANError(f"{args.output} already exists; choose another --output or pass "
-                              "--overwrite")
+        if args.output:
+            check_output_file(args.output, args.overwrite)
         model = load_detector(args.model)
         splits = run_splits(model.run_config, args.data_dir, args.dataset, args.anomaly_class)
         metrics, _ = evaluate_model(model, splits.test_x, splits.test_y)
@@ -164,8 +163,7 @@ def main(argv=None) -> int:
     text = json.dumps(metrics, indent=2)
     print(text)
     if args.output:
-        with open(args.output, "w") as f:
-            f.write(text + "\n")
+        write_atomically(args.output, text + "\n")
     return 0
 
 

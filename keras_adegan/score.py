@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import sys
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import numpy as np
 from keras_adegan.data import IMAGE_EXTENSIONS, read_image, to_model_range
 from keras_adegan.errors import ADeGANError
 from keras_adegan.model import OUTPUTS, ADeGAN, load_detector
+from keras_adegan.outputs import check_output_file, write_atomically
 
 COLUMNS = ("path",) + OUTPUTS
 
@@ -78,22 +80,25 @@ def main(argv=None) -> int:
     parser.add_argument("--model", required=True, help="a model.keras written by train")
     parser.add_argument("images", nargs="+", help="image files or folders")
     parser.add_argument("--output", default=None, help="CSV file to write (default: stdout)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
     try:
-        if args.output and Path(args.output).exists():
-            raise ADeGANError(f"{args.output} already exists; choose another --output")
+        if args.output:
+            check_output_file(args.output, args.overwrite)
         rows = score_files(load_detector(args.model), args.images)
     except ADeGANError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    handle = open(args.output, "w", newline="") if args.output else sys.stdout
-    writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
-    if args.output:
-        handle.close()
-        print(f"scored {len(rows)} images, {sum(r['is_anomaly'] for r in rows)} flagged; "
-              f"wrote {args.output}", file=sys.stderr)
+    if not args.output:
+        sys.stdout.write(text.getvalue())
+        return 0
+    write_atomically(args.output, text.getvalue())
+    print(f"scored {len(rows)} images, {sum(r['is_anomaly'] for r in rows)} flagged; "
+          f"wrote {args.output}", file=sys.stderr)
     return 0
 
 

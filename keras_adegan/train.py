@@ -24,7 +24,8 @@ from pathlib import Path
 import keras
 
 from keras_adegan import plots
-from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
+from keras_adegan.config import (DENSITIES, DISTANCES, SCORE_FIELDS, SCORES, SELECTIONS, SOURCES,
+                                 ADeGANConfig)
 from keras_adegan.data import ImageData, load_dataset, make_splits, to_model_range, train_stream
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
 from keras_adegan.errors import ADeGANError
@@ -292,6 +293,22 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default=None,
                    help="dtype policy of the networks (mixed_bfloat16: CPUs with AMX)")
     p.add_argument("--jit", action="store_true", default=None, help="compile training with XLA")
+    p.add_argument("--score", choices=SCORES, default=None,
+                   help="the score that decides: features (default, beyond the paper) or paper "
+                        "(S, Eq. 11); both are always reported")
+    p.add_argument("--feature-source", choices=SOURCES, default=None,
+                   help="features of the feature score")
+    p.add_argument("--feature-density", choices=DENSITIES, default=None,
+                   help="knn (bank of training normals) or gaussian (one per pattern)")
+    p.add_argument("--feature-distance", choices=DISTANCES, default=None, help="kNN distance")
+    p.add_argument("--feature-k", type=int, default=None, help="neighbours averaged by kNN")
+    p.add_argument("--bank-size", type=int, default=None,
+                   help="rows of the kNN bank (smaller: a smaller exported file)")
+    p.add_argument("--bank-selection", choices=SELECTIONS, default=None,
+                   help="how the bank is subsampled: coreset (greedy k-centre) or random")
+    p.add_argument("--rescore", action="store_true",
+                   help="give the finished run in --output-dir the scoring flags given "
+                        "(--score, --feature-*, --bank-*) without retraining")
     p.add_argument("--config", default=None, help="a config.json to start from")
     p.add_argument("--output-dir", default=None,
                    help="where to write the run (default runs/<dataset>-class<k>-seed<s>)")
@@ -312,6 +329,7 @@ def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
         noise_std=args.noise_std, width=args.width, alpha=args.alpha, beta=args.beta,
         gamma=args.gamma, learning_rate=args.learning_rate, train_limit=args.train_limit,
         seed=args.seed, precision=args.precision, jit_compile=args.jit,
+        **{field: getattr(args, field) for field in SCORE_FIELDS},
     )
     if args.config:
         base = ADeGANConfig.load(args.config).to_dict()
@@ -321,9 +339,27 @@ def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
     return ADeGANConfig.preset(args.dataset or "digits", **overrides)
 
 
+def _rescore_main(args) -> int:
+    options = {field: getattr(args, field) for field in SCORE_FIELDS
+               if getattr(args, field) is not None}
+    if not args.output_dir or not (Path(args.output_dir) / "metrics.json").is_file():
+        raise ADeGANError("--rescore needs --output-dir naming a finished run (with metrics.json)")
+    if not options:
+        raise ADeGANError("--rescore changes scoring options: give at least one of --score, "
+                          "--feature-source, --feature-density, --feature-distance, --feature-k, "
+                          "--bank-size, --bank-selection")
+    test = rescore(args.output_dir, data_dir=args.data_dir, **options)["test"]
+    print(f"rescored {args.output_dir} ({', '.join(f'{k}={v}' for k, v in options.items())}): "
+          f"test AUROC {test['auroc_features']:.4f} (feature score), "
+          f"{test['auroc_combined']:.4f} (paper's S); the {test['score']} score decides")
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
+        if args.rescore:
+            return _rescore_main(args)
         config = config_from_args(args)
         out = args.output_dir or f"runs/{config.dataset}-class{config.anomaly_class}-seed{config.seed}"
         if args.resume and not args.config and (Path(out) / "config.json").is_file():

@@ -72,6 +72,19 @@ def test_bad_inputs_give_clear_errors_and_no_scores(int8_model, digits_splits, t
     assert message in captured.err and captured.out == ""
 
 
+def test_output_rules_match_the_packages(int8_model, digits_splits, tmp_path, capsys):
+    folder = _write(tmp_path / "imgs", digits_splits.test_x[:2])
+    (tmp_path / "old.csv").write_text("mine")
+    assert main([str(int8_model), str(folder), "--output", str(tmp_path / "old.csv")]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main([str(int8_model), str(folder), "--output", str(tmp_path / "no" / "s.csv")]) == 2
+    assert "does not exist; create it first" in capsys.readouterr().err
+    assert main([str(int8_model), str(folder), "--output", str(tmp_path / "old.csv"),
+                 "--overwrite"]) == 0
+    assert (tmp_path / "old.csv").read_text().startswith("path,score,is_anomaly")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "old.csv"]
+
+
 def test_output_order_is_the_packages():
     from export import edge_score
     from keras_adegan.model import OUTPUTS

@@ -63,3 +63,19 @@ def test_evaluate_cli_matches_training_metrics(trained_run, tmp_path, capsys):
                           "--output", str(tmp_path / "m.json")]) == 0
     again = json.loads((tmp_path / "m.json").read_text())
     assert again["auroc_combined"] == pytest.approx(metrics["test"]["auroc_combined"], abs=1e-9)
+
+
+@pytest.mark.parametrize("cli", ["score", "evaluate"])
+def test_output_in_a_missing_folder_or_an_existing_file_is_refused_before_work(
+        trained_run, digits_splits, tmp_path, capsys, cli):
+    save_pngs(tmp_path / "imgs", digits_splits.test_x[:2])
+    (tmp_path / "old.csv").write_text("mine")
+    model = ["--model", str(trained_run[0] / "model.keras")]
+    run = (lambda out: main(model + [str(tmp_path / "imgs"), "--output", out])) if cli == "score" \
+        else (lambda out: evaluate_main(model + ["--output", out]))
+    assert run(str(tmp_path / "missing" / "x.csv")) == 2
+    assert "does not exist; create it first" in capsys.readouterr().err
+    assert run(str(tmp_path / "old.csv")) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (tmp_path / "old.csv").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "old.csv"]

@@ -104,3 +104,27 @@ def test_short_real_mnist_run(tmp_path, datasets_root):
     assert np.isfinite(metrics["test"]["auroc_combined"])
     # One short epoch per stage already separates zeros from other digits.
     assert metrics["test"]["auroc_recon"] > 0.6 and metrics["test"]["auroc_features"] > 0.8
+
+
+def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_config, capsys):
+    out = tmp_path / "run"
+    train(tiny_config, out, verbose=0)
+    before = json.loads((out / "metrics.json").read_text())
+    assert main(["--rescore", "--output-dir", str(out), "--score", "paper", "--bank-size", "32",
+                 "--feature-k", "1"]) == 0
+    assert "rescored" in capsys.readouterr().out
+    after = json.loads((out / "metrics.json").read_text())
+    assert after["config"]["bank_size"] == 32 and after["test"]["score"] == "paper"
+    assert after["test"]["auroc_combined"] == pytest.approx(before["test"]["auroc_combined"])
+    assert after["history"] == before["history"] and after["feature_fit"]["bank_rows"] == 32
+    assert json.loads((out / "config.json").read_text())["score"] == "paper"
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--bank-size", "8"], "needs --output-dir naming a finished run"),
+    ([], "give at least one of --score"),
+])
+def test_rescore_misuse_is_a_clear_error(trained_run, tmp_path, capsys, args, match):
+    target = str(tmp_path / "none") if args else str(trained_run[0])
+    assert main(["--rescore", "--output-dir", target] + args) == 2
+    assert match in capsys.readouterr().err
