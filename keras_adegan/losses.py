@@ -93,3 +93,42 @@ def reconstruction_loss(x, x_rec):
 def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
     """Eq. 8: alpha * L_ip + beta * L_sl + gamma * L_recon."""
     return alpha * l_ip + beta * l_sl + gamma * l_recon
+
+
+def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float, alpha: float,
+                  beta: float, gamma: float, training: bool = True) -> dict:
+    """The whole stage-2 objective (Eq. 8) for a batch of real images `x` and latent codes `z`.
+
+    Args:
+        generator: G, codes [z_c, z_n] -> images.
+        extractor: E, images -> (pattern logits, z_n).
+        x: real normal images.
+        z: the latent codes of `ADeGAN._latents`: `labels` and `other_labels` (patterns, never
+            equal), `z_n` and `z_n_other`, `lam_within` and `lam_across` (mixing weights).
+
+    Returns:
+        dict with `loss`, `ip_loss`, `sl_loss`, `recon_loss` and `sl_logits` (E's logits on the
+        L_sl images, for its accuracy).
+    """
+    batch = tf.shape(x)[0]
+    one_hot = tf.one_hot(z["labels"], n_patterns)
+    within = interpolate_within(z["z_n"], z["z_n_other"], z["lam_within"])
+    across = interpolate_across(one_hot, tf.one_hot(z["other_labels"], n_patterns),
+                                z["lam_across"])
+    x_logits, x_z_n = extractor(x, training=training)
+    codes = tf.concat([
+        tf.concat([one_hot, z["z_n"]], -1),                    # L_sl (Eq. 3)
+        tf.concat([one_hot, within], -1),                      # within a pattern, Eq. 4-5
+        tf.concat([across, z["z_n"]], -1),                     # across patterns, L_ip (Eq. 6)
+        tf.concat([tf.nn.softmax(x_logits), x_z_n], -1),       # G(E(X)), Eq. 7
+    ], axis=0)
+    images = generator(codes, training=training)
+    generated, x_rec = images[: 3 * batch], images[3 * batch:]
+    g_logits, g_z_n = extractor(generated, training=training)
+    sl_logits, within_logits, across_logits = tf.split(g_logits, 3, axis=0)
+    sl_loss = self_supervised_loss(sl_logits, z["labels"], g_z_n[:batch], z["z_n"], noise_std)
+    ip_loss = interpolation_loss(within_logits, z["labels"], across_logits)
+    recon_loss = reconstruction_loss(x, x_rec)
+    return {"loss": stage2_loss(ip_loss, sl_loss, recon_loss, alpha, beta, gamma),
+            "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
+            "sl_logits": sl_logits}

@@ -329,39 +329,20 @@ class ADeGAN(keras.Model):
 
     def _self_supervised_step(self, x):
         """Stage 2, Eq. 8: G and E on alpha * L_ip + beta * L_sl + gamma * L_recon."""
-        batch = tf.shape(x)[0]
-        z = self._latents(batch)
-        one_hot = tf.one_hot(z["labels"], self.n_patterns)
-        within = losses.interpolate_within(z["z_n"], z["z_n_other"], z["lam_within"])
-        across = losses.interpolate_across(one_hot, tf.one_hot(z["other_labels"], self.n_patterns),
-                                           z["lam_across"])
+        z = self._latents(tf.shape(x)[0])
         with tf.GradientTape() as tape:
-            x_logits, x_z_n = self.extractor(x, training=True)
-            codes = tf.concat([
-                tf.concat([one_hot, z["z_n"]], -1),                    # L_sl (Eq. 3)
-                tf.concat([one_hot, within], -1),                      # within a pattern, Eq. 4-5
-                tf.concat([across, z["z_n"]], -1),                     # across patterns, L_ip (Eq. 6)
-                tf.concat([tf.nn.softmax(x_logits), x_z_n], -1),       # G(E(X)), Eq. 7
-            ], axis=0)
-            images = self.generator(codes, training=True)
-            generated, x_rec = images[: 3 * batch], images[3 * batch:]
-            g_logits, g_z_n = self.extractor(generated, training=True)
-            sl_logits, within_logits, across_logits = tf.split(g_logits, 3, axis=0)
-            sl_loss = losses.self_supervised_loss(sl_logits, z["labels"], g_z_n[:batch], z["z_n"],
-                                                  self.noise_std)
-            ip_loss = losses.interpolation_loss(within_logits, z["labels"], across_logits)
-            recon_loss = losses.reconstruction_loss(x, x_rec)
-            loss = losses.stage2_loss(ip_loss, sl_loss, recon_loss, self.alpha, self.beta, self.gamma)
-            scaled = loss * self._replica_scale()
+            out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
+                                       self.noise_std, self.alpha, self.beta, self.gamma)
+            scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables
         e_vars = self.extractor.trainable_variables
         grads = tape.gradient(scaled, g_vars + e_vars)
         self.g_optimizer.apply(grads[: len(g_vars)], g_vars)
         self.e_optimizer.apply(grads[len(g_vars):], e_vars)
         accuracy = tf.reduce_mean(tf.cast(
-            tf.equal(tf.argmax(sl_logits, -1, output_type=tf.int32), z["labels"]), tf.float32))
-        return {"loss": loss, "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
-                "sl_accuracy": accuracy}
+            tf.equal(tf.argmax(out.pop("sl_logits"), -1, output_type=tf.int32), z["labels"]),
+            tf.float32))
+        return {**out, "sl_accuracy": accuracy}
 
     # ------------------------------------------------------------------ scoring
 

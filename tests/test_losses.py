@@ -63,3 +63,105 @@ def test_reconstruction_and_total_loss():  # Eq. 7, 8
     rec = np.full_like(x, 0.5)
     assert float(losses.reconstruction_loss(x, rec)) == pytest.approx(0.25)
     assert float(losses.stage2_loss(1.0, 2.0, 3.0, 1.0, 10.0, 100.0)) == pytest.approx(321.0)
+
+
+# ---------------------------------------------------------------- the stage-2 wiring, with stubs
+# G passes its code through as the "image"; E reads it back: logits = K * z_c part, z_n = half
+# the rest.
+# Every term then has a closed form, so any swapped input changes a value below.
+N_C, NOISE, K, SIGMA = 3, 2, 4.0, 0.1
+
+
+def stub_generator(codes, training=True):
+    return codes
+
+
+def stub_extractor(images, training=True):
+    return K * images[:, :N_C], 0.5 * images[:, N_C:]
+
+
+def log_softmax(v):
+    v = np.asarray(v, np.float64)
+    return v - np.log(np.sum(np.exp(v), axis=-1, keepdims=True))
+
+
+def stub_codes():
+    rng = np.random.default_rng(0)
+    return {"labels": np.array([0, 2], np.int32), "other_labels": np.array([1, 0], np.int32),
+            "z_n": rng.normal(0, SIGMA, (2, NOISE)).astype(np.float32),
+            "z_n_other": rng.normal(0, SIGMA, (2, NOISE)).astype(np.float32),
+            "lam_within": np.array([[0.3], [0.9]], np.float32),
+            "lam_across": np.array([[0.4], [0.7]], np.float32)}
+
+
+def closed_form(x, z, alpha=1.0, beta=2.0, gamma=10.0):
+    eye = np.eye(N_C)
+    ce_pure = -log_softmax(K * eye[z["labels"]])[np.arange(2), z["labels"]].mean()
+    sl = ce_pure + np.mean((0.5 * z["z_n"] / SIGMA) ** 2)  # E reads z_n back halved
+    mix = z["lam_across"] * eye[z["labels"]] + (1 - z["lam_across"]) * eye[z["other_labels"]]
+    ip = ce_pure - log_softmax(K * mix).mean()  # within keeps z_c: the same CE as L_sl
+    probs = np.exp(log_softmax(K * x[:, :N_C]))
+    recon = np.mean((x - np.concatenate([probs, 0.5 * x[:, N_C:]], 1)) ** 2)
+    return {"sl_loss": sl, "ip_loss": ip, "recon_loss": recon,
+            "loss": alpha * ip + beta * sl + gamma * recon}
+
+
+def test_stage2_losses_match_their_closed_forms():
+    x = np.random.default_rng(1).uniform(-1, 1, (2, N_C + NOISE)).astype(np.float32)
+    z = stub_codes()
+    got = losses.stage2_losses(stub_generator, stub_extractor, x, z, N_C, SIGMA, 1.0, 2.0, 10.0)
+    for key, value in closed_form(x, z).items():
+        assert float(got[key]) == pytest.approx(value, rel=1e-5), key
+
+
+@pytest.mark.parametrize("mutation", ["same_partner", "labels_for_partner", "no_mixing",
+                                      "swap_noise"])
+def test_any_mutated_code_changes_a_term(mutation):
+    """Guards the wiring: the across partner must differ, the mixing must be applied, and
+    L_sl must see the noise it is asked to recover."""
+    x = np.random.default_rng(1).uniform(-1, 1, (2, N_C + NOISE)).astype(np.float32)
+    z = stub_codes()
+    reference = closed_form(x, z)
+    bad = dict(z)
+    if mutation == "same_partner":
+        bad["other_labels"] = z["labels"]
+    elif mutation == "labels_for_partner":
+        bad["labels"] = z["other_labels"]
+    elif mutation == "no_mixing":
+        bad["lam_across"] = np.ones_like(z["lam_across"])
+    else:
+        bad["z_n"], bad["z_n_other"] = z["z_n_other"], z["z_n"]
+    got = losses.stage2_losses(stub_generator, stub_extractor, x, bad, N_C, SIGMA, 1.0, 2.0, 10.0)
+    term = "sl_loss" if mutation == "swap_noise" else "ip_loss"
+    assert float(got[term]) != pytest.approx(reference[term], rel=1e-3)
+
+
+def test_swapping_within_and_across_images_fails_the_closed_form(monkeypatch):
+    x = np.random.default_rng(1).uniform(-1, 1, (2, N_C + NOISE)).astype(np.float32)
+    z = stub_codes()
+
+    def swapped(within_logits, within_labels, across_logits):
+        return original(across_logits, within_labels, within_logits)
+
+    original = losses.interpolation_loss
+    monkeypatch.setattr(losses, "interpolation_loss", swapped)
+    got = losses.stage2_losses(stub_generator, stub_extractor, x, z, N_C, SIGMA, 1.0, 2.0, 10.0)
+    assert float(got["ip_loss"]) != pytest.approx(closed_form(x, z)["ip_loss"], rel=1e-3)
+
+
+def test_latent_codes_partners_mixing_and_determinism():
+    from keras_adegan import ADeGAN
+
+    model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, seed=3,
+                   cross_mix_min=0.25)
+    model.compile()
+    z = {k: v.numpy() for k, v in model._latents(512).items()}
+    assert np.all(z["other_labels"] != z["labels"])                       # partners differ
+    assert set(np.unique(z["labels"])) == set(range(4))
+    assert z["lam_across"].min() >= 0.25 and z["lam_across"].max() <= 0.75
+    assert z["lam_within"].min() >= 0.0 and z["lam_within"].max() <= 1.0
+    again = {k: v.numpy() for k, v in model._latents(512).items()}
+    for key in z:                                                         # same (seed, step)
+        np.testing.assert_array_equal(z[key], again[key])
+    model.g_optimizer.iterations.assign(1)                                # next step: new codes
+    assert not np.array_equal(model._latents(512)["z_n"].numpy(), z["z_n"])
