@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from benchmarks.feature_study import BANK_SIZES, choose, study_cell, write_markdown
+from keras_adegan.model import load_detector
+
+
+def cell(dataset, best, full, small, paper=0.5):
+    """A synthetic cell: `best` wins the grid; its 1,024 coreset bank scores `small`."""
+    variants = {"extractor|knn|cosine|5|random64": best, "noise|knn|cosine|1|random64": 0.6,
+                "extractor|gaussian|euclidean|1|patterns": 0.55}
+    for name in ("full", "random16384", "coreset4096", "random4096", "random1024", "coreset256",
+                 "random256"):
+        variants[f"extractor|knn|cosine|5|{name}"] = full - 0.1
+    variants["extractor|knn|cosine|5|full"] = full
+    variants["extractor|knn|cosine|5|coreset1024"] = small
+    return {"dataset": dataset, "anomaly_class": 1, "seed": 0, "variants": variants,
+            "paper_auroc": paper, "train_seconds": 1.0, "study_seconds": 1.0, "command": "c",
+            "cpu": "cpu", "versions": {}}
+
+
+def test_choice_takes_the_best_variant_and_the_smallest_bank_within_half_a_point():
+    cells = [cell("a", 0.9, 0.92, 0.918), cell("b", 0.8, 0.90, 0.897)]
+    choice = choose(cells, 64)
+    assert choice["variant"] == "extractor|knn|cosine|5|random64"
+    assert (choice["bank_size"], choice["bank_selection"]) == (1024, "coreset")
+    assert choice["score"] == "features"
+
+
+def test_choice_keeps_the_full_bank_and_the_papers_score_when_they_are_better():
+    choice = choose([cell("a", 0.6, 0.95, 0.90, paper=0.99)], 64)
+    assert choice["bank_size"] is None and choice["bank_selection"] == "all"
+    assert choice["score"] == "paper"
+
+
+def test_study_cell_scores_every_variant_on_validation(trained_run, digits_splits, tmp_path):
+    model = load_detector(trained_run[0] / "model.keras")
+    variants = study_cell(model, digits_splits, grid_bank=64, seed=0)
+    assert len(variants) == 4 * (1 + 2 * 3 * (len(BANK_SIZES) + 4))
+    assert all(0.0 <= v <= 1.0 for v in variants.values())
+    # digits zeros are far from the other digits in E's features: the best variant separates them
+    assert max(variants.values()) > 0.95
+    data = {"grid_bank": 64, "cells": {"x": {**cell("digits", 0.9, 0.9, 0.9), "variants": variants}}}
+    write_markdown(data, tmp_path / "s.md")
+    text = (tmp_path / "s.md").read_text()
+    assert "## Choice" in text and "test split was not read" in text
