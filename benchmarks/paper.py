@@ -291,8 +291,8 @@ def main(argv=None) -> int:
         bad = [k for k in args.classes if k >= len(data.class_names or range(10))]
         if bad:
             raise ADeGANError(f"{args.dataset} has no class {bad[0]}")
-        print(f"{len(todo)} of {len(configs)} cells to run; results go to {results.path}",
-                  flush=True)
+        print(f"{len(todo)} of {len(configs)} cells to run (cells from before the deployed "
+              f"feature score are retrained); results go to {results.path}", flush=True)
         for config in todo:
             run_dir = Path(args.runs_dir) / args.dataset / results.key(config.anomaly_class, config.seed)
             if args.recompute and (run_dir / "metrics.json").exists():

@@ -63,7 +63,8 @@ class ADeGANConfig:
         feature_density: "knn" (bank of training normals) or "gaussian" (per pattern).
         feature_distance: "cosine" or "euclidean" (kNN).
         feature_k: neighbours averaged by the kNN score.
-        bank_size: rows of the kNN bank, subsampled from the training normals.
+        bank_size: rows of the kNN bank, subsampled from the training normals; None keeps
+            every training normal.
         bank_selection: "coreset" (greedy k-centre) or "random".
 
     The feature-score fields are scoring options: they change no training step, so runs that
@@ -97,13 +98,14 @@ class ADeGANConfig:
     seed: int = 0
     precision: str = "float32"
     jit_compile: bool = False
+    # The feature score's defaults were chosen on validation data: results/feature_study.md.
     score: str = "features"
-    feature_source: str = "extractor"
+    feature_source: str = "noise"
     feature_density: str = "knn"
     feature_distance: str = "cosine"
     feature_k: int = 5
-    bank_size: int = 1024
-    bank_selection: str = "coreset"
+    bank_size: int | None = None
+    bank_selection: str = "random"
 
     def __post_init__(self):
         if self.image_size is not None:
@@ -115,7 +117,7 @@ class ADeGANConfig:
         numbers = ("noise_std", "alpha", "beta", "gamma", "cross_mix_min", "learning_rate",
                    "beta_1", "beta_2", "val_fraction")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
-                 "stage2_epochs", "width", "seed", "feature_k", "bank_size")
+                 "stage2_epochs", "width", "seed", "feature_k")
         types = [(isinstance(getattr(self, name), (int, float))
                   and not isinstance(getattr(self, name), bool)
                   and math.isfinite(getattr(self, name)), f"{name} must be a finite number")
@@ -151,7 +153,11 @@ class ADeGANConfig:
              f"feature_distance must be one of {', '.join(DISTANCES)}"),
             (self.bank_selection in SELECTIONS,
              f"bank_selection must be one of {', '.join(SELECTIONS)}"),
-            (1 <= self.feature_k <= self.bank_size, "feature_k must be between 1 and bank_size"),
+            (self.bank_size is None or (isinstance(self.bank_size, int) and self.bank_size >= 1),
+             "bank_size must be a whole number >= 1, or None for every training normal"),
+            (self.feature_k >= 1 and (not isinstance(self.bank_size, int)  # None: all normals
+                                      or self.feature_k <= self.bank_size),
+             "feature_k must be between 1 and bank_size"),
             (
                 self.image_size is None
                 or (len(self.image_size) == 2 and all(v > 0 and v % 4 == 0 for v in self.image_size)),

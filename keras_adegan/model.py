@@ -93,7 +93,9 @@ class ADeGAN(keras.Model):
             Gaussian per pattern, shared covariance, Mahalanobis distance).
         feature_distance: "cosine" or "euclidean" (kNN only).
         feature_k: neighbours averaged by the kNN score.
-        bank_size: rows of the kNN bank (training normals subsampled to this size).
+        bank_size: rows of the kNN bank (training normals subsampled to this size; to keep
+            them all, pass their number, as `keras_adegan.train.build_model` does for
+            `ADeGANConfig(bank_size=None)`, the default chosen on validation).
         bank_selection: "coreset" (greedy k-centre) or "random" subsampling of the bank.
 
     Example:
@@ -104,9 +106,9 @@ class ADeGAN(keras.Model):
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, cross_mix_min=0.25,
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
-                 score="features", feature_source="extractor", feature_density="knn",
+                 score="features", feature_source="noise", feature_density="knn",
                  feature_distance="cosine", feature_k=5, bank_size=1024,
-                 bank_selection="coreset", **kwargs):
+                 bank_selection="random", **kwargs):
         kwargs.setdefault("name", "adegan")
         super().__init__(**kwargs)
         self.image_shape = tuple(int(v) for v in image_shape)

@@ -14,6 +14,7 @@ Command line:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -86,14 +87,27 @@ def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def build_model(config: ADeGANConfig, image_shape) -> ADeGAN:
-    """A compiled `ADeGAN` with the config's hyperparameters."""
+def scoring_options(config: ADeGANConfig, n_train: int | None) -> dict:
+    """The model's scoring arguments from a config; `bank_size` None (the whole training set)
+    becomes the number of training normals, `n_train`."""
+    options = {field: getattr(config, field) for field in SCORE_FIELDS}
+    if options["bank_size"] is None:
+        if n_train is None:
+            raise ADeGANError("bank_size None (every training normal) needs the number of "
+                              "training images")
+        options["bank_size"] = max(int(n_train), options["feature_k"])
+    return options
+
+
+def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -> ADeGAN:
+    """A compiled `ADeGAN` with the config's hyperparameters (`n_train`: the number of training
+    normals, which sizes a bank that holds them all)."""
     model = ADeGAN(image_shape=image_shape, n_patterns=config.n_patterns,
                    noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
                    alpha=config.alpha, beta=config.beta, gamma=config.gamma,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
                    seed=config.seed, precision=config.precision, run_config=config.to_dict(),
-                   **{field: getattr(config, field) for field in SCORE_FIELDS})
+                   **scoring_options(config, n_train))
     model.compile(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
                   jit_compile=config.jit_compile)
     return model
@@ -150,7 +164,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         config.save(out / "config.json")
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
-        model = build_model(config, data.image_shape)
+        model = build_model(config, data.image_shape, len(splits.train_x))
     curves = {"val": (splits.val_x, splits.val_y)}
     if test_curve:
         curves["test"] = (splits.test_x, splits.test_y)
@@ -237,12 +251,12 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
     old = load_detector(out / "model.keras")
     previous = json.loads((out / "metrics.json").read_text())
     config = ADeGANConfig.from_dict({**previous["config"], **options})
-    model = old.with_scoring(**{k: getattr(config, k) for k in SCORE_FIELDS},
-                             run_config=config.to_dict())
     if data is None:
         data = load_dataset(config.dataset, data_dir, config.image_size)
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
+    model = old.with_scoring(**scoring_options(config, len(splits.train_x)),
+                             run_config=config.to_dict())
     metrics = _score_and_report(model, config, data, splits, out, fpr)
     metrics.update(train_seconds=previous["train_seconds"],
                    wall_seconds=previous["wall_seconds"],
@@ -251,6 +265,18 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
     config.save(out / "config.json")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
+
+
+ALL = "all"
+
+
+def _bank_size(text: str):
+    if text == ALL:
+        return ALL
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bank size must be a number or 'all', got {text!r}") from None
 
 
 def _image_size(text: str) -> tuple[int, int]:
@@ -302,8 +328,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="knn (bank of training normals) or gaussian (one per pattern)")
     p.add_argument("--feature-distance", choices=DISTANCES, default=None, help="kNN distance")
     p.add_argument("--feature-k", type=int, default=None, help="neighbours averaged by kNN")
-    p.add_argument("--bank-size", type=int, default=None,
-                   help="rows of the kNN bank (smaller: a smaller exported file)")
+    p.add_argument("--bank-size", type=_bank_size, default=None,
+                   help="rows of the kNN bank, or 'all' (every training normal); smaller: a "
+                        "smaller, faster exported file")
     p.add_argument("--bank-selection", choices=SELECTIONS, default=None,
                    help="how the bank is subsampled: coreset (greedy k-centre) or random")
     p.add_argument("--rescore", action="store_true",
@@ -331,17 +358,23 @@ def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
         seed=args.seed, precision=args.precision, jit_compile=args.jit,
         **{field: getattr(args, field) for field in SCORE_FIELDS},
     )
+    all_rows = overrides["bank_size"] == ALL  # None means "keep the preset's" among overrides
+    if all_rows:
+        overrides.pop("bank_size")
     if args.config:
         base = ADeGANConfig.load(args.config).to_dict()
         base.update({k: v for k, v in overrides.items() if v is not None})
-        return ADeGANConfig.from_dict(base)
+        return ADeGANConfig.from_dict(base | ({"bank_size": None} if all_rows else {}))
     overrides.pop("dataset")
-    return ADeGANConfig.preset(args.dataset or "digits", **overrides)
+    config = ADeGANConfig.preset(args.dataset or "digits", **overrides)
+    return dataclasses.replace(config, bank_size=None) if all_rows else config
 
 
 def _rescore_main(args) -> int:
     options = {field: getattr(args, field) for field in SCORE_FIELDS
                if getattr(args, field) is not None}
+    if options.get("bank_size") == ALL:
+        options["bank_size"] = None
     if not args.output_dir or not (Path(args.output_dir) / "metrics.json").is_file():
         raise ADeGANError("--rescore needs --output-dir naming a finished run (with metrics.json)")
     if not options:

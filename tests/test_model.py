@@ -121,7 +121,7 @@ def test_calibrate_needs_the_feature_score_and_refitting_undoes_calibration():
 def test_with_scoring_keeps_the_networks_and_changes_the_head():
     model = calibrated(tiny_model(stage1_epochs=1))
     copy = model.with_scoring(feature_density="gaussian", score="paper")
-    assert copy.feature_bank.shape == (4, 4 * 8) and copy.score_choice == "paper"
+    assert copy.feature_bank.shape == (4, 4) and copy.score_choice == "paper"  # z_n: 4 values
     assert not copy.is_feature_fitted and copy.stage1_epochs == 1
     for a, b in zip(model.extractor.weights + model.generator.weights,
                     copy.extractor.weights + copy.generator.weights):

@@ -128,3 +128,17 @@ def test_rescore_misuse_is_a_clear_error(trained_run, tmp_path, capsys, args, ma
     target = str(tmp_path / "none") if args else str(trained_run[0])
     assert main(["--rescore", "--output-dir", target] + args) == 2
     assert match in capsys.readouterr().err
+
+
+def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_config):
+    from keras_adegan.train import build_model, config_from_args, parse_args, scoring_options
+
+    assert tiny_config.bank_size is None  # the default chosen on validation: every normal
+    assert scoring_options(tiny_config, 300)["bank_size"] == 300
+    assert build_model(tiny_config, (16, 16, 1), 300).feature_bank.shape[0] == 300
+    with pytest.raises(Exception, match="needs the number of training images"):
+        build_model(tiny_config, (16, 16, 1))
+    assert config_from_args(parse_args(["--bank-size", "all"])).bank_size is None
+    assert config_from_args(parse_args(["--bank-size", "64"])).bank_size == 64
+    with pytest.raises(SystemExit):
+        parse_args(["--bank-size", "many"])

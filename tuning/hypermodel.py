@@ -62,10 +62,11 @@ class ADeGANHyperModel(kt.HyperModel):
         tune: names from `SEARCH_SPACE` to search; the rest keep `base`'s values.
         values: name -> list of values to try instead of the default range (e.g. a sweep).
         objective: "labelled" or "unsupervised" (see the module docstring).
+        n_train: the number of training normals (sizes a feature bank that holds them all).
     """
 
     def __init__(self, base: ADeGANConfig, image_shape, tune=tuple(SEARCH_SPACE), values=None,
-                 objective: str = "labelled", **kwargs):
+                 objective: str = "labelled", n_train: int | None = None, **kwargs):
         super().__init__(**kwargs)
         unknown = sorted(set(tune) - set(SEARCH_SPACE)) + sorted(set(values or {}) - set(SEARCH_SPACE))
         if unknown:
@@ -74,6 +75,7 @@ class ADeGANHyperModel(kt.HyperModel):
             raise ADeGANError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}")
         self.base, self.image_shape = base, tuple(image_shape)
         self.tune, self.values, self.objective = tuple(tune), dict(values or {}), objective
+        self.n_train = n_train
 
     def config(self, hp: kt.HyperParameters) -> ADeGANConfig:
         """The base config with this trial's values."""
@@ -92,7 +94,7 @@ class ADeGANHyperModel(kt.HyperModel):
 
     def build(self, hp):
         config = self.config(hp)
-        return build_model(config, self.image_shape)
+        return build_model(config, self.image_shape, self.n_train)
 
     def fit(self, hp, model, train_x, val_x, val_y, trial_dir=None, callbacks=None, **kwargs):
         """Train, calibrate, save to `trial_dir` and return {OBJECTIVE_NAME: value, ...}."""
