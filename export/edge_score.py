@@ -64,7 +64,7 @@ def read_images(files, image_shape) -> np.ndarray:
                 img.load()
                 grey = img.mode in ("1", "L", "LA", "I", "I;16", "F")
                 array = np.asarray(img.convert("L" if grey else "RGB"), dtype=np.uint8)
-        except (OSError, UnidentifiedImageError, ValueError) as exc:
+        except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
             problems.append(f"cannot read {path}: {exc}")
             continue
         array = array.reshape(array.shape[0], array.shape[1], 1 if grey else 3)

@@ -34,6 +34,8 @@ class ADeGANConfig:
         anomaly_class: index of the class held out as the anomaly (the others are normal).
         image_size: (height, width) that images are resized to, or None for the data's own
             size. Only used for image folders; both sides must be divisible by 4.
+        color_mode: for image folders: "grayscale" or "rgb" converts every image; None (the
+            default) requires all images to have the same channel count.
         n_patterns: n_c, the number of patterns (categories of z_c).
         noise_dim: size of the continuous code z_n.
         noise_std: sigma of z_n ~ N(0, sigma^2).
@@ -79,6 +81,7 @@ class ADeGANConfig:
     dataset: str = "digits"
     anomaly_class: int = 0
     image_size: tuple[int, int] | None = None
+    color_mode: str | None = None
     n_patterns: int = 10
     noise_dim: int = 16
     noise_std: float = 0.1
@@ -146,6 +149,7 @@ class ADeGANConfig:
             (self.precision in ("float32", "mixed_bfloat16"),
              "precision must be float32 or mixed_bfloat16"),
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
+            (self.color_mode in (None, "grayscale", "rgb"), "color_mode must be grayscale or rgb"),
             (self.feature_source in SOURCES, f"feature_source must be one of {', '.join(SOURCES)}"),
             (self.feature_density in DENSITIES,
              f"feature_density must be one of {', '.join(DENSITIES)}"),

@@ -183,7 +183,7 @@ def read_image(data: bytes | Path, name: str, channels: int | None = None,
             if size is not None and img.size != (size[1], size[0]):
                 img = img.resize((size[1], size[0]), Image.BILINEAR)
             array = np.asarray(img, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError) as exc:
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
         raise ADeGANError(f"cannot read image {name}: {exc}. Remove or replace the file.") from None
     return array.reshape(array.shape[0], array.shape[1], channels)
 
@@ -193,14 +193,22 @@ def read_images(files, channels: int | None = None, size: tuple[int, int] | None
 
     Args:
         files: a list of paths, or of (name, bytes) pairs.
-        channels: 1 or 3; None takes the first image's (grayscale -> 1, anything else -> 3).
+        channels: 1 or 3 (every image is converted); None requires every image to have the
+            first one's (grayscale -> 1, anything else -> 3).
         size: (height, width) to resize to; None requires all images to share one size.
     """
-    images, expected = [], size
+    images, expected, first = [], size, None
     for item in files:
         name, data = (item if isinstance(item, tuple) else (str(item), Path(item)))
         image = read_image(data, name, channels, size)
-        channels = image.shape[-1]
+        if first is None:
+            first = image.shape[-1]
+        elif image.shape[-1] != first:
+            kinds = {1: "greyscale", 3: "colour"}
+            raise ADeGANError(
+                f"image {name} is {kinds[image.shape[-1]]} but earlier images are "
+                f"{kinds[first]}; pass --color-mode grayscale or --color-mode rgb to convert "
+                "them all")
         if expected is None:
             expected = image.shape[:2]
         elif image.shape[:2] != tuple(expected):
@@ -223,12 +231,16 @@ def _list_class_tree(root: Path) -> dict[str, list[Path]]:
     return classes
 
 
+COLOR_MODES = {"grayscale": 1, "rgb": 3}
+
+
 def load_image_folder(root: str | Path, image_size: tuple[int, int] | None = None,
-                      test_fraction: float = 0.2) -> ImageData:
+                      test_fraction: float = 0.2, color_mode: str | None = None) -> ImageData:
     """Read `<root>/<class>/*` (or `<root>/train/<class>/*` and `<root>/test/<class>/*`).
 
     Without train/ and test/ sub-trees, a fixed share (`test_fraction`, seed 0, stratified) of
     each class becomes the test split, so that the test split does not depend on the run's seed.
+    `color_mode` ("grayscale" or "rgb") converts every image; None requires them to agree.
     """
     root = Path(root).expanduser()
     if not root.is_dir():
@@ -253,10 +265,12 @@ def load_image_folder(root: str | Path, image_size: tuple[int, int] | None = Non
             f"{root} must hold at least two class folders with images "
             f"(<root>/<class>/*.png|jpg); found {class_names or 'none'}"
         )
-    return _assemble(train, test, class_names, image_size, source=str(root))
+    return _assemble(train, test, class_names, image_size, source=str(root),
+                     channels=COLOR_MODES.get(color_mode))
 
 
-def _assemble(train: dict, test: dict, class_names: list[str], image_size, source: str):
+def _assemble(train: dict, test: dict, class_names: list[str], image_size, source: str,
+              channels: int | None = None):
     def split(tree):
         files = [f for name in class_names for f in tree[name]]
         labels = [i for i, name in enumerate(class_names) for _ in tree[name]]
@@ -264,8 +278,11 @@ def _assemble(train: dict, test: dict, class_names: list[str], image_size, sourc
 
     train_files, y_train = split(train)
     test_files, y_test = split(test)
-    x_train = read_images(train_files, size=image_size)
-    x_test = read_images(test_files, channels=x_train.shape[-1], size=image_size)
+    x_train = read_images(train_files, channels=channels, size=image_size)
+    x_test = read_images(test_files, channels=channels, size=image_size)
+    if x_test.shape[-1] != x_train.shape[-1]:
+        raise ADeGANError("test images and training images differ in colour (greyscale vs "
+                          "colour); pass --color-mode grayscale or --color-mode rgb")
     if x_test.shape[1:3] != x_train.shape[1:3]:
         raise ADeGANError(
             f"test images are {x_test.shape[2]}x{x_test.shape[1]} but training images are "
@@ -365,7 +382,7 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 
 def load_dataset(name: str, data_dir: str | Path | None = None,
                  image_size: tuple[int, int] | None = None,
-                 allow_download: bool = True) -> ImageData:
+                 allow_download: bool = True, color_mode: str | None = None) -> ImageData:
     """Load a named dataset, or an image-folder tree when `name` is "folder".
 
     Args:
@@ -374,6 +391,8 @@ def load_dataset(name: str, data_dir: str | Path | None = None,
             `folder`, the root of the image tree.
         image_size: (height, width) to resize image folders to.
         allow_download: fall back to `tfds.load`, which downloads when online.
+        color_mode: for `folder`: "grayscale" or "rgb" converts every image; None requires
+            every image to have the same channel count.
 
     Raises:
         ADeGANError: unknown name, or the data is nowhere to be found (the message lists where
@@ -382,7 +401,7 @@ def load_dataset(name: str, data_dir: str | Path | None = None,
     if name == "folder":
         if data_dir is None:
             raise ADeGANError("--dataset folder needs --data-dir pointing at <root>/<class>/*.png")
-        return load_image_folder(data_dir, image_size)
+        return load_image_folder(data_dir, image_size, color_mode=color_mode)
     if name not in ("digits", "mnist", "fashion_mnist", "cifar10"):
         raise ADeGANError(
             f"unknown dataset {name!r}; choose one of: digits, mnist, fashion_mnist, cifar10, "

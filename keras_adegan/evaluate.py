@@ -134,7 +134,8 @@ def run_splits(run: dict, data_dir=None, dataset=None, anomaly_class=None):
     if dataset is None or anomaly_class is None:
         raise ADeGANError("the model does not record its dataset: pass --dataset and --anomaly-class")
     size = run.get("image_size")
-    data = load_dataset(dataset, data_dir, tuple(size) if size else None)
+    data = load_dataset(dataset, data_dir, tuple(size) if size else None,
+                        color_mode=run.get("color_mode"))
     return make_splits(data, anomaly_class, run.get("val_fraction", 0.1), run.get("seed", 0),
                        run.get("train_limit"))
 

@@ -155,7 +155,8 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     start = time.time()
     # Every data problem surfaces here, before the output folder is touched.
     if data is None:
-        data = load_dataset(config.dataset, data_dir, config.image_size, allow_download)
+        data = load_dataset(config.dataset, data_dir, config.image_size, allow_download,
+                            config.color_mode)
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
     stream = train_stream(splits.train_x, config.batch_size, config.seed)
@@ -252,7 +253,8 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
     previous = json.loads((out / "metrics.json").read_text())
     config = ADeGANConfig.from_dict({**previous["config"], **options})
     if data is None:
-        data = load_dataset(config.dataset, data_dir, config.image_size)
+        data = load_dataset(config.dataset, data_dir, config.image_size,
+                            color_mode=config.color_mode)
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
     model = old.with_scoring(**scoring_options(config, len(splits.train_x)),
@@ -301,6 +303,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--data-dir", default=None, help="folder with the dataset (or image tree)")
     p.add_argument("--image-size", type=_image_size, default=None,
                    help="resize image folders to HxW (both divisible by 4), e.g. 64x64")
+    p.add_argument("--color-mode", choices=["grayscale", "rgb"], default=None,
+                   help="convert every image of a folder to grayscale or rgb (default: all "
+                        "images must agree)")
     p.add_argument("--epochs", type=int, default=None, help="epochs of each stage")
     p.add_argument("--stage1-epochs", type=int, default=None, help="adversarial epochs")
     p.add_argument("--stage2-epochs", type=int, default=None, help="self-supervised epochs")
@@ -350,6 +355,7 @@ def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
     """The preset of `--dataset` (or `--config`), with the flags given on top."""
     overrides = dict(
         dataset=args.dataset, anomaly_class=args.anomaly_class, image_size=args.image_size,
+        color_mode=args.color_mode,
         stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
         stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs,
         batch_size=args.batch_size, n_patterns=args.n_patterns, noise_dim=args.noise_dim,

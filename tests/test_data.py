@@ -209,3 +209,24 @@ def test_idx_labels_outside_the_classes_are_refused(tmp_path):
 def test_train_stream_refuses_a_batch_size_below_one():
     with pytest.raises(ADeGANError, match="at least 1"):
         train_stream(random_images(10), batch_size=0, seed=0)
+
+
+def test_mixed_greyscale_and_colour_is_an_error_unless_a_color_mode_is_given(tmp_path):
+    make_image_tree(tmp_path / "m")
+    Image.fromarray(np.zeros((8, 12), np.uint8)).save(tmp_path / "m" / "cat" / "grey.png")
+    with pytest.raises(ADeGANError, match="grey.png is greyscale but earlier images are colour"):
+        load_image_folder(tmp_path / "m")
+    assert load_image_folder(tmp_path / "m", color_mode="rgb").x_train.shape[-1] == 3
+    assert load_image_folder(tmp_path / "m", color_mode="grayscale").x_train.shape[-1] == 1
+    assert load_dataset("folder", tmp_path / "m", color_mode="grayscale").x_test.shape[-1] == 1
+
+
+def test_decompression_bomb_is_a_clear_error(tmp_path, monkeypatch):
+    from PIL import Image as PILImage
+
+    from keras_adegan.data import read_image
+
+    Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1000)  # 64 x 64 is over twice the limit
+    with pytest.raises(ADeGANError, match="cannot read image .*big.png"):
+        read_image(tmp_path / "big.png", str(tmp_path / "big.png"))

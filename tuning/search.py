@@ -157,7 +157,8 @@ def main(argv=None) -> int:
             train_limit=args.train_limit,
             stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
             stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs)
-        data = load_dataset(args.dataset, args.data_dir, base.image_size)
+        data = load_dataset(args.dataset, args.data_dir, base.image_size,
+                            color_mode=base.color_mode)
         splits = make_splits(data, base.anomaly_class, base.val_fraction, base.seed, base.train_limit)
         if args.sweep:
             name, values = args.sweep
