@@ -80,7 +80,7 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
                 row["images_per_s"] = batch / median_seconds(lambda s=scorer: s.score(big),
                                                              max(5, repeats // 50), 3)
             rows.append(row)
-    return rows, model.run_config
+    return rows, {**model.run_config, "test_images": len(y)}
 
 
 def markdown(rows: list[dict], header: dict) -> str:
@@ -135,7 +135,7 @@ def main(argv=None) -> int:
               "versions": library_versions(),
               "command": "python -m benchmarks.export " + " ".join(argv or sys.argv[1:]),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "seconds": time.time() - start, "test_images": run.get("test_images", "all")}
+              "seconds": time.time() - start, "test_images": run["test_images"]}
     text = markdown(rows, header)
     print(text)
     if args.table:
