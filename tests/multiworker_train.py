@@ -2,7 +2,8 @@
 
 Usage: TF_CONFIG=... python -m tests.multiworker_train OUTPUT_DIR WEIGHTS_FILE
 Runs `keras_adegan.train.train` on tiny `digits` data and writes the final weights of G and E
-to WEIGHTS_FILE (.npz), so the test can check that both workers agree.
+and the feature bank and threshold to WEIGHTS_FILE (.npz), so the test can check that both
+workers agree.
 """
 
 import sys
@@ -19,8 +20,8 @@ def main(output_dir: str, weights_file: str) -> None:
     captured = {}
     build = train_module.build_model
 
-    def keep(config, image_shape):  # hold on to the model to read its weights afterwards
-        captured["model"] = build(config, image_shape)
+    def keep(config, image_shape, n_train=None):  # hold on to the model to read its weights
+        captured["model"] = build(config, image_shape, n_train)
         return captured["model"]
 
     train_module.build_model = keep
@@ -28,7 +29,8 @@ def main(output_dir: str, weights_file: str) -> None:
                                  batch_size=32, train_limit=128, seed=0)
     metrics = train(config, output_dir, verbose=0)
     model = captured["model"]
-    weights = model.generator.get_weights() + model.extractor.get_weights()
+    weights = (model.generator.get_weights() + model.extractor.get_weights()
+               + [model.feature_bank.numpy(), model.feature_threshold.numpy()])
     np.savez(weights_file, *weights, auroc=metrics["test"]["auroc_combined"])
 
 
