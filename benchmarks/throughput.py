@@ -77,7 +77,7 @@ def measure(args) -> dict:
     config = ADeGANConfig.preset(args.dataset, batch_size=args.batch_size, width=args.width,
                                  precision=args.precision, jit_compile=args.jit)
     images = np.random.default_rng(0).integers(0, 256, (args.batch_size * 64,) + shape, np.uint8)
-    model = build_model(config, shape)
+    model = build_model(config, shape, len(images))
     stream = train_stream(images, config.batch_size, 0).repeat()
     iterator = iter(stream)
     result = {"dataset_shape": list(shape), "config": config.to_dict(), "threads": args.threads,

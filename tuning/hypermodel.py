@@ -62,11 +62,10 @@ class ADeGANHyperModel(kt.HyperModel):
         tune: names from `SEARCH_SPACE` to search; the rest keep `base`'s values.
         values: name -> list of values to try instead of the default range (e.g. a sweep).
         objective: "labelled" or "unsupervised" (see the module docstring).
-        n_train: the number of training normals (sizes a feature bank that holds them all).
     """
 
     def __init__(self, base: ADeGANConfig, image_shape, tune=tuple(SEARCH_SPACE), values=None,
-                 objective: str = "labelled", n_train: int | None = None, **kwargs):
+                 objective: str = "labelled", **kwargs):
         super().__init__(**kwargs)
         unknown = sorted(set(tune) - set(SEARCH_SPACE)) + sorted(set(values or {}) - set(SEARCH_SPACE))
         if unknown:
@@ -75,7 +74,6 @@ class ADeGANHyperModel(kt.HyperModel):
             raise ADeGANError(f"unknown objective {objective!r}; choose from {', '.join(OBJECTIVES)}")
         self.base, self.image_shape = base, tuple(image_shape)
         self.tune, self.values, self.objective = tuple(tune), dict(values or {}), objective
-        self.n_train = n_train
 
     def config(self, hp: kt.HyperParameters) -> ADeGANConfig:
         """The base config with this trial's values."""
@@ -94,7 +92,9 @@ class ADeGANHyperModel(kt.HyperModel):
 
     def build(self, hp):
         config = self.config(hp)
-        return build_model(config, self.image_shape, self.n_train)
+        # A bank of every training normal is sized in fit(), which sees the training images
+        # (KerasTuner also builds a model before any data, to register the search space).
+        return build_model(config, self.image_shape, n_train=config.feature_k)
 
     def fit(self, hp, model, train_x, val_x, val_y, trial_dir=None, callbacks=None, **kwargs):
         """Train, calibrate, save to `trial_dir` and return {OBJECTIVE_NAME: value, ...}."""
@@ -118,6 +118,8 @@ class ADeGANHyperModel(kt.HyperModel):
         model.fit(train_stream(train_x, config.batch_size, config.seed),
                   epochs=epochs, initial_epoch=initial,
                   callbacks=list(callbacks or []) + [auroc], verbose=kwargs.get("verbose", 0))
+        if config.bank_size is None and model.bank_size != len(train_x):
+            model = model.with_scoring(bank_size=max(len(train_x), config.feature_k))
         model.fit_feature_score(to_model_range(train_x))
         model.calibrate(to_model_range(normals))
         x, y = sets["val"]

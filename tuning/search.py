@@ -163,12 +163,11 @@ def main(argv=None) -> int:
         if args.sweep:
             name, values = args.sweep
             hypermodel = ADeGANHyperModel(base, data.image_shape, tune=[name], values={name: values},
-                                          objective=args.objective, n_train=len(splits.train_x))
+                                          objective=args.objective)
             kind, trials, project = "grid", len(values), f"{args.dataset}-class{base.anomaly_class}-sweep-{name}"
         else:
             tune = [t.strip() for t in args.tune.split(",") if t.strip()]
-            hypermodel = ADeGANHyperModel(base, data.image_shape, tune=tune, objective=args.objective,
-                                          n_train=len(splits.train_x))
+            hypermodel = ADeGANHyperModel(base, data.image_shape, tune=tune, objective=args.objective)
             kind, trials = args.tuner, args.max_trials
             project = f"{args.dataset}-class{base.anomaly_class}-{kind}-{args.objective}"
         tuner = make_tuner(kind, hypermodel, args.directory, project, trials, args.seed)
@@ -190,8 +189,7 @@ def main(argv=None) -> int:
             preset = kt.HyperParameters()
             preset_dir = folder / "preset"
             if not (preset_dir / "model.keras").exists():
-                fixed = ADeGANHyperModel(base, data.image_shape, tune=[], objective=args.objective,
-                                         n_train=len(splits.train_x))
+                fixed = ADeGANHyperModel(base, data.image_shape, tune=[], objective=args.objective)
                 fixed.fit(preset, fixed.build(preset), splits.train_x, splits.val_x, splits.val_y,
                           trial_dir=preset_dir)
             validation = json.loads((preset_dir / "validation.json").read_text())
