@@ -503,3 +503,37 @@ def train_stream(images: np.ndarray, batch_size: int, seed: int):
     ds = ds.map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0, num_parallel_calls=tf.data.AUTOTUNE)
     ds = ds.cache().shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+
+
+def class_names_of(name: str, data_dir: str | Path | None = None) -> list[str] | None:
+    """The class names of a dataset in index order, without reading any image (None when the
+    folder is not there yet; loading it will say what is wrong)."""
+    if name in ("digits", "mnist"):
+        return [str(i) for i in range(10)]
+    if name == "fashion_mnist":
+        return list(FASHION_CLASSES)
+    if name == "cifar10":
+        return list(CIFAR10_CLASSES)
+    if name == "folder" and data_dir is not None:
+        root = Path(data_dir).expanduser()
+        if (root / "train").is_dir():
+            root = root / "train"
+        if root.is_dir():
+            return sorted(_list_class_tree(root))
+    return None
+
+
+def class_index(name: str, data_dir, anomaly_class: int | str) -> int:
+    """The index of `anomaly_class`, given as an index or a class name (case-insensitive).
+
+    Raises:
+        ADeGANError: a name that is not one of the dataset's classes (the message lists them).
+    """
+    if isinstance(anomaly_class, int) or str(anomaly_class).lstrip("-").isdigit():
+        return int(anomaly_class)
+    names = class_names_of(name, data_dir) or []
+    matches = [i for i, n in enumerate(names) if n.lower() == str(anomaly_class).lower()]
+    if not matches:
+        listing = ", ".join(f"{i} {n}" for i, n in enumerate(names)) or "none found"
+        raise ADeGANError(f"{anomaly_class!r} is not a class of {name}; its classes are: {listing}")
+    return matches[0]

@@ -27,7 +27,8 @@ import keras
 from keras_adegan import plots
 from keras_adegan.config import (DENSITIES, DISTANCES, SCORE_FIELDS, SCORES, SELECTIONS, SOURCES,
                                  ADeGANConfig)
-from keras_adegan.data import ImageData, load_dataset, make_splits, to_model_range, train_stream
+from keras_adegan.data import (ImageData, class_index, class_names_of, load_dataset, make_splits,
+                               to_model_range, train_stream)
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
 from keras_adegan.errors import ADeGANError
 from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
@@ -205,7 +206,8 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
     test_metrics, test_outputs = evaluate_model(model, splits.test_x, splits.test_y)
 
     model.save(out / "model.keras")
-    title = f"{config.dataset}, anomaly class {config.anomaly_class} (test)"
+    title = (f"{config.dataset}, anomaly class {config.anomaly_class} "
+             f"({data.class_names[config.anomaly_class]}), test split")
     plots.plot_roc(component_scores(test_outputs), splits.test_y, out / "roc.png", title=title)
     plots.plot_patterns(model.generate(8, seed=config.seed), out / "patterns.png")
     plots.plot_score_histograms(
@@ -298,8 +300,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                                 description="Train and evaluate ADe-GAN on one held-out class.")
     p.add_argument("--dataset", default=None,
                    help="digits (embedded default), mnist, fashion_mnist, cifar10, or folder")
-    p.add_argument("--anomaly-class", type=int, default=None,
-                   help="class index held out as anomaly (default 0)")
+    p.add_argument("--anomaly-class", default=None,
+                   help="class held out as anomaly: an index or a class name, e.g. 5 or sandal "
+                        "(default 0; folder classes are numbered in alphabetical order)")
     p.add_argument("--data-dir", default=None, help="folder with the dataset (or image tree)")
     p.add_argument("--image-size", type=_image_size, default=None,
                    help="resize image folders to HxW (both divisible by 4), e.g. 64x64")
@@ -353,8 +356,13 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
     """The preset of `--dataset` (or `--config`), with the flags given on top."""
+    anomaly_class = args.anomaly_class
+    if anomaly_class is not None:
+        dataset = args.dataset or (ADeGANConfig.load(args.config).dataset if args.config
+                                   else "digits")
+        anomaly_class = class_index(dataset, args.data_dir, anomaly_class)
     overrides = dict(
-        dataset=args.dataset, anomaly_class=args.anomaly_class, image_size=args.image_size,
+        dataset=args.dataset, anomaly_class=anomaly_class, image_size=args.image_size,
         color_mode=args.color_mode,
         stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
         stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs,
@@ -404,13 +412,21 @@ def main(argv=None) -> int:
         if args.resume and not args.config and (Path(out) / "config.json").is_file():
             args.config = str(Path(out) / "config.json")  # the given flags go on top of it
             config = config_from_args(args)
+        names = class_names_of(config.dataset, args.data_dir)
+        if names:
+            print(f"{config.dataset} classes: "
+                  + ", ".join(f"{i} {n}" for i, n in enumerate(names))
+                  + f"; anomaly: {config.anomaly_class}"
+                  + (f" ({names[config.anomaly_class]})" if config.anomaly_class < len(names)
+                     else ""), flush=True)
         metrics = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite,
                         resume=args.resume, allow_download=not args.no_download)
     except ADeGANError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     test = metrics["test"]
-    print(f"\n{config.dataset}, anomaly class {config.anomaly_class}, seed {config.seed}: "
+    name = metrics["data"]["class_names"][config.anomaly_class]
+    print(f"\n{config.dataset}, anomaly class {config.anomaly_class} ({name}), seed {config.seed}: "
           f"test AUROC {test['auroc_features']:.4f} (feature score), {test['auroc_combined']:.4f} "
           f"(paper's S, Eq. 11), {test['auroc_recon']:.4f} (reconstruction only), "
           f"{test['auroc_pattern']:.4f} (pattern only); the {config.score} score decides: "

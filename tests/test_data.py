@@ -230,3 +230,16 @@ def test_decompression_bomb_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1000)  # 64 x 64 is over twice the limit
     with pytest.raises(ADeGANError, match="cannot read image .*big.png"):
         read_image(tmp_path / "big.png", str(tmp_path / "big.png"))
+
+
+def test_classes_by_name_without_reading_images(tmp_path):
+    from keras_adegan.data import class_index, class_names_of
+
+    assert class_index("fashion_mnist", None, "sandal") == 5
+    assert class_index("cifar10", None, "Truck") == 9 and class_index("mnist", None, "7") == 7
+    make_image_tree(tmp_path / "parts" / "train", classes=("ok", "scratched"))
+    make_image_tree(tmp_path / "parts" / "test", classes=("ok", "scratched"))
+    assert class_names_of("folder", tmp_path / "parts") == ["ok", "scratched"]
+    assert class_index("folder", tmp_path / "parts", "scratched") == 1
+    with pytest.raises(ADeGANError, match="not a class of fashion_mnist; its classes are: 0 T-shirt"):
+        class_index("fashion_mnist", None, "sandals")

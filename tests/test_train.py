@@ -44,7 +44,8 @@ def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
             "--anomaly-class", "3", "--n-patterns", "4"]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "test AUROC" in printed and "anomaly class 3" in printed
+    assert "test AUROC" in printed and "anomaly class 3 (3)" in printed
+    assert "digits classes: 0 0, 1 1," in printed  # the numbering is printed first
     first = json.loads((out / "metrics.json").read_text())
     assert first["config"]["n_patterns"] == 4
     assert main(args + ["--overwrite", "--seed", "1"]) == 0
