@@ -1,5 +1,3 @@
-import numpy as np
-import pytest
 
 from benchmarks.feature_study import BANK_SIZES, choose, study_cell, write_markdown
 from keras_adegan.model import load_detector
