@@ -47,7 +47,9 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for name, info in manifest["files"].items():
-        size = f"{info['bytes'] / 1024:.0f} KiB" if "bytes" in info else info.get("skipped", "")
+        size = (f"{info['bytes'] / 1024:.0f} KiB" if "bytes" in info
+                else f"signatures {', '.join(info['signatures'])}" if "signatures" in info
+                else f"skipped: {info['skipped']}")
         print(f"{args.out}/{name}: {size}")
     print(f"{args.out}/manifest.json")
     return 0
