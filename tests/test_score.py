@@ -79,3 +79,20 @@ def test_output_in_a_missing_folder_or_an_existing_file_is_refused_before_work(
     assert "already exists" in capsys.readouterr().err
     assert (tmp_path / "old.csv").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "old.csv"]
+
+
+def test_an_error_is_one_line_with_no_tensorflow_start_up_noise(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_ADEGAN_VERBOSE"}
+    done = subprocess.run([sys.executable, "-m", "keras_adegan.evaluate", "--model",
+                           str(tmp_path / "none.keras")], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"error: model file {tmp_path / 'none.keras'} does not exist; train one with "
+        "python -m keras_adegan.train"]
