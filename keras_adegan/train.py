@@ -53,6 +53,26 @@ class EpochLog(keras.callbacks.Callback):
             f.write(json.dumps(row) + "\n")
 
 
+class StageAnnouncer(keras.callbacks.Callback):
+    """Prints a line when a stage starts, so that the epoch lines below it can be read."""
+
+    NAMES = {1: "stage 1/2: adversarial training of G and D (Eq. 1)",
+             2: "stage 2/2: self-supervised training of G and E (Eq. 8)"}
+
+    def __init__(self, stage1_epochs: int):
+        super().__init__()
+        self.stage1_epochs = stage1_epochs
+
+    def on_train_begin(self, logs=None):
+        self.announced = None  # a resumed run starts mid-way: announce whatever stage it is in
+
+    def on_epoch_begin(self, epoch, logs=None):
+        stage = 1 if epoch < self.stage1_epochs else 2
+        if stage != self.announced:
+            print(self.NAMES[stage], flush=True)
+            self.announced = stage
+
+
 def read_history(path: Path) -> list[dict]:
     """Rows of `history.jsonl`, the last one of each epoch (a resumed epoch is logged again)."""
     if not path.exists():
@@ -180,6 +200,8 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     epochs = config.stage1_epochs + config.stage2_epochs
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
+    if verbose:
+        callbacks.append(StageAnnouncer(config.stage1_epochs))
     model.fit(stream, epochs=epochs,
               callbacks=callbacks, verbose=verbose)
     train_seconds = time.time() - start

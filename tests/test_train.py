@@ -46,6 +46,7 @@ def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "test AUROC" in printed and "anomaly class 3 (3)" in printed
     assert "digits classes: 0 0, 1 1," in printed  # the numbering is printed first
+    assert printed.index("stage 1/2: adversarial") < printed.index("stage 2/2: self-supervised")
     first = json.loads((out / "metrics.json").read_text())
     assert first["config"]["n_patterns"] == 4
     assert main(args + ["--overwrite", "--seed", "1"]) == 0
