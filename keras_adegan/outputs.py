@@ -3,10 +3,13 @@
 Example:
     >>> check_output_file("scores.csv", overwrite=False)   # before any work
     >>> write_atomically("scores.csv", text)               # after it
+    >>> with folder_lock("runs/mnist-class0-seed0"):       # one run writes a folder at a time
+    ...     train_into_it()
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -35,3 +38,54 @@ def write_atomically(path, text: str) -> None:
         tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _owner(lock: Path) -> int | None:
+    try:
+        return int(lock.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def folder_lock(folder):
+    """Hold `folder/.lock` (this process's id) while writing into `folder`.
+
+    A folder locked by a live process is refused with `ADeGANError`; a lock left by a process
+    that is gone (killed, crashed) is taken over. A folder this call created is removed again
+    if it is still empty at the end.
+    """
+    folder = Path(folder)
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / ".lock"
+    for _ in range(2):
+        try:
+            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            owner = _owner(lock)
+            if owner is not None and _alive(owner):
+                raise ADeGANError(f"{folder} is in use by another run (process {owner}); wait "
+                                  "for it to finish or choose another folder") from None
+            lock.unlink(missing_ok=True)  # its process is gone
+    else:
+        raise ADeGANError(f"cannot lock {folder}: another run keeps taking it")
+    os.write(handle, str(os.getpid()).encode())
+    os.close(handle)
+    try:
+        yield folder
+    finally:
+        lock.unlink(missing_ok=True)
+        if created and folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()

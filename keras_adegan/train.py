@@ -33,6 +33,7 @@ from keras_adegan.distribute import is_chief, strategy_from_environment, worker_
 from keras_adegan.errors import ADeGANError
 from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
 from keras_adegan.model import ADeGAN, load_detector
+from keras_adegan.outputs import folder_lock
 from keras_adegan.provenance import command_line, library_versions
 
 OUTPUTS = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
@@ -181,35 +182,36 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
     stream = train_stream(splits.train_x, config.batch_size, config.seed)
-    _prepare_output(out, overwrite, resume)
-    if not (resume and (out / "config.json").exists()):
-        config.save(out / "config.json")
-    keras.utils.set_random_seed(config.seed)
-    with strategy.scope():
-        model = build_model(config, data.image_shape, len(splits.train_x))
-    curves = {"val": (splits.val_x, splits.val_y)}
-    if test_curve:
-        curves["test"] = (splits.test_x, splits.test_y)
-    auroc = ValidationAUROC(curves)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup)),
-        auroc,
-        EpochLog(out / "history.jsonl"),
-        keras.callbacks.TensorBoard(str(out / "logs")),
-    ]
-    epochs = config.stage1_epochs + config.stage2_epochs
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
-    if verbose:
-        callbacks.append(StageAnnouncer(config.stage1_epochs))
-    model.fit(stream, epochs=epochs,
-              callbacks=callbacks, verbose=verbose)
-    train_seconds = time.time() - start
+    with folder_lock(out):  # a second run into the same folder is refused, not interleaved
+        _prepare_output(out, overwrite, resume)
+        if not (resume and (out / "config.json").exists()):
+            config.save(out / "config.json")
+        keras.utils.set_random_seed(config.seed)
+        with strategy.scope():
+            model = build_model(config, data.image_shape, len(splits.train_x))
+        curves = {"val": (splits.val_x, splits.val_y)}
+        if test_curve:
+            curves["test"] = (splits.test_x, splits.test_y)
+        auroc = ValidationAUROC(curves)
+        callbacks = [
+            keras.callbacks.BackupAndRestore(str(backup)),
+            auroc,
+            EpochLog(out / "history.jsonl"),
+            keras.callbacks.TensorBoard(str(out / "logs")),
+        ]
+        epochs = config.stage1_epochs + config.stage2_epochs
+        if verbose is None:
+            verbose = 1 if sys.stdout.isatty() else 2
+        if verbose:
+            callbacks.append(StageAnnouncer(config.stage1_epochs))
+        model.fit(stream, epochs=epochs,
+                  callbacks=callbacks, verbose=verbose)
+        train_seconds = time.time() - start
 
-    metrics = _score_and_report(model, config, data, splits, out, fpr)
-    metrics.update(train_seconds=round(train_seconds, 1),
-                   wall_seconds=round(time.time() - start, 1))
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        metrics = _score_and_report(model, config, data, splits, out, fpr)
+        metrics.update(train_seconds=round(train_seconds, 1),
+                       wall_seconds=round(time.time() - start, 1))
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     shutil.rmtree(backup, ignore_errors=True)
     if out != Path(output_dir):
         shutil.rmtree(out, ignore_errors=True)
@@ -283,13 +285,14 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
                          config.train_limit)
     model = old.with_scoring(**scoring_options(config, len(splits.train_x)),
                              run_config=config.to_dict())
-    metrics = _score_and_report(model, config, data, splits, out, fpr)
-    metrics.update(train_seconds=previous["train_seconds"],
-                   wall_seconds=previous["wall_seconds"],
-                   rescore_seconds=round(time.time() - start, 1),
-                   previous_scoring={k: previous[k] for k in ("config", "test", "validation")})
-    config.save(out / "config.json")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    with folder_lock(out):
+        metrics = _score_and_report(model, config, data, splits, out, fpr)
+        metrics.update(train_seconds=previous["train_seconds"],
+                       wall_seconds=previous["wall_seconds"],
+                       rescore_seconds=round(time.time() - start, 1),
+                       previous_scoring={k: previous[k] for k in ("config", "test", "validation")})
+        config.save(out / "config.json")
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     return metrics
 
 

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from keras_adegan import ADeGANError
@@ -20,3 +22,27 @@ def test_atomic_write_leaves_only_the_file(tmp_path):
     write_atomically(tmp_path / "a.txt", "hello")
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
     assert (tmp_path / "a.txt").read_text() == "hello"
+
+
+def test_folder_lock_refuses_a_live_owner_and_takes_over_a_dead_ones(tmp_path):
+    import subprocess
+    import sys
+
+    from keras_adegan.outputs import folder_lock
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "run").mkdir()
+        (tmp_path / "run" / ".lock").write_text(str(sleeper.pid))
+        with pytest.raises(ADeGANError, match=f"in use by another run \\(process {sleeper.pid}\\)"):
+            with folder_lock(tmp_path / "run"):
+                pass
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    with folder_lock(tmp_path / "run"):  # its owner is gone now
+        assert (tmp_path / "run" / ".lock").read_text() == str(os.getpid())
+    assert not (tmp_path / "run" / ".lock").exists()
+    with folder_lock(tmp_path / "new"):
+        pass
+    assert not (tmp_path / "new").exists()  # made here, left empty: removed again

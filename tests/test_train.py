@@ -144,3 +144,13 @@ def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_confi
     assert config_from_args(parse_args(["--bank-size", "64"])).bank_size == 64
     with pytest.raises(SystemExit):
         parse_args(["--bank-size", "many"])
+
+
+def test_a_folder_in_use_by_a_live_run_is_refused(tmp_path, tiny_config):
+    import os
+
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / ".lock").write_text(str(os.getppid()))  # a live process: our parent
+    with pytest.raises(Exception, match="in use by another run"):
+        train(tiny_config, tmp_path / "busy", verbose=0)
+    assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == [".lock"]
