@@ -150,14 +150,16 @@ def convert_tflite(saved_model_dir: Path, quantization: str,
 
 
 def _representative(model: ADeGAN, data_dir, images) -> np.ndarray:
-    """Training normals (uint8) for int8 calibration: given, or re-read from the model's dataset."""
-    if images is not None:
-        return np.asarray(images)[:REPRESENTATIVE_IMAGES]
-    run = model.run_config
-    if not run.get("dataset") or run["dataset"] == "folder":
-        raise ADeGANError("int8 needs representative images: pass --representative FOLDER "
-                          "with some normal training images")
-    return run_splits(run, data_dir).train_x[:REPRESENTATIVE_IMAGES]
+    """Images (uint8) for int8 calibration: a seeded random sample of the given ones, or of the
+    model's training normals (never its anomaly class), re-read from its recorded dataset."""
+    if images is None:
+        if not model.run_config.get("dataset"):
+            raise ADeGANError("int8 needs representative images: pass --representative FOLDER "
+                              "with some normal training images")
+        images = run_splits(model.run_config, data_dir).train_x
+    images = np.asarray(images)
+    pick = np.random.default_rng(model.seed).permutation(len(images))[:REPRESENTATIVE_IMAGES]
+    return images[np.sort(pick)]
 
 
 def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QUANTIZATIONS),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -128,8 +129,15 @@ def run_splits(run: dict, data_dir=None, dataset=None, anomaly_class=None):
     """The splits a saved model was made with, rebuilt from its run config (`model.run_config`).
 
     `dataset` and `anomaly_class` override the recorded ones (e.g. for a model that lacks them).
+    Without `data_dir`, an image-folder model's data is read from the folder it was trained on
+    (`data_source`, recorded by `train`).
     """
     dataset = dataset or run.get("dataset")
+    if data_dir is None and dataset == "folder" and run.get("data_source"):
+        data_dir = run["data_source"]
+        if not Path(data_dir).is_dir():
+            raise ADeGANError(f"the model was trained on {data_dir}, which is not there any more: "
+                              "pass --data-dir with the image folder")
     anomaly_class = anomaly_class if anomaly_class is not None else run.get("anomaly_class")
     if dataset is None or anomaly_class is None:
         raise ADeGANError("the model does not record its dataset: pass --dataset and --anomaly-class")

@@ -189,6 +189,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         keras.utils.set_random_seed(config.seed)
         with strategy.scope():
             model = build_model(config, data.image_shape, len(splits.train_x))
+        model.run_config["data_source"] = data.source  # where evaluate and export re-read it
         curves = {"val": (splits.val_x, splits.val_y)}
         if test_curve:
             curves["test"] = (splits.test_x, splits.test_y)
