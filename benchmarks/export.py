@@ -24,7 +24,7 @@ from sklearn.metrics import roc_auc_score
 
 from export.convert import export_detector
 from export.edge_score import EdgeScorer
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import cli_main
 from keras_adegan.evaluate import run_splits
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import cpu_name, library_versions
@@ -113,6 +113,7 @@ def markdown(rows: list[dict], header: dict) -> str:
     return "\n".join(lines)
 
 
+@cli_main
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.export", description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="a calibrated model.keras")
@@ -125,11 +126,7 @@ def main(argv=None) -> int:
     tf.config.threading.set_intra_op_parallelism_threads(1)  # before TensorFlow starts
     tf.config.threading.set_inter_op_parallelism_threads(1)
     start = time.time()
-    try:
-        rows, run = measure(Path(args.model), Path(args.out), args.data_dir, args.repeats, args.batch)
-    except ADeGANError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    rows, run = measure(Path(args.model), Path(args.out), args.data_dir, args.repeats, args.batch)
     header = {"model": args.model, "dataset": run["dataset"], "anomaly_class": run["anomaly_class"],
               "repeats": args.repeats, "batch": args.batch, "cpu": cpu_name(),
               "versions": library_versions(),

@@ -35,7 +35,7 @@ from benchmarks.paper import TABLE_BUDGETS, Results
 from keras_adegan import features
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits, to_model_range
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import cli_main
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import cpu_name, library_versions
 from keras_adegan.train import train
@@ -190,6 +190,7 @@ def write_markdown(data: dict, path: Path) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+@cli_main
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.feature_study",
                                 description=__doc__.split("\n")[0])
@@ -204,50 +205,46 @@ def main(argv=None) -> int:
     out_json = Path(args.results_dir) / "feature_study.json"
     data = json.loads(out_json.read_text()) if out_json.exists() else {
         "grid_bank": args.grid_bank, "choice_rule": CHOICE_RULE, "cells": {}}
-    try:
-        for spec in args.cells:
-            dataset, classes = spec.split(":")
-            loaded = None
-            for k in (int(v) for v in classes.split(",")):
-                for seed in (int(v) for v in args.seeds.split(",")):
-                    key = f"{dataset}-class{k}-seed{seed}"
-                    if key in data["cells"]:
-                        continue
-                    loaded = loaded or load_dataset(dataset)
-                    config = ADeGANConfig.preset(dataset, anomaly_class=k, seed=seed,
-                                                 **TABLE_BUDGETS[dataset])
-                    run_dir = Path(args.runs_dir) / dataset / Results.key(k, seed)
-                    if (run_dir / "metrics.json").exists():
-                        metrics = json.loads((run_dir / "metrics.json").read_text())
-                    else:
-                        resume = (run_dir / "backup").exists()
-                        metrics = train(config, run_dir, data=loaded, resume=resume,
-                                        overwrite=not resume, verbose=2)
-                    train_seconds = metrics["train_seconds"]
-                    splits = make_splits(loaded, k, config.val_fraction, seed, config.train_limit)
-                    start = time.time()
-                    variants = study_cell(load_detector(run_dir / "model.keras"), splits,
-                                          args.grid_bank, seed)
-                    data["cells"][key] = {
-                        "dataset": dataset, "anomaly_class": k, "seed": seed,
-                        "variants": variants,
-                        "paper_auroc": metrics["validation"]["auroc_combined"],
-                        "train_seconds": train_seconds,
-                        "study_seconds": round(time.time() - start, 1),
-                        "command": command, "cpu": cpu_name(), "versions": library_versions(),
-                        "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
-                    out_json.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = out_json.with_suffix(".json.tmp")  # never a half-written file
-                    tmp.write_text(json.dumps(data, indent=1) + "\n")
-                    tmp.replace(out_json)
-                    write_markdown(data, out_json.with_suffix(".md"))
-                    print(f"{key}: done ({time.time() - start:.0f} s study)", flush=True)
-        write_markdown(data, out_json.with_suffix(".md"))
-        if data["cells"]:
-            print(json.dumps(choose(list(data["cells"].values()), data["grid_bank"]), indent=1))
-    except ADeGANError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    for spec in args.cells:
+        dataset, classes = spec.split(":")
+        loaded = None
+        for k in (int(v) for v in classes.split(",")):
+            for seed in (int(v) for v in args.seeds.split(",")):
+                key = f"{dataset}-class{k}-seed{seed}"
+                if key in data["cells"]:
+                    continue
+                loaded = loaded or load_dataset(dataset)
+                config = ADeGANConfig.preset(dataset, anomaly_class=k, seed=seed,
+                                             **TABLE_BUDGETS[dataset])
+                run_dir = Path(args.runs_dir) / dataset / Results.key(k, seed)
+                if (run_dir / "metrics.json").exists():
+                    metrics = json.loads((run_dir / "metrics.json").read_text())
+                else:
+                    resume = (run_dir / "backup").exists()
+                    metrics = train(config, run_dir, data=loaded, resume=resume,
+                                    overwrite=not resume, verbose=2)
+                train_seconds = metrics["train_seconds"]
+                splits = make_splits(loaded, k, config.val_fraction, seed, config.train_limit)
+                start = time.time()
+                variants = study_cell(load_detector(run_dir / "model.keras"), splits,
+                                      args.grid_bank, seed)
+                data["cells"][key] = {
+                    "dataset": dataset, "anomaly_class": k, "seed": seed,
+                    "variants": variants,
+                    "paper_auroc": metrics["validation"]["auroc_combined"],
+                    "train_seconds": train_seconds,
+                    "study_seconds": round(time.time() - start, 1),
+                    "command": command, "cpu": cpu_name(), "versions": library_versions(),
+                    "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+                out_json.parent.mkdir(parents=True, exist_ok=True)
+                tmp = out_json.with_suffix(".json.tmp")  # never a half-written file
+                tmp.write_text(json.dumps(data, indent=1) + "\n")
+                tmp.replace(out_json)
+                write_markdown(data, out_json.with_suffix(".md"))
+                print(f"{key}: done ({time.time() - start:.0f} s study)", flush=True)
+    write_markdown(data, out_json.with_suffix(".md"))
+    if data["cells"]:
+        print(json.dumps(choose(list(data["cells"].values()), data["grid_bank"]), indent=1))
     return 0
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import ADeGANError, cli_main
 from keras_adegan.evaluate import ranking_metrics
 from keras_adegan.provenance import cpu_name
 from keras_adegan.train import rescore, train
@@ -269,47 +269,44 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+@cli_main
 def main(argv=None) -> int:
     args = parse_args(argv)
     command = "python -m benchmarks.paper " + " ".join(sys.argv[1:] if argv is None else argv)
-    try:
-        configs = [ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=s,
-                                       stage1_epochs=args.stage1_epochs,
-                                       stage2_epochs=args.stage2_epochs, width=args.width,
-                                       batch_size=args.batch_size, train_limit=args.train_limit)
-                   for k in args.classes for s in args.seeds]
-        results_dir = Path(args.results_dir)
-        results = Results(results_dir / f"{args.dataset}.json", args.dataset, budget_of(configs[0]))
-        todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)
-                or "auroc_features" not in results.get(c.anomaly_class, c.seed)["test"]]
-        if not todo:
-            print(f"nothing to do: all {len(configs)} cells are already in {results.path} "
-                  "(pass --recompute to redo them)")
-            write_markdown(results, results_dir / f"{args.dataset}.md")
-            return 0
-        data = load_dataset(args.dataset, args.data_dir)
-        bad = [k for k in args.classes if k >= len(data.class_names or range(10))]
-        if bad:
-            raise ADeGANError(f"{args.dataset} has no class {bad[0]}")
-        print(f"{len(todo)} of {len(configs)} cells to run (cells from before the deployed "
-              f"feature score are retrained); results go to {results.path}", flush=True)
-        for config in todo:
-            run_dir = Path(args.runs_dir) / args.dataset / results.key(config.anomaly_class, config.seed)
-            if args.recompute and (run_dir / "metrics.json").exists():
-                (run_dir / "metrics.json").unlink()
-            cell = run_cell(config, data, run_dir, config.anomaly_class in args.curve_classes,
-                            command)
-            results.add(cell)
-            write_markdown(results, results_dir / f"{args.dataset}.md")
-            t = cell["test"]
-            print(f"class {config.anomaly_class} seed {config.seed}: feature score "
-                  f"{t['auroc_features']:.3f}, paper's S {t['auroc_combined']:.3f} "
-                  f"(recon {t['auroc_recon']:.3f}, pattern {t['auroc_pattern']:.3f}), "
-                  f"PCA {t['auroc_pca']:.3f}, kNN {t['auroc_knn']:.3f}; {cell['cell_seconds']:.0f} s",
-                  flush=True)
-    except ADeGANError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    configs = [ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=s,
+                                   stage1_epochs=args.stage1_epochs,
+                                   stage2_epochs=args.stage2_epochs, width=args.width,
+                                   batch_size=args.batch_size, train_limit=args.train_limit)
+               for k in args.classes for s in args.seeds]
+    results_dir = Path(args.results_dir)
+    results = Results(results_dir / f"{args.dataset}.json", args.dataset, budget_of(configs[0]))
+    todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)
+            or "auroc_features" not in results.get(c.anomaly_class, c.seed)["test"]]
+    if not todo:
+        print(f"nothing to do: all {len(configs)} cells are already in {results.path} "
+              "(pass --recompute to redo them)")
+        write_markdown(results, results_dir / f"{args.dataset}.md")
+        return 0
+    data = load_dataset(args.dataset, args.data_dir)
+    bad = [k for k in args.classes if k >= len(data.class_names or range(10))]
+    if bad:
+        raise ADeGANError(f"{args.dataset} has no class {bad[0]}")
+    print(f"{len(todo)} of {len(configs)} cells to run (cells from before the deployed "
+          f"feature score are retrained); results go to {results.path}", flush=True)
+    for config in todo:
+        run_dir = Path(args.runs_dir) / args.dataset / results.key(config.anomaly_class, config.seed)
+        if args.recompute and (run_dir / "metrics.json").exists():
+            (run_dir / "metrics.json").unlink()
+        cell = run_cell(config, data, run_dir, config.anomaly_class in args.curve_classes,
+                        command)
+        results.add(cell)
+        write_markdown(results, results_dir / f"{args.dataset}.md")
+        t = cell["test"]
+        print(f"class {config.anomaly_class} seed {config.seed}: feature score "
+              f"{t['auroc_features']:.3f}, paper's S {t['auroc_combined']:.3f} "
+              f"(recon {t['auroc_recon']:.3f}, pattern {t['auroc_pattern']:.3f}), "
+              f"PCA {t['auroc_pca']:.3f}, kNN {t['auroc_knn']:.3f}; {cell['cell_seconds']:.0f} s",
+              flush=True)
     return 0
 
 

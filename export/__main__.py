@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from export.convert import FORMATS, GRAPHS, QUANTIZATIONS, export_detector
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import cli_main
 from keras_adegan.model import load_detector
 from keras_adegan.score import collect_images, read_for_model
 
@@ -19,6 +19,7 @@ def _names(allowed):
     return parse
 
 
+@cli_main
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m export", description=__doc__)
     parser.add_argument("--model", required=True, help="a calibrated model.keras from train")
@@ -36,16 +37,12 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=None, help="where the model's dataset is")
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export")
     args = parser.parse_args(argv)
-    try:
-        images = None
-        if args.representative:
-            shape = load_detector(args.model).image_shape
-            images = read_for_model(collect_images([args.representative]), shape)
-        manifest = export_detector(args.model, args.out, args.formats, args.quantize, images,
-                                   args.data_dir, args.overwrite, args.graph)
-    except ADeGANError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    images = None
+    if args.representative:
+        shape = load_detector(args.model).image_shape
+        images = read_for_model(collect_images([args.representative]), shape)
+    manifest = export_detector(args.model, args.out, args.formats, args.quantize, images,
+                               args.data_dir, args.overwrite, args.graph)
     for name, info in manifest["files"].items():
         size = (f"{info['bytes'] / 1024:.0f} KiB" if "bytes" in info
                 else f"signatures {', '.join(info['signatures'])}" if "signatures" in info

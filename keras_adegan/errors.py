@@ -3,8 +3,14 @@
 Everything a user can get wrong (an unknown dataset, a missing file, an image of the wrong
 shape, NaN pixels, an output folder that already holds a model) raises `ADeGANError` with a
 sentence that says what was wrong and what to do. The command-line tools print that sentence
-and exit with status 2 instead of showing a traceback.
+and exit with status 2 instead of showing a traceback (`cli_main`).
 """
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Callable
 
 
 class ADeGANError(ValueError):
@@ -13,3 +19,29 @@ class ADeGANError(ValueError):
     Example:
         >>> raise ADeGANError("unknown dataset 'mnits'; choose one of: mnist, ...")
     """
+
+
+def cli_main(main: Callable[..., int]) -> Callable[..., int]:
+    """Decorates a command-line `main(argv)`: `ADeGANError` and operating-system errors (a folder
+    that cannot be written, a full disk) end in one `error: ...` line on stderr and exit code 2.
+
+    Example:
+        >>> @cli_main
+        ... def main(argv=None) -> int:
+        ...     raise ADeGANError("unknown dataset 'mnits'")
+        >>> main([])
+        2
+    """
+
+    @functools.wraps(main)
+    def run(argv=None) -> int:
+        try:
+            return main(argv)
+        except ADeGANError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
+
+    return run

@@ -30,7 +30,7 @@ from sklearn.metrics import average_precision_score, precision_recall_fscore_sup
 
 from keras_adegan import scoring
 from keras_adegan.data import load_dataset, make_splits, to_model_range
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import ADeGANError, cli_main
 from keras_adegan.model import load_detector
 from keras_adegan.outputs import check_output_file, write_atomically
 
@@ -148,6 +148,7 @@ def run_splits(run: dict, data_dir=None, dataset=None, anomaly_class=None):
                        run.get("train_limit"))
 
 
+@cli_main
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m keras_adegan.evaluate",
@@ -160,15 +161,11 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=None, help="write the metrics as JSON here")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
-    try:
-        if args.output:
-            check_output_file(args.output, args.overwrite)
-        model = load_detector(args.model)
-        splits = run_splits(model.run_config, args.data_dir, args.dataset, args.anomaly_class)
-        metrics, _ = evaluate_model(model, splits.test_x, splits.test_y)
-    except ADeGANError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.output:
+        check_output_file(args.output, args.overwrite)
+    model = load_detector(args.model)
+    splits = run_splits(model.run_config, args.data_dir, args.dataset, args.anomaly_class)
+    metrics, _ = evaluate_model(model, splits.test_x, splits.test_y)
     text = json.dumps(metrics, indent=2)
     print(text)
     if args.output:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_adegan.data import IMAGE_EXTENSIONS, read_image, to_model_range
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import ADeGANError, cli_main
 from keras_adegan.model import OUTPUTS, ADeGAN, load_detector
 from keras_adegan.outputs import check_output_file, write_atomically
 
@@ -74,6 +74,7 @@ def score_files(model: ADeGAN, paths) -> list[dict]:
             for i, path in enumerate(files)]
 
 
+@cli_main
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m keras_adegan.score",
                                      description="Score images with a saved ADe-GAN model.")
@@ -82,13 +83,9 @@ def main(argv=None) -> int:
     parser.add_argument("--output", default=None, help="CSV file to write (default: stdout)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
-    try:
-        if args.output:
-            check_output_file(args.output, args.overwrite)
-        rows = score_files(load_detector(args.model), args.images)
-    except ADeGANError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.output:
+        check_output_file(args.output, args.overwrite)
+    rows = score_files(load_detector(args.model), args.images)
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=COLUMNS)
     writer.writeheader()

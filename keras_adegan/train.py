@@ -30,7 +30,7 @@ from keras_adegan.config import (DENSITIES, DISTANCES, SCORE_FIELDS, SCORES, SEL
 from keras_adegan.data import (ImageData, class_index, class_names_of, load_dataset, make_splits,
                                to_model_range, train_stream)
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import ADeGANError, cli_main
 from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
 from keras_adegan.model import ADeGAN, load_detector
 from keras_adegan.outputs import folder_lock
@@ -428,28 +428,25 @@ def _rescore_main(args) -> int:
     return 0
 
 
+@cli_main
 def main(argv=None) -> int:
     args = parse_args(argv)
-    try:
-        if args.rescore:
-            return _rescore_main(args)
+    if args.rescore:
+        return _rescore_main(args)
+    config = config_from_args(args)
+    out = args.output_dir or f"runs/{config.dataset}-class{config.anomaly_class}-seed{config.seed}"
+    if args.resume and not args.config and (Path(out) / "config.json").is_file():
+        args.config = str(Path(out) / "config.json")  # the given flags go on top of it
         config = config_from_args(args)
-        out = args.output_dir or f"runs/{config.dataset}-class{config.anomaly_class}-seed{config.seed}"
-        if args.resume and not args.config and (Path(out) / "config.json").is_file():
-            args.config = str(Path(out) / "config.json")  # the given flags go on top of it
-            config = config_from_args(args)
-        names = class_names_of(config.dataset, args.data_dir)
-        if names:
-            print(f"{config.dataset} classes: "
-                  + ", ".join(f"{i} {n}" for i, n in enumerate(names))
-                  + f"; anomaly: {config.anomaly_class}"
-                  + (f" ({names[config.anomaly_class]})" if config.anomaly_class < len(names)
-                     else ""), flush=True)
-        metrics = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite,
-                        resume=args.resume, allow_download=not args.no_download)
-    except ADeGANError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    names = class_names_of(config.dataset, args.data_dir)
+    if names:
+        print(f"{config.dataset} classes: "
+              + ", ".join(f"{i} {n}" for i, n in enumerate(names))
+              + f"; anomaly: {config.anomaly_class}"
+              + (f" ({names[config.anomaly_class]})" if config.anomaly_class < len(names)
+                 else ""), flush=True)
+    metrics = train(config, out, data_dir=args.data_dir, overwrite=args.overwrite,
+                    resume=args.resume, allow_download=not args.no_download)
     test = metrics["test"]
     name = metrics["data"]["class_names"][config.anomaly_class]
     print(f"\n{config.dataset}, anomaly class {config.anomaly_class} ({name}), seed {config.seed}: "

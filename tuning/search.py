@@ -31,7 +31,7 @@ import keras_tuner as kt
 
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import ADeGANError, cli_main
 from keras_adegan.evaluate import evaluate_model
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import library_versions
@@ -147,79 +147,76 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+@cli_main
 def main(argv=None) -> int:
     args = parse_args(argv)
     command = "python -m tuning.search " + " ".join(sys.argv[1:] if argv is None else argv)
     start = time.time()
-    try:
-        base = ADeGANConfig.preset(
-            args.dataset, anomaly_class=args.anomaly_class, seed=args.seed,
-            train_limit=args.train_limit,
-            stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
-            stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs)
-        data = load_dataset(args.dataset, args.data_dir, base.image_size,
-                            color_mode=base.color_mode)
-        splits = make_splits(data, base.anomaly_class, base.val_fraction, base.seed, base.train_limit)
-        if args.sweep:
-            name, values = args.sweep
-            hypermodel = ADeGANHyperModel(base, data.image_shape, tune=[name], values={name: values},
-                                          objective=args.objective)
-            kind, trials, project = "grid", len(values), f"{args.dataset}-class{base.anomaly_class}-sweep-{name}"
-        else:
-            tune = [t.strip() for t in args.tune.split(",") if t.strip()]
-            hypermodel = ADeGANHyperModel(base, data.image_shape, tune=tune, objective=args.objective)
-            kind, trials = args.tuner, args.max_trials
-            project = f"{args.dataset}-class{base.anomaly_class}-{kind}-{args.objective}"
-        tuner = make_tuner(kind, hypermodel, args.directory, project, trials, args.seed)
-        run_search(tuner, splits)
-        folder = Path(args.directory) / project
-        rows = [r for r in trial_rows(tuner) if r["objective"] is not None]
-        if not rows:
-            raise ADeGANError(f"no trial of {folder} finished with an objective value; "
-                              "see the trial folders for the error")
-        best = max(rows, key=lambda r: r["objective"])
-        (folder / "best").mkdir(exist_ok=True)
-        shutil.copy(trial_model(tuner, best["trial"]), folder / "best" / "model.keras")
-        report = {"best_trial": best, "objective": args.objective, "command": command,
-                  "test": test_metrics(folder / "best" / "model.keras", splits)}
-        notes = [f"Best trial {best['trial']} by the validation objective ({args.objective}); "
-                 f"its test AUROC (combined) is {report['test']['auroc_combined']:.4f}.",
-                 f"Budget: `{json.dumps(base.to_dict())}`", f"Command: `{command}`"]
-        if args.compare_preset:
-            preset = kt.HyperParameters()
-            preset_dir = folder / "preset"
-            if not (preset_dir / "model.keras").exists():
-                fixed = ADeGANHyperModel(base, data.image_shape, tune=[], objective=args.objective)
-                fixed.fit(preset, fixed.build(preset), splits.train_x, splits.val_x, splits.val_y,
-                          trial_dir=preset_dir)
-            validation = json.loads((preset_dir / "validation.json").read_text())
-            report["preset"] = {"objective": validation[OBJECTIVE_NAME],
-                                "test": test_metrics(preset_dir / "model.keras", splits)}
-            notes.append(f"Preset on the same budget: validation objective "
-                         f"{report['preset']['objective']:.4f}, test AUROC "
-                         f"{report['preset']['test']['auroc_combined']:.4f}.")
-        if args.sweep:
-            for row in rows:
-                metrics = test_metrics(trial_model(tuner, row["trial"]), splits)
-                row.update({f"test_{k}": metrics[k] for k in
-                            ("auroc_combined", "auroc_recon", "auroc_pattern")})
-            write_sweep_table(Path(args.results_dir) / f"{name.replace('n_patterns', 'nc')}_sweep_{args.dataset}.md",
-                              name, rows, base, command, time.time() - start)
-        trial_seconds = [json.loads((Path(tuner.get_trial_dir(r["trial"])) / "validation.json")
-                                    .read_text()).get("seconds") for r in rows]
-        notes += [f"Trial training time: {sum(t for t in trial_seconds if t):.0f} s in total "
-                  f"({sum(t is not None for t in trial_seconds)} of {len(rows)} trials timed); "
-                  f"this invocation: {time.time() - start:.0f} s.",
-                  f"Versions: `{json.dumps(library_versions())}`"]
-        write_summary(trial_rows(tuner) if not args.sweep else rows, folder,
-                      f"{project}: {len(rows)} finished trials", notes)
-        if not args.sweep:  # a sweep has its own table
-            Path(args.results_dir).mkdir(parents=True, exist_ok=True)
-            shutil.copy(folder / "summary.md", Path(args.results_dir) / f"search_{project}.md")
-        (folder / "best" / "test_metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
-    except ADeGANError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    base = ADeGANConfig.preset(
+        args.dataset, anomaly_class=args.anomaly_class, seed=args.seed,
+        train_limit=args.train_limit,
+        stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
+        stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs)
+    data = load_dataset(args.dataset, args.data_dir, base.image_size,
+                        color_mode=base.color_mode)
+    splits = make_splits(data, base.anomaly_class, base.val_fraction, base.seed, base.train_limit)
+    if args.sweep:
+        name, values = args.sweep
+        hypermodel = ADeGANHyperModel(base, data.image_shape, tune=[name], values={name: values},
+                                      objective=args.objective)
+        kind, trials, project = "grid", len(values), f"{args.dataset}-class{base.anomaly_class}-sweep-{name}"
+    else:
+        tune = [t.strip() for t in args.tune.split(",") if t.strip()]
+        hypermodel = ADeGANHyperModel(base, data.image_shape, tune=tune, objective=args.objective)
+        kind, trials = args.tuner, args.max_trials
+        project = f"{args.dataset}-class{base.anomaly_class}-{kind}-{args.objective}"
+    tuner = make_tuner(kind, hypermodel, args.directory, project, trials, args.seed)
+    run_search(tuner, splits)
+    folder = Path(args.directory) / project
+    rows = [r for r in trial_rows(tuner) if r["objective"] is not None]
+    if not rows:
+        raise ADeGANError(f"no trial of {folder} finished with an objective value; "
+                          "see the trial folders for the error")
+    best = max(rows, key=lambda r: r["objective"])
+    (folder / "best").mkdir(exist_ok=True)
+    shutil.copy(trial_model(tuner, best["trial"]), folder / "best" / "model.keras")
+    report = {"best_trial": best, "objective": args.objective, "command": command,
+              "test": test_metrics(folder / "best" / "model.keras", splits)}
+    notes = [f"Best trial {best['trial']} by the validation objective ({args.objective}); "
+             f"its test AUROC (combined) is {report['test']['auroc_combined']:.4f}.",
+             f"Budget: `{json.dumps(base.to_dict())}`", f"Command: `{command}`"]
+    if args.compare_preset:
+        preset = kt.HyperParameters()
+        preset_dir = folder / "preset"
+        if not (preset_dir / "model.keras").exists():
+            fixed = ADeGANHyperModel(base, data.image_shape, tune=[], objective=args.objective)
+            fixed.fit(preset, fixed.build(preset), splits.train_x, splits.val_x, splits.val_y,
+                      trial_dir=preset_dir)
+        validation = json.loads((preset_dir / "validation.json").read_text())
+        report["preset"] = {"objective": validation[OBJECTIVE_NAME],
+                            "test": test_metrics(preset_dir / "model.keras", splits)}
+        notes.append(f"Preset on the same budget: validation objective "
+                     f"{report['preset']['objective']:.4f}, test AUROC "
+                     f"{report['preset']['test']['auroc_combined']:.4f}.")
+    if args.sweep:
+        for row in rows:
+            metrics = test_metrics(trial_model(tuner, row["trial"]), splits)
+            row.update({f"test_{k}": metrics[k] for k in
+                        ("auroc_combined", "auroc_recon", "auroc_pattern")})
+        write_sweep_table(Path(args.results_dir) / f"{name.replace('n_patterns', 'nc')}_sweep_{args.dataset}.md",
+                          name, rows, base, command, time.time() - start)
+    trial_seconds = [json.loads((Path(tuner.get_trial_dir(r["trial"])) / "validation.json")
+                                .read_text()).get("seconds") for r in rows]
+    notes += [f"Trial training time: {sum(t for t in trial_seconds if t):.0f} s in total "
+              f"({sum(t is not None for t in trial_seconds)} of {len(rows)} trials timed); "
+              f"this invocation: {time.time() - start:.0f} s.",
+              f"Versions: `{json.dumps(library_versions())}`"]
+    write_summary(trial_rows(tuner) if not args.sweep else rows, folder,
+                  f"{project}: {len(rows)} finished trials", notes)
+    if not args.sweep:  # a sweep has its own table
+        Path(args.results_dir).mkdir(parents=True, exist_ok=True)
+        shutil.copy(folder / "summary.md", Path(args.results_dir) / f"search_{project}.md")
+    (folder / "best" / "test_metrics.json").write_text(json.dumps(report, indent=2, default=str) + "\n")
     print("\n".join(notes))
     print(f"Wrote {folder}/summary.md, summary.csv and best/model.keras")
     return 0

@@ -1,0 +1,28 @@
+import pytest
+
+from keras_adegan.errors import ADeGANError, cli_main
+
+
+@pytest.mark.parametrize("error,expected", [
+    (ADeGANError("unknown dataset 'mnits'"), "error: unknown dataset 'mnits'\n"),
+    (PermissionError(13, "Permission denied", "/runs/x"), "error: /runs/x: Permission denied\n"),
+    (OSError(28, "No space left on device"), "error: No space left on device\n"),
+])
+def test_cli_main_turns_user_and_system_errors_into_one_line(capsys, error, expected):
+    @cli_main
+    def main(argv=None):
+        raise error
+
+    assert main([]) == 2
+    assert capsys.readouterr().err == expected
+
+
+def test_cli_main_passes_results_and_bugs_through():
+    assert cli_main(lambda argv=None: 0)([]) == 0
+
+    @cli_main
+    def buggy(argv=None):
+        raise KeyError("a bug")  # a bug is not a user mistake: it keeps its traceback
+
+    with pytest.raises(KeyError):
+        buggy([])
