@@ -12,7 +12,6 @@ Command line:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -24,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 
 from export.convert import export_detector
 from export.edge_score import EdgeScorer
-from keras_adegan.errors import cli_main
+from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.evaluate import run_splits
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import cpu_name, library_versions
@@ -115,7 +114,7 @@ def markdown(rows: list[dict], header: dict) -> str:
 
 @cli_main
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.export", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m benchmarks.export", description=__doc__.split("\n")[0])
     p.add_argument("--model", required=True, help="a calibrated model.keras")
     p.add_argument("--out", required=True, help="export folder (written if it holds no export)")
     p.add_argument("--data-dir", default=None, help="where the model's dataset is")

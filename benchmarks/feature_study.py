@@ -22,7 +22,6 @@ Command line:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -35,7 +34,7 @@ from benchmarks.paper import TABLE_BUDGETS, Results
 from keras_adegan import features
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits, to_model_range
-from keras_adegan.errors import cli_main
+from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import cpu_name, library_versions
 from keras_adegan.train import train
@@ -192,7 +191,7 @@ def write_markdown(data: dict, path: Path) -> None:
 
 @cli_main
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.feature_study",
+    p = ArgumentParser(prog="python -m benchmarks.feature_study",
                                 description=__doc__.split("\n")[0])
     p.add_argument("--cells", nargs="+", required=True,
                    help="dataset:classes, e.g. mnist:1,8 fashion_mnist:1,8")

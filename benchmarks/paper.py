@@ -30,7 +30,7 @@ import numpy as np
 from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits
-from keras_adegan.errors import ADeGANError, cli_main
+from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.evaluate import ranking_metrics
 from keras_adegan.provenance import cpu_name
 from keras_adegan.train import rescore, train
@@ -251,7 +251,7 @@ def write_markdown(results: Results, path: Path) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.paper", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m benchmarks.paper", description=__doc__.split("\n")[0])
     p.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10 or digits")
     p.add_argument("--classes", type=parse_list, default=list(range(10)), help="e.g. 0-9")
     p.add_argument("--seeds", type=parse_list, default=[0], help="e.g. 0,1,2")

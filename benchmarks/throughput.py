@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from keras_adegan.provenance import cpu_name, library_versions
+from keras_adegan.errors import ArgumentParser
 
 SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
           "cifar10": (32, 32, 3)}
@@ -110,7 +111,7 @@ def measure(args) -> dict:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m benchmarks.throughput", description=__doc__.split("\n")[0])
     p.add_argument("--dataset", default="mnist", choices=sorted(SHAPES), help="image shape to use")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--width", type=int, default=None, help="network width (default: preset)")

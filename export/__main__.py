@@ -4,7 +4,7 @@ import argparse
 import sys
 
 from export.convert import FORMATS, GRAPHS, QUANTIZATIONS, export_detector
-from keras_adegan.errors import cli_main
+from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.model import load_detector
 from keras_adegan.score import collect_images, read_for_model
 
@@ -21,7 +21,7 @@ def _names(allowed):
 
 @cli_main
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m export", description=__doc__)
+    parser = ArgumentParser(prog="python -m export", description=__doc__)
     parser.add_argument("--model", required=True, help="a calibrated model.keras from train")
     parser.add_argument("--out", required=True, help="folder to write the export to")
     parser.add_argument("--formats", type=_names(FORMATS), default=list(FORMATS),

@@ -129,7 +129,7 @@ class EdgeScorer:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m export.edge_score",
+    parser = _ArgumentParser(prog="python -m export.edge_score",
                                      description="Score images with an exported TFLite detector.")
     parser.add_argument("model", help="a .tflite file written by python -m export")
     parser.add_argument("images", nargs="+", help="image files or folders")
@@ -160,6 +160,13 @@ def main(argv=None) -> int:
     print(f"scored {len(files)} images, {int(np.sum(outputs['is_anomaly']))} flagged; "
           f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """As keras_adegan.errors.ArgumentParser: a mistake is one `error:` line, exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
 
 def _check_output(path: Path, overwrite: bool) -> None:

@@ -255,6 +255,11 @@ def load_image_folder(root: str | Path, image_size: tuple[int, int] | None = Non
         rng = np.random.default_rng(0)
         train, test = {}, {}
         for name, files in classes.items():
+            if len(files) < 2:
+                raise ADeGANError(
+                    f"class folder {root / name} holds {len(files)} image; each class needs at "
+                    "least 2 (a share of every class is held out as the test split), or give "
+                    "<root>/train/ and <root>/test/ folders")
             order = rng.permutation(len(files))
             n_test = max(1, int(round(test_fraction * len(files))))
             test[name] = [files[i] for i in sorted(order[:n_test])]

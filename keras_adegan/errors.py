@@ -8,6 +8,7 @@ and exit with status 2 instead of showing a traceback (`cli_main`).
 
 from __future__ import annotations
 
+import argparse
 import functools
 import sys
 from typing import Callable
@@ -45,3 +46,11 @@ def cli_main(main: Callable[..., int]) -> Callable[..., int]:
         return 2
 
     return run
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """`argparse.ArgumentParser` whose mistakes are one `error: ...` line (exit 2), like every
+    other user error, instead of a usage block; `--help` shows the usage."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")

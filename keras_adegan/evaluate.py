@@ -19,7 +19,6 @@ Command line:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -30,7 +29,7 @@ from sklearn.metrics import average_precision_score, precision_recall_fscore_sup
 
 from keras_adegan import scoring
 from keras_adegan.data import load_dataset, make_splits, to_model_range
-from keras_adegan.errors import ADeGANError, cli_main
+from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.model import load_detector
 from keras_adegan.outputs import check_output_file, write_atomically
 
@@ -150,7 +149,7 @@ def run_splits(run: dict, data_dir=None, dataset=None, anomaly_class=None):
 
 @cli_main
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m keras_adegan.evaluate",
         description="Evaluate a saved ADe-GAN model on the test split of a dataset.")
     parser.add_argument("--model", required=True, help="a model.keras written by train")

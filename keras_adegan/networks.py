@@ -29,7 +29,8 @@ from keras_adegan.errors import ADeGANError
 BN_MOMENTUM = 0.9
 
 
-def _check_shape(image_shape) -> tuple[int, int, int]:
+def check_image_shape(image_shape) -> tuple[int, int, int]:
+    """(H, W, C) as ints, or `ADeGANError` if the networks cannot take that shape."""
     if len(image_shape) != 3 or image_shape[0] % 4 or image_shape[1] % 4 or image_shape[2] < 1:
         raise ADeGANError(
             f"image shape {tuple(image_shape)} is not supported: height and width must be "
@@ -40,7 +41,7 @@ def _check_shape(image_shape) -> tuple[int, int, int]:
 
 def build_generator(image_shape, n_patterns: int, noise_dim: int, width: int) -> keras.Model:
     """G: [z_c (n_patterns), z_n (noise_dim)] -> image in [-1, 1]."""
-    h, w, c = _check_shape(image_shape)
+    h, w, c = check_image_shape(image_shape)
     z = keras.Input((n_patterns + noise_dim,), name="z")
     y = layers.Dense((h // 4) * (w // 4) * 2 * width, use_bias=False)(z)
     y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True)(y)
@@ -64,14 +65,14 @@ def _trunk(x, width: int, name: str):
 
 def build_discriminator(image_shape, width: int) -> keras.Model:
     """D: image -> one real/fake logit."""
-    x = keras.Input(_check_shape(image_shape), name="image")
+    x = keras.Input(check_image_shape(image_shape), name="image")
     logit = layers.Dense(1, name="logit", dtype="float32")(_trunk(x, width, "features"))
     return keras.Model(x, logit, name="discriminator")
 
 
 def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int) -> keras.Model:
     """E: image -> (pattern logits (n_patterns), z_n (noise_dim))."""
-    x = keras.Input(_check_shape(image_shape), name="image")
+    x = keras.Input(check_image_shape(image_shape), name="image")
     y = layers.Dense(8 * width)(_trunk(x, width, "trunk"))
     y = layers.LeakyReLU(0.2, name="features")(y)
     logits = layers.Dense(n_patterns, name="pattern_logits", dtype="float32")(y)

@@ -13,7 +13,6 @@ Command line:
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_adegan.data import IMAGE_EXTENSIONS, read_image, to_model_range
-from keras_adegan.errors import ADeGANError, cli_main
+from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.model import OUTPUTS, ADeGAN, load_detector
 from keras_adegan.outputs import check_output_file, write_atomically
 
@@ -62,7 +61,7 @@ def read_for_model(files, image_shape) -> np.ndarray:
                             f"with {image_shape[2]}")
         images.append(image)
     if problems:
-        raise ADeGANError("no scores written; fix these images first:\n  " + "\n  ".join(problems))
+        raise ADeGANError("cannot use these images; fix them first:\n  " + "\n  ".join(problems))
     return np.stack(images)
 
 
@@ -76,7 +75,7 @@ def score_files(model: ADeGAN, paths) -> list[dict]:
 
 @cli_main
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m keras_adegan.score",
+    parser = ArgumentParser(prog="python -m keras_adegan.score",
                                      description="Score images with a saved ADe-GAN model.")
     parser.add_argument("--model", required=True, help="a model.keras written by train")
     parser.add_argument("images", nargs="+", help="image files or folders")

@@ -30,9 +30,10 @@ from keras_adegan.config import (DENSITIES, DISTANCES, SCORE_FIELDS, SCORES, SEL
 from keras_adegan.data import (ImageData, class_index, class_names_of, load_dataset, make_splits,
                                to_model_range, train_stream)
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
-from keras_adegan.errors import ADeGANError, cli_main
+from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
 from keras_adegan.model import ADeGAN, load_detector
+from keras_adegan.networks import check_image_shape
 from keras_adegan.outputs import folder_lock
 from keras_adegan.provenance import command_line, library_versions
 
@@ -179,6 +180,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     if data is None:
         data = load_dataset(config.dataset, data_dir, config.image_size, allow_download,
                             config.color_mode)
+    check_image_shape(data.image_shape)
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
     stream = train_stream(splits.train_x, config.batch_size, config.seed)
@@ -322,7 +324,7 @@ def _image_size(text: str) -> tuple[int, int]:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m keras_adegan.train",
+    p = ArgumentParser(prog="python -m keras_adegan.train",
                                 description="Train and evaluate ADe-GAN on one held-out class.")
     p.add_argument("--dataset", default=None,
                    help="digits (embedded default), mnist, fashion_mnist, cifar10, or folder")

@@ -43,7 +43,7 @@ def test_score_refuses_bad_images(trained_run, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["--model", model, str(tmp_path / "rgb")]) == 2
     err = capsys.readouterr()
-    assert "no scores written" in err.err and err.out == ""
+    assert "cannot use these images; fix them first" in err.err and err.out == ""
     assert "a.png is 16x16 with 3 channel(s)" in err.err
     assert "b.png is 28x28" in err.err and "cannot read image" in err.err
     assert main(["--model", model, str(tmp_path / "empty")]) == 2

@@ -31,7 +31,7 @@ import keras_tuner as kt
 
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits
-from keras_adegan.errors import ADeGANError, cli_main
+from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.evaluate import evaluate_model
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import library_versions
@@ -123,7 +123,7 @@ def write_sweep_table(path: Path, name: str, rows: list[dict], base: ADeGANConfi
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m tuning.search", description=__doc__.split("\n")[0])
+    p = ArgumentParser(prog="python -m tuning.search", description=__doc__.split("\n")[0])
     p.add_argument("--dataset", required=True)
     p.add_argument("--anomaly-class", type=int, default=0)
     p.add_argument("--data-dir", default=None)
@@ -150,6 +150,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 @cli_main
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.max_trials < 1:
+        raise ADeGANError(f"--max-trials must be at least 1, got {args.max_trials}")
     command = "python -m tuning.search " + " ".join(sys.argv[1:] if argv is None else argv)
     start = time.time()
     base = ADeGANConfig.preset(
