@@ -189,6 +189,8 @@ def write_markdown(results: Results, path: Path) -> None:
               "model; PCA-32 and kNN-5 on raw pixels are the classical floor. Cells from before "
               "the deployed score (no figure in its column) are retrained when the runner is "
               "run again.", "",
+              "`seeds`: cells in the row (seeds with the deployed score / all seeds; a cell from "
+              "before the deployed score counts only in the other columns).", "",
               "| class | name | seeds | " + " | ".join(t for _, t in columns)
               + " | deployed > kNN | S > kNN | train s |",
               "|---|---|---|" + "---|" * len(columns) + "---|---|---|"]
@@ -206,7 +208,7 @@ def write_markdown(results: Results, path: Path) -> None:
         for name in wins:
             wins[name] += won[name]
         seconds = np.mean([c["train_seconds"] for c in group])
-        lines.append(f"| {k} | {group[0]['class_name'] or ''} | {len(group)} | "
+        lines.append(f"| {k} | {group[0]['class_name'] or ''} | {len(row['features'])}/{len(group)} | "
                      + " | ".join(_mean_std(row[name]) for name, _ in columns)
                      + f" | {'yes' if won['features'] else 'no' if row['features'] else ''} | "
                      + f"{'yes' if won['combined'] else 'no'} | {seconds:.0f} |")
