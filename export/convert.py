@@ -210,9 +210,20 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
     return manifest
 
 
+def _float32(model: ADeGAN) -> ADeGAN:
+    """The same detector computing in float32: TFLite has no built-in bfloat16 convolution,
+    and a mixed-precision model's variables are float32 already."""
+    if model.precision == "float32":
+        return model
+    twin = type(model).from_config({**model.get_config(), "precision": "float32"})
+    twin.set_weights(model.get_weights())
+    return twin
+
+
 def _write_export(model, model_path, out: Path, formats, quantizations, graphs, representative,
                   data_dir) -> dict:
     """Write every file of an export into the (new, empty) folder `out`."""
+    model = _float32(model)
 
     def value(variable) -> float:
         return float(keras.ops.convert_to_numpy(variable))

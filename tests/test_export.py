@@ -171,3 +171,21 @@ def test_a_folder_trained_model_evaluates_and_exports_with_no_data_flags(tmp_pat
     manifest = export_detector(model, tmp_path / "exported", formats=["tflite"],
                                quantizations=["int8"], graphs=["features"])
     assert "bytes" in manifest["files"]["features_int8.tflite"]
+
+
+def test_a_bfloat16_model_exports_in_float32(tmp_path):
+    from keras_adegan import ADeGAN, to_model_range
+    from tests.conftest import random_images
+
+    model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, bank_size=32,
+                   precision="mixed_bfloat16", run_config={"dataset": "toy"})
+    model.compile()
+    model.fit_feature_score(to_model_range(random_images(40, seed=1)))
+    model.calibrate(to_model_range(random_images(40, seed=2)))
+    model.save(tmp_path / "bf16.keras")
+    images = random_images(16, seed=3)
+    export_detector(tmp_path / "bf16.keras", tmp_path / "out", formats=["tflite"],
+                    quantizations=["none"], graphs=["features"])
+    got = EdgeScorer(tmp_path / "out" / "features_fp32.tflite").score(images)["feature_score"]
+    expected = model.score(to_model_range(images))["feature_score"]
+    np.testing.assert_allclose(got, expected, atol=0.02)  # bfloat16 rounding in Keras only
