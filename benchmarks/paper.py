@@ -149,6 +149,7 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
         "scoring": {k: getattr(config, k) for k in SCORE_FIELDS},
         "data": metrics["data"],
         "versions": metrics["versions"],
+        "code": metrics.get("code"),
         "cpu": cpu_name(),
         "command": command,
         "run_dir": str(run_dir),

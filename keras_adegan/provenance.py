@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
@@ -41,3 +42,17 @@ def cpu_name() -> str:
 def command_line() -> str | None:
     """The command that started this process, or None when there is none (e.g. a notebook)."""
     return " ".join(sys.argv) if sys.argv and sys.argv[0] else None
+
+
+def code_version() -> str | None:
+    """The git commit of this package's checkout (with "+changes" if files differ from it), or
+    None outside a git checkout."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+changes" if dirty else "")

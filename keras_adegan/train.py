@@ -35,7 +35,7 @@ from keras_adegan.evaluate import ValidationAUROC, component_scores, evaluate_mo
 from keras_adegan.model import ADeGAN, load_detector
 from keras_adegan.networks import check_image_shape
 from keras_adegan.outputs import folder_lock
-from keras_adegan.provenance import command_line, library_versions
+from keras_adegan.provenance import code_version, command_line, library_versions
 
 OUTPUTS = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
            "score_hist.png", "history.jsonl", "logs", "backup")
@@ -181,6 +181,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         data = load_dataset(config.dataset, data_dir, config.image_size, allow_download,
                             config.color_mode)
     check_image_shape(data.image_shape)
+    keras.utils.set_random_seed(config.seed)  # before the stream: its shuffle uses the global seed
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
     stream = train_stream(splits.train_x, config.batch_size, config.seed)
@@ -188,7 +189,6 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         _prepare_output(out, overwrite, resume)
         if not (resume and (out / "config.json").exists()):
             config.save(out / "config.json")
-        keras.utils.set_random_seed(config.seed)
         with strategy.scope():
             model = build_model(config, data.image_shape, len(splits.train_x))
         model.run_config["data_source"] = data.source  # where evaluate and export re-read it
@@ -257,6 +257,7 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
         "history": read_history(out / "history.jsonl"),
         "versions": library_versions(),
         "command": command_line(),
+        "code": code_version(),
     }
 
 
