@@ -218,6 +218,12 @@ def write_markdown(results: Results, path: Path) -> None:
             f"**{np.mean(means[name]):.3f}**" if None not in means[name] else "n/a"
             for name, _ in columns)
             + f" | {wins['features']}/{len(by_class)} | {wins['combined']}/{len(by_class)} | |")
+        val = {name: [np.mean([c["validation"][f"auroc_{name}"] for c in group
+                               if f"auroc_{name}" in c.get("validation", {})] or [np.nan])
+                      for group in by_class.values()] for name in COMPONENTS}
+        lines.append("| validation mean | same cells | | " + " | ".join(
+            f"{np.nanmean(val[name]):.3f}" if name in val and not np.all(np.isnan(val[name]))
+            else "" for name, _ in columns) + " | | | |")
     if dataset in PAPER_MEAN:
         lines += ["", f"Paper (Table 1, mean over the 10 classes, GPU, budget not stated): "
                   f"**{PAPER_MEAN[dataset]:.3f}**."]

@@ -31,6 +31,7 @@ def test_cell_has_model_and_baseline_aurocs_and_provenance(finished):
     assert "test_auroc_combined" in cell["history"][-1]  # learning curve of a curve class
     table = (root / "results" / "digits.md").read_text()
     assert "| 2 | 2 | 1/1 |" in table and "**mean**" in table and "Learning curves" in table
+    assert "| validation mean | same cells |" in table
 
 
 def test_rerun_does_no_work_and_says_so(finished, capsys):
