@@ -97,6 +97,8 @@ CASES = [
     ("train", ["--precision", "float16"], "invalid choice: 'float16'"),
     ("train", ["--bank-selection", "kmeans"], "invalid choice: 'kmeans'"),
     ("train", ["--feature-source", "pixels"], "invalid choice: 'pixels'"),
+    ("train", ["--feature-density", "kde"], "invalid choice: 'kde'"),
+    ("train", ["--feature-distance", "manhattan"], "invalid choice: 'manhattan'"),
     ("train", ["--color-mode", "cmyk"], "invalid choice: 'cmyk'"),
     ("train", ["--epochs", "x"], "invalid int value: 'x'"),
     ("train", ["--image-size", "abc"], "image size must look like 64x64"),
