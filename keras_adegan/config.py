@@ -167,6 +167,11 @@ class ADeGANConfig:
                 or (len(self.image_size) == 2 and all(v > 0 and v % 4 == 0 for v in self.image_size)),
                 "image_size must be two positive numbers divisible by 4, e.g. (64, 64)",
             ),
+            (self.image_size is None or self.dataset == "folder",
+             "image_size (--image-size) resizes image folders only: named datasets keep their "
+             "own size"),
+            (self.color_mode is None or self.dataset == "folder",
+             "color_mode (--color-mode) converts image folders only"),
         ]
         for ok, message in checks:
             if not ok:

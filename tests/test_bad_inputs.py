@@ -102,6 +102,8 @@ CASES = [
     ("train", ["--color-mode", "cmyk"], "invalid choice: 'cmyk'"),
     ("train", ["--epochs", "x"], "invalid int value: 'x'"),
     ("train", ["--image-size", "abc"], "image size must look like 64x64"),
+    ("train", ["--image-size", "32x32"], "resizes image folders only"),
+    ("train", ["--color-mode", "rgb"], "converts image folders only"),
     ("train", ["--config", "{tmp}/missing.json"], "cannot read the config file"),
     ("train", ["--config", "{tmp}/bad.json"], "is not valid JSON"),
     ("train", ["--config", "{tmp}/typed.json"], "width must be a whole number"),

@@ -19,7 +19,7 @@ def test_overrides_apply_and_none_is_ignored():
 
 
 def test_json_round_trip(tmp_path):
-    cfg = ADeGANConfig.preset("cifar10", image_size=(64, 64), seed=7)
+    cfg = ADeGANConfig.preset("folder", image_size=(64, 64), color_mode="rgb", seed=7)
     cfg.save(tmp_path / "c.json")
     assert ADeGANConfig.load(tmp_path / "c.json") == cfg
 
