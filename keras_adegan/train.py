@@ -293,6 +293,8 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
         metrics = _score_and_report(model, config, data, splits, out, fpr)
         metrics.update(train_seconds=previous["train_seconds"],
                        wall_seconds=previous["wall_seconds"],
+                       code=previous.get("code"),  # the code that trained the networks
+                       rescore_code=metrics["code"],
                        rescore_seconds=round(time.time() - start, 1),
                        previous_scoring={k: previous[k] for k in ("config", "test", "validation")})
         config.save(out / "config.json")

@@ -119,6 +119,7 @@ def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_
     assert after["config"]["bank_size"] == 32 and after["test"]["score"] == "paper"
     assert after["test"]["auroc_combined"] == pytest.approx(before["test"]["auroc_combined"])
     assert after["history"] == before["history"] and after["feature_fit"]["bank_rows"] == 32
+    assert after["code"] == before["code"] and "rescore_code" in after
     assert json.loads((out / "config.json").read_text())["score"] == "paper"
 
 
