@@ -36,6 +36,7 @@ from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits, to_model_range
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.model import load_detector
+from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
 from keras_adegan.train import train
 
@@ -236,9 +237,7 @@ def main(argv=None) -> int:
                     "command": command, "cpu": cpu_name(), "versions": library_versions(),
                     "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
                 out_json.parent.mkdir(parents=True, exist_ok=True)
-                tmp = out_json.with_suffix(".json.tmp")  # never a half-written file
-                tmp.write_text(json.dumps(data, indent=1) + "\n")
-                tmp.replace(out_json)
+                write_atomically(out_json, json.dumps(data, indent=1) + "\n")
                 write_markdown(data, out_json.with_suffix(".md"))
                 print(f"{key}: done ({time.time() - start:.0f} s study)", flush=True)
     write_markdown(data, out_json.with_suffix(".md"))

@@ -32,6 +32,7 @@ from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset, make_splits
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.evaluate import ranking_metrics
+from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name
 from keras_adegan.train import rescore, train
 
@@ -106,9 +107,7 @@ class Results:
     def add(self, cell: dict) -> None:
         self.data["cells"][self.key(cell["anomaly_class"], cell["seed"])] = cell
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.data, indent=1) + "\n")
-        tmp.replace(self.path)
+        write_atomically(self.path, json.dumps(self.data, indent=1) + "\n")
 
     def cells(self) -> list[dict]:
         return sorted(self.data["cells"].values(), key=lambda c: (c["anomaly_class"], c["seed"]))

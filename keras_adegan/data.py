@@ -42,6 +42,12 @@ WELL_KNOWN = {
 }
 CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck"]
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+DIGIT_CLASSES = [str(i) for i in range(10)]
+# The class names of the named datasets, in index order.
+CLASS_NAMES = {"digits": DIGIT_CLASSES, "mnist": DIGIT_CLASSES, "fashion_mnist": FASHION_CLASSES,
+               "cifar10": CIFAR10_CLASSES}
 
 
 @dataclasses.dataclass
@@ -135,7 +141,7 @@ def _read_mnist_npz(path: Path) -> ImageData:
         raise ADeGANError(f"cannot read {path}: {exc}") from None
     return ImageData(arrays["x_train"][..., None], arrays["y_train"].astype(np.int64),
                      arrays["x_test"][..., None], arrays["y_test"].astype(np.int64),
-                     [str(i) for i in range(10)], source=str(path))
+                     list(DIGIT_CLASSES), source=str(path))
 
 
 class _ArraysOnly(pickle.Unpickler):
@@ -337,7 +343,7 @@ def load_digits() -> ImageData:
     for label in range(10):
         idx = np.flatnonzero(y == label)
         test[rng.choice(idx, size=int(round(0.3 * len(idx))), replace=False)] = True
-    return ImageData(x[~test], y[~test], x[test], y[test], [str(i) for i in range(10)],
+    return ImageData(x[~test], y[~test], x[test], y[test], list(DIGIT_CLASSES),
                      source="sklearn.datasets.load_digits (bundled)")
 
 
@@ -353,8 +359,7 @@ def _read_candidate(name: str, path: Path) -> ImageData | None:
     if name in ("mnist", "fashion_mnist"):
         files = _find_idx(path)
         if files:
-            return _read_idx_folder(files, FASHION_CLASSES if name == "fashion_mnist"
-                                    else [str(i) for i in range(10)])
+            return _read_idx_folder(files, list(CLASS_NAMES[name]))
         if name == "mnist" and (path / "mnist.npz").is_file():
             return _read_mnist_npz(path / "mnist.npz")
         return None
@@ -375,14 +380,9 @@ def _from_tfds(name: str) -> ImageData:
     train, test = tfds.as_numpy(
         tfds.load(name, split=["train", "test"], batch_size=-1, as_supervised=True)
     )
-    info_names = {"cifar10": list(CIFAR10_CLASSES), "fashion_mnist": FASHION_CLASSES}
     return ImageData(train[0].astype(np.uint8), train[1].astype(np.int64),
                      test[0].astype(np.uint8), test[1].astype(np.int64),
-                     info_names.get(name, [str(i) for i in range(10)]), source=f"tfds:{name}")
-
-
-FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                   "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+                     list(CLASS_NAMES[name]), source=f"tfds:{name}")
 
 
 def load_dataset(name: str, data_dir: str | Path | None = None,
@@ -513,12 +513,8 @@ def train_stream(images: np.ndarray, batch_size: int, seed: int):
 def class_names_of(name: str, data_dir: str | Path | None = None) -> list[str] | None:
     """The class names of a dataset in index order, without reading any image (None when the
     folder is not there yet; loading it will say what is wrong)."""
-    if name in ("digits", "mnist"):
-        return [str(i) for i in range(10)]
-    if name == "fashion_mnist":
-        return list(FASHION_CLASSES)
-    if name == "cifar10":
-        return list(CIFAR10_CLASSES)
+    if name in CLASS_NAMES:
+        return list(CLASS_NAMES[name])
     if name == "folder" and data_dir is not None:
         root = Path(data_dir).expanduser()
         if (root / "train").is_dir():

@@ -61,18 +61,14 @@ class StageAnnouncer(keras.callbacks.Callback):
     NAMES = {1: "stage 1/2: adversarial training of G and D (Eq. 1)",
              2: "stage 2/2: self-supervised training of G and E (Eq. 8)"}
 
-    def __init__(self, stage1_epochs: int):
-        super().__init__()
-        self.stage1_epochs = stage1_epochs
-
     def on_train_begin(self, logs=None):
         self.announced = None  # a resumed run starts mid-way: announce whatever stage it is in
 
     def on_epoch_begin(self, epoch, logs=None):
-        stage = 1 if epoch < self.stage1_epochs else 2
-        if stage != self.announced:
-            print(self.NAMES[stage], flush=True)
-            self.announced = stage
+        # `ADeGAN.fit` runs `TrainingStages` first, so `model.stage` is this epoch's stage.
+        if self.model.stage != self.announced:
+            print(self.NAMES[self.model.stage], flush=True)
+            self.announced = self.model.stage
 
 
 def read_history(path: Path) -> list[dict]:
@@ -206,7 +202,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         if verbose is None:
             verbose = 1 if sys.stdout.isatty() else 2
         if verbose:
-            callbacks.append(StageAnnouncer(config.stage1_epochs))
+            callbacks.append(StageAnnouncer())
         model.fit(stream, epochs=epochs,
                   callbacks=callbacks, verbose=verbose)
         train_seconds = time.time() - start
