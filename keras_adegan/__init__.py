@@ -33,6 +33,7 @@ _import_tensorflow_quietly()
 
 from keras_adegan.config import PRESETS, ADeGANConfig  # noqa: E402
 from keras_adegan.data import (  # noqa: E402
+    EpochOrder,
     ImageData,
     OneClassSplits,
     load_dataset,
@@ -41,17 +42,19 @@ from keras_adegan.data import (  # noqa: E402
     train_stream,
 )
 from keras_adegan.errors import ADeGANError  # noqa: E402
-from keras_adegan.model import ADeGAN, TrainingStages  # noqa: E402
+from keras_adegan.model import ADeGAN, TrainingStages, load_detector  # noqa: E402
 
 __all__ = [
     "ADeGAN",
     "ADeGANConfig",
     "ADeGANError",
+    "EpochOrder",
     "ImageData",
     "OneClassSplits",
     "PRESETS",
     "TrainingStages",
     "load_dataset",
+    "load_detector",
     "make_splits",
     "to_model_range",
     "train_stream",

@@ -489,11 +489,50 @@ def to_model_range(images) -> np.ndarray:
     return np.asarray(images, np.float32) / 127.5 - 1.0
 
 
-def train_stream(images: np.ndarray, batch_size: int, seed: int):
-    """Shuffled, batched, prefetched stream of normal images scaled to [-1, 1].
+class EpochOrder:
+    """The order in which one epoch visits the training images: a permutation drawn from
+    (seed, epoch) alone, so that a run resumed at epoch e sees exactly the batches the
+    uninterrupted run saw.
 
-    Batches have exactly `batch_size` images (the remainder is dropped), so that every
-    replica of a distribution strategy gets an equal share.
+    `ADeGAN.fit` keeps `epoch` in step with Keras's epoch counter through `callback()` (a
+    resumed fit starts at its restored epoch); without that callback, each new pass over the
+    stream takes the next epoch.
+
+    Example:
+        >>> order = EpochOrder(5, seed=0)
+        >>> bool((order.permutation(3) == EpochOrder(5, seed=0).permutation(3)).all())
+        True
+    """
+
+    def __init__(self, n_images: int, seed: int):
+        self.n_images, self.seed, self.epoch = int(n_images), int(seed), 0
+
+    def permutation(self, epoch: int) -> np.ndarray:
+        return np.random.default_rng([self.seed, int(epoch)]).permutation(self.n_images)
+
+    def next_pass(self):
+        """Generator of one pass: this epoch's permutation (then the epoch moves on by one)."""
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        yield self.permutation(epoch)
+
+    def callback(self):
+        import keras
+
+        order = self
+
+        class FollowEpoch(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                order.epoch = epoch
+
+        return FollowEpoch()
+
+
+def train_stream(images: np.ndarray, batch_size: int, seed: int):
+    """Batched, prefetched stream of normal images scaled to [-1, 1], in an order that is a pure
+    function of (seed, epoch) (see `EpochOrder`, reachable as the stream's `epoch_order`).
+
+    Batches have exactly `batch_size` images (the remainder of each epoch is dropped), so that
+    every replica of a distribution strategy gets an equal share.
     """
     import tensorflow as tf
 
@@ -504,10 +543,19 @@ def train_stream(images: np.ndarray, batch_size: int, seed: int):
             f"only {len(images)} training images for a batch size of {batch_size}: "
             "lower --batch-size or supply more images"
         )
-    ds = tf.data.Dataset.from_tensor_slices(images)
-    ds = ds.map(lambda x: tf.cast(x, tf.float32) / 127.5 - 1.0, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.cache().shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    order = EpochOrder(len(images), seed)
+    pixels = tf.constant(np.asarray(images))
+
+    def batch_of_images(indices):
+        return tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
+
+    ds = tf.data.Dataset.from_generator(
+        order.next_pass, output_signature=tf.TensorSpec([len(images)], tf.int64))
+    ds = ds.unbatch().batch(batch_size, drop_remainder=True)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(len(images) // batch_size))
+    ds = ds.map(batch_of_images, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    ds.epoch_order = order
+    return ds
 
 
 def class_names_of(name: str, data_dir: str | Path | None = None) -> list[str] | None:

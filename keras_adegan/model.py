@@ -251,10 +251,14 @@ class ADeGAN(keras.Model):
                 self.make_train_function(force=True)
 
     def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, with the stage switch after `stage1_epochs` epochs added."""
+        """`keras.Model.fit`, with the stage switch after `stage1_epochs` epochs added (and, for a
+        `train_stream`, its data order keyed by the epoch)."""
         callbacks = list(callbacks or [])
         if not any(isinstance(cb, TrainingStages) for cb in callbacks):
             callbacks.insert(0, TrainingStages(self.stage1_epochs))
+        order = getattr(args[0] if args else kwargs.get("x"), "epoch_order", None)
+        if order is not None:  # a `train_stream`: its data order follows the epoch (resume)
+            callbacks.insert(0, order.callback())
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
     # ------------------------------------------------------------------ latent codes

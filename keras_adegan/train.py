@@ -4,7 +4,7 @@ The output folder receives `model.keras`, `config.json`, `metrics.json` (test an
 metrics of every score component, the config, the seed, library versions, wall time), `roc.png`,
 `patterns.png`, `score_hist.png`, `history.jsonl` (losses and validation AUROC per epoch) and
 TensorBoard logs in `logs/`. A run interrupted mid-way continues with `--resume`
-(`keras.callbacks.BackupAndRestore` in `backup/`).
+(`keras_adegan.checkpoint.EpochCheckpoint` in `backup/`).
 
 Command line:
     python -m keras_adegan.train                      # the embedded `digits` default
@@ -25,6 +25,7 @@ from pathlib import Path
 import keras
 
 from keras_adegan import plots
+from keras_adegan.checkpoint import EpochCheckpoint
 from keras_adegan.config import (DENSITIES, DISTANCES, SCORE_FIELDS, SCORES, SELECTIONS, SOURCES,
                                  ADeGANConfig)
 from keras_adegan.data import (ImageData, class_index, class_names_of, load_dataset, make_splits,
@@ -192,10 +193,12 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         if test_curve:
             curves["test"] = (splits.test_x, splits.test_y)
         auroc = ValidationAUROC(curves)
-        callbacks = [
-            keras.callbacks.BackupAndRestore(str(backup)),
+        checkpoint = EpochCheckpoint(backup)
+        initial_epoch = checkpoint.restore(model)
+        callbacks = [  # in this order: the history row is written before the checkpoint
             auroc,
             EpochLog(out / "history.jsonl"),
+            checkpoint,
             keras.callbacks.TensorBoard(str(out / "logs")),
         ]
         epochs = config.stage1_epochs + config.stage2_epochs
@@ -203,7 +206,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
             verbose = 1 if sys.stdout.isatty() else 2
         if verbose:
             callbacks.append(StageAnnouncer())
-        model.fit(stream, epochs=epochs,
+        model.fit(stream, epochs=epochs, initial_epoch=initial_epoch,
                   callbacks=callbacks, verbose=verbose)
         train_seconds = time.time() - start
 

@@ -157,6 +157,23 @@ def test_train_stream():
         train_stream(random_images(10), batch_size=32, seed=0)
 
 
+def test_train_stream_order_is_a_function_of_seed_and_epoch():
+    images = random_images(70)
+    flat = lambda batches: np.concatenate(batches).reshape(len(batches) * 32, -1)  # noqa: E731
+    ds = train_stream(images, batch_size=32, seed=0)
+    epoch0, epoch1 = (list(ds.as_numpy_iterator()) for _ in range(2))
+    assert not np.array_equal(flat(epoch0), flat(epoch1))  # each epoch its own order
+    resumed = train_stream(images, batch_size=32, seed=0)
+    resumed.epoch_order.epoch = 1  # what `fit` does when it resumes at epoch 1
+    np.testing.assert_array_equal(flat(list(resumed.as_numpy_iterator())), flat(epoch1))
+    other_seed = list(train_stream(images, batch_size=32, seed=1).as_numpy_iterator())
+    assert not np.array_equal(flat(other_seed), flat(epoch0))
+    # every batch is made of the stream's own images, scaled to [-1, 1]
+    scaled = images.reshape(70, -1).astype(np.float32) / 127.5 - 1.0
+    for row in flat(epoch0):
+        assert np.isclose(scaled, row).all(axis=1).any()
+
+
 def test_digits_is_offline_and_fixed():
     a, b = load_dataset("digits"), load_dataset("digits")
     assert a.x_train.shape[1:] == (16, 16, 1)

@@ -1,10 +1,16 @@
+import dataclasses
 import json
+import signal
+import subprocess
+import sys
+import time
 
 import numpy as np
 import pytest
 
-from keras_adegan import train as train_module
+from keras_adegan.checkpoint import EpochCheckpoint
 from keras_adegan.train import main, train
+from tests.conftest import REPO
 
 EXPECTED_FILES = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
                   "score_hist.png", "history.jsonl")
@@ -70,29 +76,80 @@ def test_cli_bad_arguments(tmp_path, capsys, args, match):
     assert not (tmp_path / "x").exists()
 
 
-def test_resume_after_interruption(tmp_path, tiny_config, monkeypatch):
-    original = train_module.EpochLog.on_epoch_end
+@pytest.fixture(scope="module")
+def two_epoch_config(tiny_config):
+    return dataclasses.replace(tiny_config, stage1_epochs=2, stage2_epochs=2)
 
-    def crash_after_first_epoch(self, epoch, logs=None):
+
+@pytest.fixture(scope="module")
+def uninterrupted_run(tmp_path_factory, two_epoch_config):
+    out = tmp_path_factory.mktemp("uninterrupted") / "r"
+    return out, train(two_epoch_config, out, verbose=0)
+
+
+def _weights(run_dir):
+    from keras_adegan import load_detector
+
+    return load_detector(run_dir / "model.keras").get_weights()
+
+
+@pytest.mark.parametrize("crash_epoch", [0, 2], ids=["stage1", "stage2"])
+def test_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config, uninterrupted_run,
+                                                  monkeypatch, crash_epoch):
+    """Stopped between two epochs (of stage 1 or of stage 2) and resumed, a run ends with the
+    weights, histories and AUROCs of the run that was never stopped."""
+    original = EpochCheckpoint.on_epoch_end
+
+    def crash(self, epoch, logs=None):
         original(self, epoch, logs)
-        if epoch == 0:
+        if epoch == crash_epoch:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(train_module.EpochLog, "on_epoch_end", crash_after_first_epoch)
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", crash)
     with pytest.raises(KeyboardInterrupt):
-        train(tiny_config, tmp_path / "r", verbose=0)
-    monkeypatch.setattr(train_module.EpochLog, "on_epoch_end", original)
+        train(two_epoch_config, tmp_path / "r", verbose=0)
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", original)
     assert (tmp_path / "r" / "backup").exists() and not (tmp_path / "r" / "model.keras").exists()
     with pytest.raises(Exception, match="--resume"):
-        train(tiny_config, tmp_path / "r", verbose=0)
+        train(two_epoch_config, tmp_path / "r", verbose=0)
     stored = (tmp_path / "r" / "config.json").read_text()
-    other = [a for a in ["--output-dir", str(tmp_path / "r"), "--resume", "--seed", "7"]]
-    assert main(other) == 2  # a flag that contradicts the stored run is an error, not ignored
-    assert (tmp_path / "r" / "config.json").read_text() == stored
-    metrics = train(tiny_config, tmp_path / "r", resume=True, verbose=0)
-    assert [row["epoch"] for row in metrics["history"]] == [1, 2]
+    assert main(["--output-dir", str(tmp_path / "r"), "--resume", "--seed", "7"]) == 2
+    assert (tmp_path / "r" / "config.json").read_text() == stored  # contradicting flag refused
+
+    metrics = train(two_epoch_config, tmp_path / "r", resume=True, verbose=0)
     lines = (tmp_path / "r" / "history.jsonl").read_text().splitlines()
-    assert [json.loads(line)["epoch"] for line in lines] == [1, 2]  # epoch 1 was not redone
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]  # nothing redone
+    reference_dir, reference = uninterrupted_run
+    assert metrics["history"] == reference["history"]
+    assert metrics["test"] == reference["test"] and metrics["validation"] == reference["validation"]
+    for resumed, uninterrupted in zip(_weights(tmp_path / "r"), _weights(reference_dir)):
+        np.testing.assert_array_equal(resumed, uninterrupted)
+
+
+def test_kill_9_and_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config,
+                                                            uninterrupted_run):
+    """A real `kill -9` of the command line, as soon as its first epoch is logged (wherever the
+    process then is), then `--resume`: the same model as the run that was never stopped."""
+    two_epoch_config.save(tmp_path / "config.json")
+    out = tmp_path / "r"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "keras_adegan.train", "--config", str(tmp_path / "config.json"),
+         "--output-dir", str(out)], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not (out / "history.jsonl").is_file() and process.poll() is None:
+        assert time.time() < deadline, "the run logged no epoch in 5 minutes"
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (out / "model.keras").exists()
+    assert main(["--output-dir", str(out), "--resume"]) == 0
+    reference_dir, reference = uninterrupted_run
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["history"] == reference["history"]
+    assert metrics["test"] == reference["test"]
+    for resumed, uninterrupted in zip(_weights(out), _weights(reference_dir)):
+        np.testing.assert_array_equal(resumed, uninterrupted)
 
 
 def test_short_real_mnist_run(tmp_path, datasets_root):
