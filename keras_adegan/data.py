@@ -527,6 +527,17 @@ class EpochOrder:
         return FollowEpoch()
 
 
+def check_batch_size(n_images: int, batch_size: int) -> None:
+    """Refuse a batch size that no epoch of `n_images` training images can fill."""
+    if batch_size < 1:
+        raise ADeGANError(f"batch size must be at least 1, got {batch_size}")
+    if n_images < batch_size:
+        raise ADeGANError(
+            f"only {n_images} training images for a batch size of {batch_size}: "
+            "lower --batch-size or supply more images"
+        )
+
+
 def train_stream(images: np.ndarray, batch_size: int, seed: int):
     """Batched, prefetched stream of normal images scaled to [-1, 1], in an order that is a pure
     function of (seed, epoch) (see `EpochOrder`, reachable as the stream's `epoch_order`).
@@ -536,13 +547,7 @@ def train_stream(images: np.ndarray, batch_size: int, seed: int):
     """
     import tensorflow as tf
 
-    if batch_size < 1:
-        raise ADeGANError(f"batch size must be at least 1, got {batch_size}")
-    if len(images) < batch_size:
-        raise ADeGANError(
-            f"only {len(images)} training images for a batch size of {batch_size}: "
-            "lower --batch-size or supply more images"
-        )
+    check_batch_size(len(images), batch_size)
     order = EpochOrder(len(images), seed)
     pixels = tf.constant(np.asarray(images))
 

@@ -182,6 +182,7 @@ CASES = [
     ("search", ["--dataset", "digits", "--sweep", "n_c"], "n_c=2,4,6"),
     ("search", ["--dataset", "digits", "--tune", "depth"], "cannot tune 'depth'"),
     ("search", ["--dataset", "digits", "--anomaly-class", "12"], "out of range"),
+    ("search", ["--dataset", "digits", "--train-limit", "5"], "only 5 training images"),
 ]
 
 

@@ -83,3 +83,20 @@ def test_rotation_proxy_and_bad_arguments():
         parse_sweep("depth=3")
     with pytest.raises(ADeGANError, match="cannot tune 'depth'"):
         ADeGANHyperModel(None, (4, 4, 1), tune=["depth"])
+
+
+@pytest.mark.parametrize("max_trials", [1, 4], ids=["search-ends", "tuner-gives-up"])
+def test_search_in_which_every_trial_fails_names_the_error_and_leaves_nothing(
+        tmp_path, capsys, monkeypatch, max_trials):
+    def failing_fit(self, *args, **kwargs):
+        raise FloatingPointError("the losses became NaN")
+
+    monkeypatch.setattr(ADeGANHyperModel, "fit", failing_fit)
+    args = ["--dataset", "digits", "--tuner", "random", "--max-trials", str(max_trials),
+            "--tune", "alpha", "--epochs", "1", "--train-limit", "256",
+            "--directory", str(tmp_path / "tune"), "--results-dir", str(tmp_path / "results")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: no trial of") and "the losses became NaN" in err
+    assert not (tmp_path / "tune").exists() or not any((tmp_path / "tune").iterdir())
+    assert not (tmp_path / "results").exists()

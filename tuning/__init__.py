@@ -5,6 +5,7 @@ Example:
     >>> tuner = make_tuner("random", ADeGANHyperModel(config, (28, 28, 1)), "runs/tune", "demo")
 """
 
+import keras_adegan  # noqa: F401  (first: it imports TensorFlow with its start-up lines hidden)
 from tuning.hypermodel import (
     OBJECTIVES,
     SEARCH_SPACE,

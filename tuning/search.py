@@ -30,7 +30,7 @@ from pathlib import Path
 import keras_tuner as kt
 
 from keras_adegan.config import ADeGANConfig
-from keras_adegan.data import load_dataset, make_splits
+from keras_adegan.data import check_batch_size, load_dataset, make_splits
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.evaluate import evaluate_model
 from keras_adegan.model import load_detector
@@ -69,6 +69,17 @@ def trial_rows(tuner) -> list[dict]:
         values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
         rows.append({"trial": trial_id, "status": trial.status, "objective": trial.score, **values})
     return rows
+
+
+def no_finished_trial(tuner, folder: Path, created: bool) -> str:
+    """The error for a search in which no trial finished: the first trial's own error, and the
+    project removed if this search created it (nothing is left half-made)."""
+    messages = [t.message for t in tuner.oracle.trials.values() if getattr(t, "message", None)]
+    reason = messages[0].strip().splitlines()[-1] if messages else "unknown error"
+    if created:
+        shutil.rmtree(folder, ignore_errors=True)
+    return (f"no trial of {folder} finished ({reason})"
+            + ("" if created else "; the trial folders hold each trial's error"))
 
 
 def trial_model(tuner, trial_id: str) -> Path:
@@ -172,13 +183,18 @@ def main(argv=None) -> int:
         hypermodel = ADeGANHyperModel(base, data.image_shape, tune=tune, objective=args.objective)
         kind, trials = args.tuner, args.max_trials
         project = f"{args.dataset}-class{base.anomaly_class}-{kind}-{args.objective}"
-    tuner = make_tuner(kind, hypermodel, args.directory, project, trials, args.seed)
-    run_search(tuner, splits)
+    check_batch_size(len(splits.train_x), base.batch_size)  # before any trial or folder
     folder = Path(args.directory) / project
+    created = not folder.exists()
+    tuner = make_tuner(kind, hypermodel, args.directory, project, trials, args.seed)
+    try:
+        run_search(tuner, splits)
+    except RuntimeError as exc:  # KerasTuner gives up after consecutive failed trials
+        if "failures exceeded" not in str(exc):
+            raise
     rows = [r for r in trial_rows(tuner) if r["objective"] is not None]
     if not rows:
-        raise ADeGANError(f"no trial of {folder} finished with an objective value; "
-                          "see the trial folders for the error")
+        raise ADeGANError(no_finished_trial(tuner, folder, created))
     best = max(rows, key=lambda r: r["objective"])
     (folder / "best").mkdir(exist_ok=True)
     shutil.copy(trial_model(tuner, best["trial"]), folder / "best" / "model.keras")
