@@ -24,9 +24,9 @@ from sklearn.metrics import roc_auc_score
 from export.convert import export_detector
 from export.edge_score import EdgeScorer
 from keras_adegan.errors import ArgumentParser, cli_main
-from keras_adegan.evaluate import run_splits
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import cpu_name, library_versions
+from keras_adegan.splits import run_splits
 
 
 def median_seconds(fn, repeats: int, warmup: int = 20) -> float:

@@ -33,12 +33,14 @@ from sklearn.metrics import roc_auc_score
 from benchmarks.paper import TABLE_BUDGETS, Results
 from keras_adegan import features
 from keras_adegan.config import ADeGANConfig
-from keras_adegan.data import load_dataset, make_splits, to_model_range
+from keras_adegan.data import load_dataset
 from keras_adegan.errors import ArgumentParser, cli_main
+from keras_adegan.images import to_model_range
 from keras_adegan.model import load_detector
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
-from keras_adegan.train import train
+from keras_adegan.runs import train
+from keras_adegan.splits import make_splits
 
 KS = (1, 5, 10)
 BANK_SIZES = ("full", 16384, 4096, 1024, 256)

@@ -7,7 +7,7 @@ with PCA-32 and kNN-5 on raw pixels, and appends the cell to `results/<dataset>.
 it is done; the Markdown table `results/<dataset>.md` is rewritten after every cell. Finished
 cells are skipped (pass `--recompute` to redo them); a cell interrupted mid-training resumes
 from its last epoch, and a trained run whose scoring options differ from the current defaults
-is rescored (`keras_adegan.train.rescore`), not retrained.
+is rescored (`keras_adegan.runs.rescore`), not retrained.
 
 All cells of one results file share one training budget (the config apart from class, seed and
 scoring options); asking for another budget with the same file is an error, so one table never
@@ -29,12 +29,13 @@ import numpy as np
 
 from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
-from keras_adegan.data import load_dataset, make_splits
+from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.evaluate import ranking_metrics
+from keras_adegan.metrics import ranking_metrics
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name
-from keras_adegan.train import rescore, train
+from keras_adegan.runs import rescore, train
+from keras_adegan.splits import make_splits
 
 # Table 1 of the paper gives per-class AUROC on MNIST; only its mean is quoted in this
 # project's sources, so only the mean is shown (no per-class figures are invented).

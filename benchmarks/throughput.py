@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 
-from keras_adegan.provenance import cpu_name, library_versions
 from keras_adegan.errors import ArgumentParser
+from keras_adegan.provenance import cpu_name, library_versions
 
 SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
           "cifar10": (32, 32, 3)}
@@ -71,8 +71,8 @@ def measure(args) -> dict:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     from keras_adegan.config import ADeGANConfig
-    from keras_adegan.data import train_stream
-    from keras_adegan.train import build_model
+    from keras_adegan.model import build_model
+    from keras_adegan.splits import train_stream
 
     shape = SHAPES[args.dataset]
     config = ADeGANConfig.preset(args.dataset, batch_size=args.batch_size, width=args.width,

@@ -5,8 +5,8 @@ import sys
 
 from export.convert import FORMATS, GRAPHS, QUANTIZATIONS, export_detector
 from keras_adegan.errors import ArgumentParser, cli_main
+from keras_adegan.images import collect_images, read_for_model
 from keras_adegan.model import load_detector
-from keras_adegan.score import collect_images, read_for_model
 
 
 def _names(allowed):

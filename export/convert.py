@@ -45,9 +45,9 @@ from tensorflow.lite.tools import flatbuffer_utils
 from keras_adegan.config import SCORE_FIELDS
 from keras_adegan.errors import ADeGANError
 from keras_adegan.features import PADDING
-from keras_adegan.evaluate import run_splits
 from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, ADeGAN, load_detector
 from keras_adegan.provenance import library_versions
+from keras_adegan.splits import run_splits
 
 FORMATS = ("savedmodel", "tflite")
 GRAPHS = {"full": "model", "features": "features"}  # graph -> TFLite file prefix

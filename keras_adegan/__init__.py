@@ -1,62 +1,45 @@
-"""keras-adegan: ADe-GAN image anomaly detection (Chai et al., ICASSP 2022) in TensorFlow/Keras."""
+"""keras-adegan: ADe-GAN image anomaly detection (Chai et al., ICASSP 2022) in TensorFlow/Keras.
 
+The public names below are imported on first use (TensorFlow, with its start-up lines hidden,
+comes with the first of them), so that the command lines answer `--help` without loading it.
+
+Example:
+    >>> from keras_adegan import ADeGANConfig, train
+    >>> metrics = train(ADeGANConfig.preset("mnist", anomaly_class=3), "runs/mnist-class3-seed0")
+"""
+
+import importlib
 import os
-import sys
-import tempfile
+
+from keras_adegan.startup import import_tensorflow_quietly
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up lines (absl, oneDNN, CUDA stubs) hidden: no
-    environment variable silences them, and they look like failures in front of our own
-    messages. They are shown if the import fails, and always with KERAS_ADEGAN_VERBOSE=1."""
-    if os.environ.get("KERAS_ADEGAN_VERBOSE") or "tensorflow" in sys.modules:
-        return
-    with tempfile.TemporaryFile() as sink:
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
-        try:
-            import tensorflow  # noqa: F401
-        except BaseException:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-
-
-_import_tensorflow_quietly()
-
-from keras_adegan.config import PRESETS, ADeGANConfig  # noqa: E402
-from keras_adegan.data import (  # noqa: E402
-    EpochOrder,
-    ImageData,
-    OneClassSplits,
-    load_dataset,
-    make_splits,
-    to_model_range,
-    train_stream,
-)
-from keras_adegan.errors import ADeGANError  # noqa: E402
-from keras_adegan.model import ADeGAN, TrainingStages, load_detector  # noqa: E402
-
-__all__ = [
-    "ADeGAN",
-    "ADeGANConfig",
-    "ADeGANError",
-    "EpochOrder",
-    "ImageData",
-    "OneClassSplits",
-    "PRESETS",
-    "TrainingStages",
-    "load_dataset",
-    "load_detector",
-    "make_splits",
-    "to_model_range",
-    "train_stream",
-]
+_PUBLIC = {
+    "ADeGAN": "model", "TrainingStages": "model", "load_detector": "model",
+    "build_model": "model",
+    "ADeGANConfig": "config", "PRESETS": "config",
+    "ADeGANError": "errors",
+    "ImageData": "data", "load_dataset": "data",
+    "OneClassSplits": "splits", "make_splits": "splits", "run_splits": "splits",
+    "EpochOrder": "splits", "train_stream": "splits",
+    "to_model_range": "images", "read_images": "images",
+    "evaluate_model": "metrics",
+    "train": "runs", "rescore": "runs",
+}
+_LIGHT = {"config", "errors", "data", "images"}  # no TensorFlow in these
+__all__ = sorted(_PUBLIC)
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'keras_adegan' has no attribute {name!r}")
+    if _PUBLIC[name] not in _LIGHT:
+        import_tensorflow_quietly()
+    return getattr(importlib.import_module(f"keras_adegan.{_PUBLIC[name]}"), name)
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -6,7 +6,7 @@ number; a kill between the two leaves epoch k + 1's weights labelled as epoch k,
 run trains epoch k + 1 twice. Here each epoch's weights go to a file of their own, and a small
 `latest.json` naming that file is renamed into place last: it always names a complete file.
 
-Together with the stream's epoch-keyed order (`keras_adegan.data.EpochOrder`) and latent codes
+Together with the stream's epoch-keyed order (`keras_adegan.splits.EpochOrder`) and latent codes
 keyed by the optimizer step (`keras_adegan.model`), resuming reproduces the uninterrupted run.
 
 Example:

@@ -7,9 +7,11 @@ here are documented in the README ("Choices the paper leaves open").
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 
 from keras_adegan.errors import ADeGANError
@@ -19,6 +21,8 @@ SOURCES = ("extractor", "noise", "discriminator", "extractor+discriminator")
 DENSITIES = ("knn", "gaussian")
 DISTANCES = ("cosine", "euclidean")
 SELECTIONS = ("coreset", "random")
+PRECISIONS = ("float32", "mixed_bfloat16")
+COLOR_MODES = ("grayscale", "rgb")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
                 "bank_size", "bank_selection")
@@ -146,10 +150,10 @@ class ADeGANConfig:
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)"),
             (self.train_limit is None or self.train_limit >= 1, "train_limit must be >= 1"),
             (self.anomaly_class >= 0, "anomaly_class must be >= 0"),
-            (self.precision in ("float32", "mixed_bfloat16"),
-             "precision must be float32 or mixed_bfloat16"),
+            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
-            (self.color_mode in (None, "grayscale", "rgb"), "color_mode must be grayscale or rgb"),
+            (self.color_mode is None or self.color_mode in COLOR_MODES,
+             f"color_mode must be one of {', '.join(COLOR_MODES)}"),
             (self.feature_source in SOURCES, f"feature_source must be one of {', '.join(SOURCES)}"),
             (self.feature_density in DENSITIES,
              f"feature_density must be one of {', '.join(DENSITIES)}"),
@@ -222,6 +226,76 @@ class ADeGANConfig:
         """`field: this -> other` for every field where the two configs differ."""
         mine, theirs = self.to_dict(), other.to_dict()
         return [f"{k}: {mine[k]!r} -> {theirs[k]!r}" for k in mine if mine[k] != theirs[k]]
+
+
+# --------------------------------------------------------------------------- command-line flags
+
+ALL = "all"  # --bank-size all: every training normal (bank_size None)
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """'64x64', '64,48' or '64' -> (height, width)."""
+    try:
+        parts = [int(v) for v in text.lower().replace("x", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"image size must look like 64x64, got {text!r}") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"image size must look like 64x64, got {text!r}")
+    return tuple(parts)
+
+
+def parse_bank_size(text: str) -> int | None:
+    """A number of bank rows, or 'all' (None: every training normal)."""
+    if text == ALL:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bank size must be a number or 'all', got {text!r}") from None
+
+
+CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES,
+           "feature_source": SOURCES, "feature_density": DENSITIES, "feature_distance": DISTANCES,
+           "bank_selection": SELECTIONS}
+# Fields whose flag reads text its own way; `anomaly_class` stays text (an index or a class
+# name, resolved against the dataset by `keras_adegan.data.class_index`).
+FLAG_TYPES = {"image_size": parse_image_size, "bank_size": parse_bank_size, "anomaly_class": str}
+FLAG_ALIASES = {"jit_compile": ("--jit",)}
+SCALARS = {"int": int, "float": float, "str": str}
+
+
+def field_help() -> dict[str, str]:
+    """Each field's description, read from the `Attributes:` section of `ADeGANConfig`."""
+    section = ADeGANConfig.__doc__.split("Attributes:")[1].split("\n\n")[0]
+    found = re.findall(r"^ {8}(\w+): (.*?)(?=^ {8}\w+: |\Z)", section, re.M | re.S)
+    return {name: " ".join(text.split()) for name, text in found}
+
+
+def add_config_flags(parser: argparse.ArgumentParser, fields=None) -> None:
+    """One `--field-name` flag per `ADeGANConfig` field (or per name in `fields`), typed and
+    described from the dataclass. A flag not given is absent from the parsed namespace, so
+    `config_overrides` returns exactly what the user set."""
+    descriptions = field_help()
+    for field in dataclasses.fields(ADeGANConfig):
+        if fields is not None and field.name not in fields:
+            continue
+        names = ("--" + field.name.replace("_", "-"),) + FLAG_ALIASES.get(field.name, ())
+        kwargs = dict(dest=field.name, default=argparse.SUPPRESS, help=descriptions[field.name])
+        if field.type == "bool":
+            kwargs["action"] = "store_true"
+        elif field.name in CHOICES:
+            kwargs["choices"] = CHOICES[field.name]
+        else:
+            kwargs["type"] = FLAG_TYPES.get(field.name) or SCALARS[field.type.split(" |")[0]]
+        parser.add_argument(*names, **kwargs)
+
+
+def config_overrides(args: argparse.Namespace) -> dict:
+    """The config fields set on the command line (see `add_config_flags`)."""
+    known = {f.name for f in dataclasses.fields(ADeGANConfig)}
+    return {k: v for k, v in vars(args).items() if k in known}
 
 
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.

@@ -1,23 +1,23 @@
-"""Images in, one-class splits and `tf.data` streams out.
+"""Labelled image datasets: the named ones and a user's image folders, read into uint8 arrays.
 
 Named datasets (`digits`, `mnist`, `fashion_mnist`, `cifar10`) are looked for, in this order, in
 `data_dir`, under `$KERAS_ADEGAN_DATA/<name>/`, in well-known local copies (Debian's
 `dataset-fashion-mnist`, the Keras cache), and finally through TFDS, which downloads when online.
 A user's own images are read from a folder tree `<root>/<class>/*.png|jpg`, optionally split into
 `<root>/train/` and `<root>/test/`, with class indices in alphabetical order of the folder names
-(the convention of `keras.utils.image_dataset_from_directory`).
+(the convention of `keras.utils.image_dataset_from_directory`). Splits and streams are in
+`keras_adegan.splits`, image decoding in `keras_adegan.images`.
 
 Example:
     >>> data = load_dataset("digits")
-    >>> splits = make_splits(data, anomaly_class=0, val_fraction=0.1, seed=0)
-    >>> ds = train_stream(splits.train_x, batch_size=32, seed=0)
+    >>> data.x_train.shape, data.class_names[:3]
+    ((1257, 16, 16, 1), ['0', '1', '2'])
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gzip
-import io
 import os
 import pickle
 import tarfile
@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from keras_adegan.errors import ADeGANError
+from keras_adegan.images import COLOR_MODES, IMAGE_EXTENSIONS, read_images
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 IDX_FILES = {
     "train_x": "train-images-idx3-ubyte",
     "train_y": "train-labels-idx1-ubyte",
@@ -64,26 +64,6 @@ class ImageData:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.x_train.shape[1:])
-
-
-@dataclasses.dataclass
-class OneClassSplits:
-    """Normal-only training images, a labelled validation set and the untouched test split.
-
-    Labels are 1 for the anomaly class and 0 for normal images.
-    """
-
-    train_x: np.ndarray
-    val_x: np.ndarray
-    val_y: np.ndarray
-    test_x: np.ndarray
-    test_y: np.ndarray
-    anomaly_class: int
-    class_names: list[str]
-
-    @property
-    def val_normals(self) -> np.ndarray:
-        return self.val_x[self.val_y == 0]
 
 
 # --------------------------------------------------------------------------- readers
@@ -175,59 +155,6 @@ def _read_cifar_pickles(folder: Path) -> ImageData:
                      x_test, y_test, list(CIFAR10_CLASSES), source=str(folder))
 
 
-def read_image(data: bytes | Path, name: str, channels: int | None = None,
-               size: tuple[int, int] | None = None) -> np.ndarray:
-    """Decode one image to uint8 (H, W, C); channels None keeps grayscale as 1, else 3."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as img:
-            img.load()
-            if channels is None:
-                channels = 1 if img.mode in ("1", "L", "LA", "I", "I;16", "F") else 3
-            img = img.convert("L" if channels == 1 else "RGB")
-            if size is not None and img.size != (size[1], size[0]):
-                img = img.resize((size[1], size[0]), Image.BILINEAR)
-            array = np.asarray(img, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
-        raise ADeGANError(f"cannot read image {name}: {exc}. Remove or replace the file.") from None
-    return array.reshape(array.shape[0], array.shape[1], channels)
-
-
-def read_images(files, channels: int | None = None, size: tuple[int, int] | None = None):
-    """Decode image files (paths, or (name, bytes) pairs) into one uint8 (N, H, W, C) array.
-
-    Args:
-        files: a list of paths, or of (name, bytes) pairs.
-        channels: 1 or 3 (every image is converted); None requires every image to have the
-            first one's (grayscale -> 1, anything else -> 3).
-        size: (height, width) to resize to; None requires all images to share one size.
-    """
-    images, expected, first = [], size, None
-    for item in files:
-        name, data = (item if isinstance(item, tuple) else (str(item), Path(item)))
-        image = read_image(data, name, channels, size)
-        if first is None:
-            first = image.shape[-1]
-        elif image.shape[-1] != first:
-            kinds = {1: "greyscale", 3: "colour"}
-            raise ADeGANError(
-                f"image {name} is {kinds[image.shape[-1]]} but earlier images are "
-                f"{kinds[first]}; pass --color-mode grayscale or --color-mode rgb to convert "
-                "them all")
-        if expected is None:
-            expected = image.shape[:2]
-        elif image.shape[:2] != tuple(expected):
-            raise ADeGANError(
-                f"image {name} is {image.shape[1]}x{image.shape[0]} but earlier images are "
-                f"{expected[1]}x{expected[0]}; pass an image size (--image-size) to resize them all"
-            )
-        images.append(image)
-    if not images:
-        raise ADeGANError("no images to read")
-    return np.stack(images)
-
-
 def _list_class_tree(root: Path) -> dict[str, list[Path]]:
     classes = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
@@ -235,9 +162,6 @@ def _list_class_tree(root: Path) -> dict[str, list[Path]]:
         if files:
             classes[folder.name] = files
     return classes
-
-
-COLOR_MODES = {"grayscale": 1, "rgb": 3}
 
 
 def load_image_folder(root: str | Path, image_size: tuple[int, int] | None = None,
@@ -446,121 +370,6 @@ def load_dataset(name: str, data_dir: str | Path | None = None,
         f"Put {layout} in a folder and pass --data-dir FOLDER, or set KERAS_ADEGAN_DATA to a "
         f"root that holds {name}/."
     )
-
-
-# --------------------------------------------------------------------------- splits & streams
-
-
-def make_splits(data: ImageData, anomaly_class: int, val_fraction: float = 0.1, seed: int = 0,
-                train_limit: int | None = None) -> OneClassSplits:
-    """Leave-one-class-out splits: train on normals, validate on held-out train images.
-
-    Validation takes `val_fraction` of the training split's normals and of its anomaly-class
-    images; the test split is passed through untouched, for the final report only.
-    """
-    n_classes = len(data.class_names)
-    if not 0 <= anomaly_class < n_classes:
-        raise ADeGANError(
-            f"anomaly class {anomaly_class} is out of range: this dataset has {n_classes} classes "
-            f"(0-{n_classes - 1}: {', '.join(data.class_names)})"
-        )
-    rng = np.random.default_rng(seed)
-    normal = rng.permutation(np.flatnonzero(data.y_train != anomaly_class))
-    anomalous = rng.permutation(np.flatnonzero(data.y_train == anomaly_class))
-    n_val_normal = max(1, int(round(val_fraction * len(normal))))
-    n_val_anomalous = max(1, int(round(val_fraction * len(anomalous))))
-    train_idx = np.sort(normal[n_val_normal:])
-    if train_limit is not None:
-        train_idx = np.sort(rng.permutation(train_idx)[:train_limit])
-    val_idx = np.concatenate([np.sort(normal[:n_val_normal]), np.sort(anomalous[:n_val_anomalous])])
-    return OneClassSplits(
-        train_x=data.x_train[train_idx],
-        val_x=data.x_train[val_idx],
-        val_y=(data.y_train[val_idx] == anomaly_class).astype(np.int64),
-        test_x=data.x_test,
-        test_y=(data.y_test == anomaly_class).astype(np.int64),
-        anomaly_class=anomaly_class,
-        class_names=list(data.class_names),
-    )
-
-
-def to_model_range(images) -> np.ndarray:
-    """uint8 (or float in [0, 255]) pixels -> float32 in [-1, 1]."""
-    return np.asarray(images, np.float32) / 127.5 - 1.0
-
-
-class EpochOrder:
-    """The order in which one epoch visits the training images: a permutation drawn from
-    (seed, epoch) alone, so that a run resumed at epoch e sees exactly the batches the
-    uninterrupted run saw.
-
-    `ADeGAN.fit` keeps `epoch` in step with Keras's epoch counter through `callback()` (a
-    resumed fit starts at its restored epoch); without that callback, each new pass over the
-    stream takes the next epoch.
-
-    Example:
-        >>> order = EpochOrder(5, seed=0)
-        >>> bool((order.permutation(3) == EpochOrder(5, seed=0).permutation(3)).all())
-        True
-    """
-
-    def __init__(self, n_images: int, seed: int):
-        self.n_images, self.seed, self.epoch = int(n_images), int(seed), 0
-
-    def permutation(self, epoch: int) -> np.ndarray:
-        return np.random.default_rng([self.seed, int(epoch)]).permutation(self.n_images)
-
-    def next_pass(self):
-        """Generator of one pass: this epoch's permutation (then the epoch moves on by one)."""
-        epoch, self.epoch = self.epoch, self.epoch + 1
-        yield self.permutation(epoch)
-
-    def callback(self):
-        import keras
-
-        order = self
-
-        class FollowEpoch(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                order.epoch = epoch
-
-        return FollowEpoch()
-
-
-def check_batch_size(n_images: int, batch_size: int) -> None:
-    """Refuse a batch size that no epoch of `n_images` training images can fill."""
-    if batch_size < 1:
-        raise ADeGANError(f"batch size must be at least 1, got {batch_size}")
-    if n_images < batch_size:
-        raise ADeGANError(
-            f"only {n_images} training images for a batch size of {batch_size}: "
-            "lower --batch-size or supply more images"
-        )
-
-
-def train_stream(images: np.ndarray, batch_size: int, seed: int):
-    """Batched, prefetched stream of normal images scaled to [-1, 1], in an order that is a pure
-    function of (seed, epoch) (see `EpochOrder`, reachable as the stream's `epoch_order`).
-
-    Batches have exactly `batch_size` images (the remainder of each epoch is dropped), so that
-    every replica of a distribution strategy gets an equal share.
-    """
-    import tensorflow as tf
-
-    check_batch_size(len(images), batch_size)
-    order = EpochOrder(len(images), seed)
-    pixels = tf.constant(np.asarray(images))
-
-    def batch_of_images(indices):
-        return tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
-
-    ds = tf.data.Dataset.from_generator(
-        order.next_pass, output_signature=tf.TensorSpec([len(images)], tf.int64))
-    ds = ds.unbatch().batch(batch_size, drop_remainder=True)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(len(images) // batch_size))
-    ds = ds.map(batch_of_images, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-    ds.epoch_order = order
-    return ds
 
 
 def class_names_of(name: str, data_dir: str | Path | None = None) -> list[str] | None:

@@ -35,10 +35,9 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, losses, scoring
-from keras_adegan.config import SCORES
+from keras_adegan.config import SCORE_FIELDS, SCORES, ADeGANConfig
 from keras_adegan.errors import ADeGANError
-from keras_adegan.networks import (build_discriminator, build_extractor, build_generator,
-                                   run_to_features)
+from keras_adegan.networks import build_discriminator, build_extractor, build_generator, run_to_features
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
@@ -94,7 +93,7 @@ class ADeGAN(keras.Model):
         feature_distance: "cosine" or "euclidean" (kNN only).
         feature_k: neighbours averaged by the kNN score.
         bank_size: rows of the kNN bank (training normals subsampled to this size; to keep
-            them all, pass their number, as `keras_adegan.train.build_model` does for
+            them all, pass their number, as `build_model` does for
             `ADeGANConfig(bank_size=None)`, the default chosen on validation).
         bank_selection: "coreset" (greedy k-centre) or "random" subsampling of the bank.
 
@@ -573,4 +572,30 @@ def load_detector(path) -> ADeGAN:
         raise ADeGANError(f"{path} holds a {type(model).__name__}, not an ADeGAN detector")
     if not model.is_calibrated:
         raise ADeGANError(f"{path} is not calibrated: call model.calibrate(normal_images) and save")
+    return model
+
+
+def scoring_options(config: ADeGANConfig, n_train: int | None) -> dict:
+    """The model's scoring arguments from a config; `bank_size` None (the whole training set)
+    becomes the number of training normals, `n_train`."""
+    options = {field: getattr(config, field) for field in SCORE_FIELDS}
+    if options["bank_size"] is None:
+        if n_train is None:
+            raise ADeGANError("bank_size None (every training normal) needs the number of "
+                              "training images")
+        options["bank_size"] = max(int(n_train), options["feature_k"])
+    return options
+
+
+def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -> ADeGAN:
+    """A compiled `ADeGAN` with the config's hyperparameters (`n_train`: the number of training
+    normals, which sizes a bank that holds them all)."""
+    model = ADeGAN(image_shape=image_shape, n_patterns=config.n_patterns,
+                   noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
+                   alpha=config.alpha, beta=config.beta, gamma=config.gamma,
+                   cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
+                   seed=config.seed, precision=config.precision, run_config=config.to_dict(),
+                   **scoring_options(config, n_train))
+    model.compile(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
+                  jit_compile=config.jit_compile)
     return model

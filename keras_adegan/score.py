@@ -16,61 +16,11 @@ from __future__ import annotations
 import csv
 import io
 import sys
-from pathlib import Path
 
-import numpy as np
-
-from keras_adegan.data import IMAGE_EXTENSIONS, read_image, to_model_range
-from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.model import OUTPUTS, ADeGAN, load_detector
+from keras_adegan.errors import ArgumentParser, cli_main
+from keras_adegan.images import collect_images, read_for_model, to_model_range
 from keras_adegan.outputs import check_output_file, write_atomically
-
-COLUMNS = ("path",) + OUTPUTS
-
-
-def collect_images(paths) -> list[Path]:
-    """Image files named directly or found (recursively) in the given folders, sorted."""
-    files = []
-    for item in map(Path, paths):
-        if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
-            if not found:
-                raise ADeGANError(f"folder {item} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-            files += found
-        elif item.is_file():
-            files.append(item)
-        else:
-            raise ADeGANError(f"{item} does not exist")
-    if not files:
-        raise ADeGANError("no images given")
-    return files
-
-
-def read_for_model(files, image_shape) -> np.ndarray:
-    """Decode files as uint8 (N, H, W, C), refusing any whose size or channels do not match."""
-    images, problems = [], []
-    for path in files:
-        try:
-            image = read_image(path, str(path))
-        except ADeGANError as exc:
-            problems.append(str(exc))
-            continue
-        if image.shape != tuple(image_shape):
-            problems.append(f"{path} is {image.shape[1]}x{image.shape[0]} with {image.shape[2]} "
-                            f"channel(s); the model expects {image_shape[1]}x{image_shape[0]} "
-                            f"with {image_shape[2]}")
-        images.append(image)
-    if problems:
-        raise ADeGANError("cannot use these images; fix them first:\n  " + "\n  ".join(problems))
-    return np.stack(images)
-
-
-def score_files(model: ADeGAN, paths) -> list[dict]:
-    """Rows of COLUMNS for every image in `paths` (files or folders)."""
-    files = collect_images(paths)
-    outputs = model.score(to_model_range(read_for_model(files, model.image_shape)))
-    return [{"path": str(path), **{k: outputs[k][i].item() for k in COLUMNS[1:]}}
-            for i, path in enumerate(files)]
+from keras_adegan.startup import import_tensorflow_quietly
 
 
 @cli_main
@@ -84,9 +34,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.output:
         check_output_file(args.output, args.overwrite)
-    rows = score_files(load_detector(args.model), args.images)
+    files = collect_images(args.images)  # a missing path is reported before the model loads
+    import_tensorflow_quietly()
+    from keras_adegan.model import OUTPUTS, load_detector
+
+    print(f"scoring {len(files)} images with {args.model} ...", file=sys.stderr, flush=True)
+    model = load_detector(args.model)
+    outputs = model.score(to_model_range(read_for_model(files, model.image_shape)))
+    columns = ("path",) + OUTPUTS
+    rows = [{"path": str(path), **{k: outputs[k][i].item() for k in OUTPUTS}}
+            for i, path in enumerate(files)]
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=COLUMNS)
+    writer = csv.DictWriter(text, fieldnames=columns)
     writer.writeheader()
     writer.writerows(rows)
     if not args.output:

@@ -39,7 +39,7 @@ def tiny_config():
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory, tiny_config):
     """A finished tiny run on `digits` (output folder and metrics), shared by many tests."""
-    from keras_adegan.train import train
+    from keras_adegan.runs import train
 
     out = tmp_path_factory.mktemp("run") / "digits"
     metrics = train(tiny_config, out, verbose=0)
@@ -48,7 +48,8 @@ def trained_run(tmp_path_factory, tiny_config):
 
 @pytest.fixture(scope="session")
 def digits_splits(tiny_config):
-    from keras_adegan.data import load_dataset, make_splits
+    from keras_adegan.data import load_dataset
+    from keras_adegan.splits import make_splits
 
     return make_splits(load_dataset("digits"), 0, tiny_config.val_fraction, tiny_config.seed)
 

@@ -1,7 +1,7 @@
 """One worker of a two-worker `MultiWorkerMirroredStrategy` run on 127.0.0.1, for test_distribute.
 
 Usage: TF_CONFIG=... python -m tests.multiworker_train OUTPUT_DIR WEIGHTS_FILE
-Runs `keras_adegan.train.train` on tiny `digits` data and writes the final weights of G and E
+Runs `keras_adegan.runs.train` on tiny `digits` data and writes the final weights of G and E
 and the feature bank and threshold to WEIGHTS_FILE (.npz), so the test can check that both
 workers agree.
 """
@@ -11,11 +11,11 @@ import sys
 import numpy as np
 
 from keras_adegan.config import ADeGANConfig
-from keras_adegan.train import train
+from keras_adegan.runs import train
 
 
 def main(output_dir: str, weights_file: str) -> None:
-    import keras_adegan.train as train_module
+    import keras_adegan.runs as train_module
 
     captured = {}
     build = train_module.build_model

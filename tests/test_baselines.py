@@ -3,8 +3,7 @@ import pytest
 
 from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.errors import ADeGANError
-from keras_adegan.evaluate import ranking_metrics
-
+from keras_adegan.metrics import ranking_metrics
 from tests.conftest import random_images
 
 

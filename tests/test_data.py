@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from keras_adegan import ADeGANError, load_dataset, make_splits
-from keras_adegan.data import IDX_FILES, ImageData, load_image_folder, read_idx, train_stream
+from keras_adegan.data import IDX_FILES, ImageData, load_image_folder, read_idx
+from keras_adegan.splits import train_stream
 from tests.conftest import random_images
 
 
@@ -241,7 +242,7 @@ def test_mixed_greyscale_and_colour_is_an_error_unless_a_color_mode_is_given(tmp
 def test_decompression_bomb_is_a_clear_error(tmp_path, monkeypatch):
     from PIL import Image as PILImage
 
-    from keras_adegan.data import read_image
+    from keras_adegan.images import read_image
 
     Image.fromarray(np.zeros((64, 64), np.uint8)).save(tmp_path / "big.png")
     monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1000)  # 64 x 64 is over twice the limit

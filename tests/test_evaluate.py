@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from keras_adegan import ADeGANError
-from keras_adegan.evaluate import component_scores, decision_metrics, ranking_metrics
+from keras_adegan.metrics import component_scores, decision_metrics, ranking_metrics
 
 
 def test_component_scores_direction():

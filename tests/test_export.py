@@ -154,7 +154,7 @@ def test_a_folder_trained_model_evaluates_and_exports_with_no_data_flags(tmp_pat
 
     from keras_adegan import ADeGANConfig
     from keras_adegan.evaluate import main as evaluate_main
-    from keras_adegan.train import train
+    from keras_adegan.runs import train
 
     rng = np.random.default_rng(0)
     for k, name in enumerate(("good", "scratched", "dented")):

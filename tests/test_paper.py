@@ -62,7 +62,7 @@ def test_a_cell_trained_with_other_scoring_options_is_rescored_not_retrained(fin
     data = json.loads(path.read_text())
     del data["cells"]["class2-seed0"]["test"]["auroc_features"]  # a cell from before the column
     path.write_text(json.dumps(data))
-    from keras_adegan.train import rescore
+    from keras_adegan.runs import rescore
 
     rescore(run, feature_k=1, bank_size=64)  # as if trained when the defaults were others
     before = json.loads((run / "metrics.json").read_text())

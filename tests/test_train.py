@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from keras_adegan.checkpoint import EpochCheckpoint
-from keras_adegan.train import main, train
+from keras_adegan.runs import train
+from keras_adegan.train import main
 from tests.conftest import REPO
 
 EXPECTED_FILES = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
@@ -39,14 +40,14 @@ def test_run_writes_every_output(trained_run):
 def test_refuses_to_overwrite_a_model(trained_run, capsys):
     out, _ = trained_run
     before = (out / "model.keras").read_bytes()
-    assert main(["--output-dir", str(out), "--epochs", "1"]) == 2
+    assert main(["--output", str(out), "--epochs", "1"]) == 2
     assert "already holds a trained model" in capsys.readouterr().err
     assert (out / "model.keras").read_bytes() == before
 
 
 def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
     out = tmp_path / "cli"
-    args = ["--output-dir", str(out), "--epochs", "1", "--width", "4", "--train-limit", "128",
+    args = ["--output", str(out), "--epochs", "1", "--width", "4", "--train-limit", "128",
             "--anomaly-class", "3", "--n-patterns", "4"]
     assert main(args) == 0
     printed = capsys.readouterr().out
@@ -70,7 +71,7 @@ def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
 ])
 def test_cli_bad_arguments(tmp_path, capsys, args, match):
     """Bad flags end in one error line and leave no output folder behind."""
-    assert main(args + ["--output-dir", str(tmp_path / "x"), "--no-download"]) == 2
+    assert main(args + ["--output", str(tmp_path / "x"), "--no-download"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and match in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
@@ -113,7 +114,7 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config, uni
     with pytest.raises(Exception, match="--resume"):
         train(two_epoch_config, tmp_path / "r", verbose=0)
     stored = (tmp_path / "r" / "config.json").read_text()
-    assert main(["--output-dir", str(tmp_path / "r"), "--resume", "--seed", "7"]) == 2
+    assert main(["--output", str(tmp_path / "r"), "--resume", "--seed", "7"]) == 2
     assert (tmp_path / "r" / "config.json").read_text() == stored  # contradicting flag refused
 
     metrics = train(two_epoch_config, tmp_path / "r", resume=True, verbose=0)
@@ -143,7 +144,7 @@ def test_kill_9_and_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_
     process.wait()
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (out / "model.keras").exists()
-    assert main(["--output-dir", str(out), "--resume"]) == 0
+    assert main(["--output", str(out), "--resume"]) == 0
     reference_dir, reference = uninterrupted_run
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["history"] == reference["history"]
@@ -169,7 +170,7 @@ def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_
     out = tmp_path / "run"
     train(tiny_config, out, verbose=0)
     before = json.loads((out / "metrics.json").read_text())
-    assert main(["--rescore", "--output-dir", str(out), "--score", "paper", "--bank-size", "32",
+    assert main(["--rescore", "--output", str(out), "--score", "paper", "--bank-size", "32",
                  "--feature-k", "1"]) == 0
     assert "rescored" in capsys.readouterr().out
     after = json.loads((out / "metrics.json").read_text())
@@ -181,17 +182,18 @@ def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_
 
 
 @pytest.mark.parametrize("args,match", [
-    (["--bank-size", "8"], "needs --output-dir naming a finished run"),
+    (["--bank-size", "8"], "needs --output naming a finished run"),
     ([], "give at least one of --score"),
 ])
 def test_rescore_misuse_is_a_clear_error(trained_run, tmp_path, capsys, args, match):
     target = str(tmp_path / "none") if args else str(trained_run[0])
-    assert main(["--rescore", "--output-dir", target] + args) == 2
+    assert main(["--rescore", "--output", target] + args) == 2
     assert match in capsys.readouterr().err
 
 
 def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_config):
-    from keras_adegan.train import build_model, config_from_args, parse_args, scoring_options
+    from keras_adegan.model import build_model, scoring_options
+    from keras_adegan.train import config_from_args, parse_args
 
     assert tiny_config.bank_size is None  # the default chosen on validation: every normal
     assert scoring_options(tiny_config, 300)["bank_size"] == 300

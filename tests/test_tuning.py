@@ -7,7 +7,7 @@ import pytest
 from keras_adegan.errors import ADeGANError
 from keras_adegan.model import load_detector
 from tuning.hypermodel import ADeGANHyperModel, make_tuner, synthetic_anomalies
-from tuning.search import main, parse_sweep, run_search, trial_rows, trial_model
+from tuning.search import main, parse_sweep, run_search, trial_model, trial_rows
 
 
 def test_two_trial_search_completes_without_the_test_split(tiny_config, digits_splits, tmp_path):

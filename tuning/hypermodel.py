@@ -28,10 +28,11 @@ import keras_tuner as kt
 import numpy as np
 
 from keras_adegan.config import ADeGANConfig
-from keras_adegan.data import to_model_range, train_stream
 from keras_adegan.errors import ADeGANError
-from keras_adegan.evaluate import ValidationAUROC, component_scores, ranking_metrics
-from keras_adegan.train import build_model
+from keras_adegan.images import to_model_range
+from keras_adegan.metrics import ValidationAUROC, component_scores, ranking_metrics
+from keras_adegan.model import build_model
+from keras_adegan.splits import train_stream
 
 OBJECTIVES = ("labelled", "unsupervised")
 OBJECTIVE_NAME = "val_objective"

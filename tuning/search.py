@@ -30,11 +30,12 @@ from pathlib import Path
 import keras_tuner as kt
 
 from keras_adegan.config import ADeGANConfig
-from keras_adegan.data import check_batch_size, load_dataset, make_splits
+from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.evaluate import evaluate_model
+from keras_adegan.metrics import evaluate_model
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import library_versions
+from keras_adegan.splits import check_batch_size, make_splits
 from tuning.hypermodel import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE, ADeGANHyperModel, make_tuner
 
 # Table 2 of the paper (MNIST, mean over classes): the values quoted in this project's sources.

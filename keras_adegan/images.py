@@ -1,0 +1,113 @@
+"""Image files in, uint8 arrays out, and the one scaling to the networks' range.
+
+Example:
+    >>> files = collect_images(["my_images/"])
+    >>> x = to_model_range(read_for_model(files, image_shape=(28, 28, 1)))
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+
+from keras_adegan.errors import ADeGANError
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+COLOR_MODES = {"grayscale": 1, "rgb": 3}
+
+
+def to_model_range(images) -> np.ndarray:
+    """uint8 (or float in [0, 255]) pixels -> float32 in [-1, 1]."""
+    return np.asarray(images, np.float32) / 127.5 - 1.0
+
+
+def read_image(data: bytes | Path, name: str, channels: int | None = None,
+               size: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode one image to uint8 (H, W, C); channels None keeps grayscale as 1, else 3."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as img:
+            img.load()
+            if channels is None:
+                channels = 1 if img.mode in ("1", "L", "LA", "I", "I;16", "F") else 3
+            img = img.convert("L" if channels == 1 else "RGB")
+            if size is not None and img.size != (size[1], size[0]):
+                img = img.resize((size[1], size[0]), Image.BILINEAR)
+            array = np.asarray(img, dtype=np.uint8)
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
+        raise ADeGANError(f"cannot read image {name}: {exc}. Remove or replace the file.") from None
+    return array.reshape(array.shape[0], array.shape[1], channels)
+
+
+def read_images(files, channels: int | None = None, size: tuple[int, int] | None = None):
+    """Decode image files (paths, or (name, bytes) pairs) into one uint8 (N, H, W, C) array.
+
+    Args:
+        files: a list of paths, or of (name, bytes) pairs.
+        channels: 1 or 3 (every image is converted); None requires every image to have the
+            first one's (grayscale -> 1, anything else -> 3).
+        size: (height, width) to resize to; None requires all images to share one size.
+    """
+    images, expected, first = [], size, None
+    for item in files:
+        name, data = (item if isinstance(item, tuple) else (str(item), Path(item)))
+        image = read_image(data, name, channels, size)
+        if first is None:
+            first = image.shape[-1]
+        elif image.shape[-1] != first:
+            kinds = {1: "greyscale", 3: "colour"}
+            raise ADeGANError(
+                f"image {name} is {kinds[image.shape[-1]]} but earlier images are "
+                f"{kinds[first]}; pass --color-mode grayscale or --color-mode rgb to convert "
+                "them all")
+        if expected is None:
+            expected = image.shape[:2]
+        elif image.shape[:2] != tuple(expected):
+            raise ADeGANError(
+                f"image {name} is {image.shape[1]}x{image.shape[0]} but earlier images are "
+                f"{expected[1]}x{expected[0]}; pass an image size (--image-size) to resize them all"
+            )
+        images.append(image)
+    if not images:
+        raise ADeGANError("no images to read")
+    return np.stack(images)
+
+
+def collect_images(paths) -> list[Path]:
+    """Image files named directly or found (recursively) in the given folders, sorted."""
+    files = []
+    for item in map(Path, paths):
+        if item.is_dir():
+            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not found:
+                raise ADeGANError(f"folder {item} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+            files += found
+        elif item.is_file():
+            files.append(item)
+        else:
+            raise ADeGANError(f"{item} does not exist")
+    if not files:
+        raise ADeGANError("no images given")
+    return files
+
+
+def read_for_model(files, image_shape) -> np.ndarray:
+    """Decode files as uint8 (N, H, W, C), refusing any whose size or channels do not match."""
+    images, problems = [], []
+    for path in files:
+        try:
+            image = read_image(path, str(path))
+        except ADeGANError as exc:
+            problems.append(str(exc))
+            continue
+        if image.shape != tuple(image_shape):
+            problems.append(f"{path} is {image.shape[1]}x{image.shape[0]} with {image.shape[2]} "
+                            f"channel(s); the model expects {image_shape[1]}x{image_shape[0]} "
+                            f"with {image_shape[2]}")
+        images.append(image)
+    if problems:
+        raise ADeGANError("cannot use these images; fix them first:\n  " + "\n  ".join(problems))
+    return np.stack(images)

@@ -1,0 +1,120 @@
+"""Metrics of a trained detector: AUROC/AUPRC of the combined score and of each component.
+
+Components, larger = more anomalous:
+
+* `features`: the feature score (beyond the paper, see `keras_adegan.features`);
+* `combined`: S = -log(p_r * p_c), the score of Eq. 11 (our reading, see `scoring`);
+* `recon`: the reconstruction error r alone (what Eq. 9 turns into a probability);
+* `pattern`: 1 - p_c, the extractor's pattern confidence alone;
+* `mean_prob`: 1 - (p_r + p_c) / 2, an alternative reading of Eq. 11 that averages the two
+  probabilities instead of multiplying them.
+
+At the stored thresholds (chosen on validation normals) the decisions are also scored:
+precision, recall, F1 and false-positive rate, anomalies being the positive class, for the
+model's chosen score (top level) and for each score (`decisions`).
+
+Example:
+    >>> metrics, outputs = evaluate_model(model, splits.test_x, splits.test_y)
+    >>> metrics["auroc_features"], metrics["auroc_combined"]
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
+
+from keras_adegan import scoring
+from keras_adegan.errors import ADeGANError
+from keras_adegan.images import to_model_range
+
+
+def component_scores(outputs: dict) -> dict[str, np.ndarray]:
+    """Per-image anomaly scores of every component, from `ADeGAN.call` outputs (the feature
+    score only when the outputs hold one)."""
+    scores = {"features": np.asarray(outputs["feature_score"], np.float64)} \
+        if "feature_score" in outputs else {}
+    return scores | {
+        "combined": np.asarray(outputs["paper_score"], np.float64),
+        "recon": np.asarray(outputs["recon_error"], np.float64),
+        "pattern": 1.0 - np.asarray(outputs["pattern_prob"], np.float64),
+        "mean_prob": 1.0 - (np.asarray(outputs["recon_prob"], np.float64)
+                            + np.asarray(outputs["pattern_prob"], np.float64)) / 2.0,
+    }
+
+
+def ranking_metrics(scores: dict[str, np.ndarray], labels) -> dict[str, float]:
+    """AUROC and AUPRC of each component's scores (labels: 1 = anomaly)."""
+    labels = np.asarray(labels)
+    if len(np.unique(labels)) != 2:
+        raise ADeGANError("AUROC needs both normal and anomalous images in the evaluation set")
+    metrics = {}
+    for name, values in scores.items():
+        metrics[f"auroc_{name}"] = float(roc_auc_score(labels, values))
+        metrics[f"auprc_{name}"] = float(average_precision_score(labels, values))
+    return metrics
+
+
+def decision_metrics(is_anomaly, labels) -> dict[str, float]:
+    """Precision, recall, F1 and false-positive rate of binary decisions."""
+    labels, is_anomaly = np.asarray(labels).astype(bool), np.asarray(is_anomaly).astype(bool)
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        labels, is_anomaly, average="binary", zero_division=0)
+    fpr = float(np.mean(is_anomaly[~labels])) if np.any(~labels) else float("nan")
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1), "fpr": fpr}
+
+
+def evaluate_model(model, images, labels, batch_size: int = 256) -> tuple[dict, dict]:
+    """All metrics of a calibrated model on uint8 images; returns (metrics, raw outputs)."""
+    outputs = model.score(to_model_range(images), batch_size=batch_size)
+    metrics = ranking_metrics(component_scores(outputs), labels)
+    metrics.update(decision_metrics(outputs["is_anomaly"], labels))
+    metrics["score"] = model.score_choice
+    metrics["threshold"] = float(keras.ops.convert_to_numpy(model.threshold))
+    metrics["decisions"] = {
+        name: decision_metrics(outputs[f"{name}_score"]
+                               > float(keras.ops.convert_to_numpy(threshold)), labels)
+        for name, threshold in (("feature", model.feature_threshold),
+                                ("paper", model.paper_threshold))}
+    return metrics, outputs
+
+
+class ValidationAUROC(keras.callbacks.Callback):
+    """After every stage-2 epoch, log AUROC of each component on labelled held-out images.
+
+    The combined score uses Eq. 9's statistics fitted on the normals of the `val` set (for
+    every set, so a test curve uses no test-fitted statistic), computed here without touching
+    the model's stored calibration. Extra sets (e.g. the test split, for a learning curve that
+    is reported but never used) are logged with their own prefix. The feature score is not
+    logged: its bank is filled after training.
+
+    Args:
+        sets: mapping of log prefix -> (uint8 images, labels); must include "val".
+    """
+
+    def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int = 256):
+        super().__init__()
+        self.sets = {name: (to_model_range(x), np.asarray(y)) for name, (x, y) in sets.items()}
+        self.batch_size = batch_size
+        self.history: list[dict] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.stage != 2:
+            return
+        row = {"epoch": epoch + 1}
+        outputs = {name: self.model.raw_outputs(x, batch_size=self.batch_size)
+                   for name, (x, _) in self.sets.items()}
+        val_y = self.sets["val"][1]
+        mean, std = scoring.fit_reconstruction_stats(outputs["val"]["recon_error"][val_y == 0])
+        for name, (_, y) in self.sets.items():
+            out = outputs[name]
+            score, recon_prob = scoring.score_components(out["recon_error"], out["pattern_prob"],
+                                                         mean, std)
+            out = {k: v for k, v in out.items() if k != "feature_score"}
+            out.update(paper_score=score, recon_prob=recon_prob)
+            for key, value in ranking_metrics(component_scores(out), y).items():
+                if key.startswith("auroc"):
+                    row[f"{name}_{key}"] = value
+        self.history.append(row)
+        if logs is not None:
+            logs.update({k: v for k, v in row.items() if k != "epoch"})

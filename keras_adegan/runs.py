@@ -1,0 +1,274 @@
+"""One ADe-GAN run: train, calibrate and evaluate, and write its output folder.
+
+The output folder receives `model.keras`, `config.json`, `metrics.json` (test and validation
+metrics of every score component, the config, the seed, library versions, wall time), `roc.png`,
+`patterns.png`, `score_hist.png`, `history.jsonl` (losses and validation AUROC per epoch) and
+TensorBoard logs in `logs/`. An interrupted run continues with `resume=True`, exactly
+(`keras_adegan.checkpoint.EpochCheckpoint` in `backup/`). `rescore` gives a finished run other
+scoring options without retraining. The command line is `keras_adegan.train`.
+
+Example:
+    >>> metrics = train(ADeGANConfig.preset("mnist", anomaly_class=3), "runs/mnist-class3-seed0")
+    >>> metrics["test"]["auroc_features"]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+
+from keras_adegan import plots
+from keras_adegan.checkpoint import EpochCheckpoint
+from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
+from keras_adegan.data import ImageData, load_dataset
+from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
+from keras_adegan.errors import ADeGANError
+from keras_adegan.images import to_model_range
+from keras_adegan.metrics import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
+from keras_adegan.model import ADeGAN, build_model, load_detector, scoring_options
+from keras_adegan.networks import check_image_shape
+from keras_adegan.outputs import folder_lock
+from keras_adegan.provenance import code_version, command_line, library_versions
+from keras_adegan.splits import make_splits, train_stream
+
+OUTPUTS = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
+           "score_hist.png", "history.jsonl", "logs", "backup")
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Appends every epoch's logs as one JSON line, so the history survives a resume."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+
+    def on_epoch_end(self, epoch, logs=None):
+        row = {"epoch": epoch + 1, "stage": self.model.stage}
+        row.update({k: float(v) for k, v in (logs or {}).items()})
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+class StageAnnouncer(keras.callbacks.Callback):
+    """Prints a line when a stage starts, so that the epoch lines below it can be read."""
+
+    NAMES = {1: "stage 1/2: adversarial training of G and D (Eq. 1)",
+             2: "stage 2/2: self-supervised training of G and E (Eq. 8)"}
+
+    def on_train_begin(self, logs=None):
+        self.announced = None  # a resumed run starts mid-way: announce whatever stage it is in
+
+    def on_epoch_begin(self, epoch, logs=None):
+        # `ADeGAN.fit` runs `TrainingStages` first, so `model.stage` is this epoch's stage.
+        if self.model.stage != self.announced:
+            print(self.NAMES[self.model.stage], flush=True)
+            self.announced = self.model.stage
+
+
+def read_history(path: Path) -> list[dict]:
+    """Rows of `history.jsonl`, the last one of each epoch (a resumed epoch is logged again)."""
+    if not path.exists():
+        return []
+    rows = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            rows[row["epoch"]] = row
+    return [rows[k] for k in sorted(rows)]
+
+
+def _check_output(out: Path, overwrite: bool, resume: bool) -> None:
+    """Refuse an output folder that would be clobbered, before anything is read or written."""
+    if any(p.exists() and not p.is_dir() for p in [out, *out.parents]):
+        raise ADeGANError(f"--output {out} is, or is under, a file; choose a folder")
+    if (out / "model.keras").exists() and not overwrite:
+        raise ADeGANError(f"{out} already holds a trained model; choose another --output "
+                          "or pass --overwrite to replace it")
+    if (out / "backup").exists() and not (resume or overwrite):
+        raise ADeGANError(f"{out} holds an interrupted run: pass --resume to continue it, "
+                          "or --overwrite to start again")
+
+
+def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
+    if overwrite and not resume:
+        for name in OUTPUTS:
+            path = out / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = False,
+          resume: bool = False, allow_download: bool = True, fpr: float = 0.05,
+          verbose=None, data: ImageData | None = None, test_curve: bool = False) -> dict:
+    """Run the whole method for one (dataset, anomaly class, seed) and write the output folder.
+
+    Args:
+        config: the run's hyperparameters. With `resume`, they must equal the saved
+            `config.json` (a difference is an error that lists it).
+        output_dir: the folder to write; it must not already hold a model (unless `overwrite`).
+        data_dir: where the dataset's files are (see `keras_adegan.data.load_dataset`).
+        overwrite: replace a finished or interrupted run in `output_dir`.
+        resume: continue an interrupted run from its last finished epoch.
+        allow_download: let TFDS download the dataset when it is not found locally.
+        fpr: false-positive rate on validation normals that sets the decision threshold.
+        verbose: passed to `fit()`; None shows progress bars on a terminal, one line per
+            epoch elsewhere.
+        data: the dataset, already loaded (e.g. once for a whole benchmark); None loads
+            `config.dataset` from `data_dir`.
+        test_curve: also log the test split's AUROC after every stage-2 epoch (`test_auroc_*`
+            in `history.jsonl`), for a learning curve that is reported and never used: the
+            last epoch's model is kept whatever the curve shows.
+
+    Returns:
+        The contents of `metrics.json`.
+    """
+    strategy = strategy_from_environment()  # before any other TensorFlow work
+    out, backup = Path(output_dir), Path(output_dir) / "backup"
+    if not is_chief():  # only the chief writes the output folder
+        out = Path(tempfile.mkdtemp(prefix="adegan-worker-"))
+        backup = backup.with_name(f"backup-{worker_name()}")
+    if resume and (out / "config.json").exists():
+        stored = ADeGANConfig.load(out / "config.json")
+        changed = stored.differences(config)
+        if changed:
+            raise ADeGANError(f"--resume continues the run in {out} with its stored config, but "
+                              f"these settings differ from it: {'; '.join(changed)}. Drop them, "
+                              "or start a new run in another --output folder")
+        config = stored
+    _check_output(out, overwrite, resume)
+    start = time.time()
+    # Every data problem surfaces here, before the output folder is touched.
+    if data is None:
+        data = load_dataset(config.dataset, data_dir, config.image_size, allow_download,
+                            config.color_mode)
+    check_image_shape(data.image_shape)
+    keras.utils.set_random_seed(config.seed)  # before the stream: its shuffle uses the global seed
+    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
+                         config.train_limit)
+    stream = train_stream(splits.train_x, config.batch_size, config.seed)
+    with folder_lock(out):  # a second run into the same folder is refused, not interleaved
+        _prepare_output(out, overwrite, resume)
+        if not (resume and (out / "config.json").exists()):
+            config.save(out / "config.json")
+        with strategy.scope():
+            model = build_model(config, data.image_shape, len(splits.train_x))
+        model.run_config["data_source"] = data.source  # where evaluate and export re-read it
+        curves = {"val": (splits.val_x, splits.val_y)}
+        if test_curve:
+            curves["test"] = (splits.test_x, splits.test_y)
+        auroc = ValidationAUROC(curves)
+        checkpoint = EpochCheckpoint(backup)
+        initial_epoch = checkpoint.restore(model)
+        callbacks = [  # in this order: the history row is written before the checkpoint
+            auroc,
+            EpochLog(out / "history.jsonl"),
+            checkpoint,
+            keras.callbacks.TensorBoard(str(out / "logs")),
+        ]
+        epochs = config.stage1_epochs + config.stage2_epochs
+        if verbose is None:
+            verbose = 1 if sys.stdout.isatty() else 2
+        if verbose:
+            callbacks.append(StageAnnouncer())
+        model.fit(stream, epochs=epochs, initial_epoch=initial_epoch,
+                  callbacks=callbacks, verbose=verbose)
+        train_seconds = time.time() - start
+
+        metrics = _score_and_report(model, config, data, splits, out, fpr)
+        metrics.update(train_seconds=round(train_seconds, 1),
+                       wall_seconds=round(time.time() - start, 1))
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    shutil.rmtree(backup, ignore_errors=True)
+    if out != Path(output_dir):
+        shutil.rmtree(out, ignore_errors=True)
+    return metrics
+
+
+def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, splits, out: Path,
+                      fpr: float) -> dict:
+    """After training: fit the feature score on training normals, calibrate both scores on
+    validation normals, evaluate on validation and test, save the model and the figures.
+    Returns the metrics (without timings)."""
+    feature_fit = model.fit_feature_score(to_model_range(splits.train_x))
+    calibration = model.calibrate(to_model_range(splits.val_normals), fpr=fpr)
+    val_outputs = model.score(to_model_range(splits.val_x))
+    val_metrics = ranking_metrics(component_scores(val_outputs), splits.val_y)
+    test_metrics, test_outputs = evaluate_model(model, splits.test_x, splits.test_y)
+
+    model.save(out / "model.keras")
+    title = (f"{config.dataset}, anomaly class {config.anomaly_class} "
+             f"({data.class_names[config.anomaly_class]}), test split")
+    plots.plot_roc(component_scores(test_outputs), splits.test_y, out / "roc.png", title=title)
+    plots.plot_patterns(model.generate(8, seed=config.seed), out / "patterns.png")
+    plots.plot_score_histograms(
+        {"feature score": (test_outputs["feature_score"], calibration["feature_threshold"]),
+         "paper's score S = -log(p_r p_c) (Eq. 11)": (test_outputs["paper_score"],
+                                                      calibration["paper_threshold"])},
+        splits.test_y, out / "score_hist.png", title=title)
+    return {
+        "test": test_metrics,
+        "validation": val_metrics,
+        "calibration": calibration,
+        "feature_fit": feature_fit,
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "data": {"source": data.source, "image_shape": list(data.image_shape),
+                 "class_names": data.class_names, "train": int(len(splits.train_x)),
+                 "validation": int(len(splits.val_x)),
+                 "validation_anomalies": int(splits.val_y.sum()),
+                 "test": int(len(splits.test_x)), "test_anomalies": int(splits.test_y.sum())},
+        "history": read_history(out / "history.jsonl"),
+        "versions": library_versions(),
+        "command": command_line(),
+        "code": code_version(),
+    }
+
+
+def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 0.05,
+            **options) -> dict:
+    """Give a finished run other scoring options (`SCORE_FIELDS`) without retraining.
+
+    The networks stay as trained; the feature score is fitted again on the run's training
+    normals and both scores are calibrated again on its validation normals. `model.keras`,
+    `config.json`, `metrics.json` and the figures of `run_dir` are replaced (the previous
+    metrics are kept under `"previous_scoring"`).
+
+    Example:
+        >>> rescore("runs/mnist-class0-seed0", bank_size=256, feature_k=1)
+    """
+    out = Path(run_dir)
+    unknown = sorted(set(options) - set(SCORE_FIELDS))
+    if unknown:
+        raise ADeGANError(f"rescore changes only scoring options ({', '.join(SCORE_FIELDS)}); "
+                          f"got {', '.join(unknown)}")
+    start = time.time()
+    old = load_detector(out / "model.keras")
+    previous = json.loads((out / "metrics.json").read_text())
+    config = ADeGANConfig.from_dict({**previous["config"], **options})
+    if data is None:
+        data = load_dataset(config.dataset, data_dir, config.image_size,
+                            color_mode=config.color_mode)
+    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
+                         config.train_limit)
+    model = old.with_scoring(**scoring_options(config, len(splits.train_x)),
+                             run_config=config.to_dict())
+    with folder_lock(out):
+        metrics = _score_and_report(model, config, data, splits, out, fpr)
+        metrics.update(train_seconds=previous["train_seconds"],
+                       wall_seconds=previous["wall_seconds"],
+                       code=previous.get("code"),  # the code that trained the networks
+                       rescore_code=metrics["code"],
+                       rescore_seconds=round(time.time() - start, 1),
+                       previous_scoring={k: previous[k] for k in ("config", "test", "validation")})
+        config.save(out / "config.json")
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    return metrics
