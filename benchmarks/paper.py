@@ -102,9 +102,6 @@ class Results:
     def has(self, anomaly_class: int, seed: int) -> bool:
         return self.key(anomaly_class, seed) in self.data["cells"]
 
-    def get(self, anomaly_class: int, seed: int) -> dict:
-        return self.data["cells"][self.key(anomaly_class, seed)]
-
     def add(self, cell: dict) -> None:
         self.data["cells"][self.key(cell["anomaly_class"], cell["seed"])] = cell
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -187,11 +184,8 @@ def write_markdown(results: Results, path: Path) -> None:
               "(beyond the paper, `keras_adegan.features`; its design was chosen on validation, "
               "see `feature_study.md`), computed by the saved model itself; then the paper's "
               "score S = -log(p_r p_c) (Eq. 11, our reading) and its components, from the same "
-              "model; PCA-32 and kNN-5 on raw pixels are the classical floor. Cells from before "
-              "the deployed score (no figure in its column) are retrained when the runner is "
-              "run again.", "",
-              "`seeds`: cells in the row (seeds with the deployed score / all seeds; a cell from "
-              "before the deployed score counts only in the other columns).", "",
+              "model; PCA-32 and kNN-5 on raw pixels are the classical floor.", "",
+              "`seeds`: the cells (seeds) averaged in the row.", "",
               "| class | name | seeds | " + " | ".join(t for _, t in columns)
               + " | deployed > kNN | S > kNN | train s |",
               "|---|---|---|" + "---|" * len(columns) + "---|---|---|"]
@@ -209,9 +203,9 @@ def write_markdown(results: Results, path: Path) -> None:
         for name in wins:
             wins[name] += won[name]
         seconds = np.mean([c["train_seconds"] for c in group])
-        lines.append(f"| {k} | {group[0]['class_name'] or ''} | {len(row['features'])}/{len(group)} | "
+        lines.append(f"| {k} | {group[0]['class_name'] or ''} | {len(group)} | "
                      + " | ".join(_mean_std(row[name]) for name, _ in columns)
-                     + f" | {'yes' if won['features'] else 'no' if row['features'] else ''} | "
+                     + f" | {'yes' if won['features'] else 'no'} | "
                      + f"{'yes' if won['combined'] else 'no'} | {seconds:.0f} |")
     if by_class:
         lines.append(f"| **mean** | {len(by_class)} classes | | " + " | ".join(
@@ -289,8 +283,7 @@ def main(argv=None) -> int:
                for k in args.classes for s in args.seeds]
     results_dir = Path(args.results_dir)
     results = Results(results_dir / f"{args.dataset}.json", args.dataset, budget_of(configs[0]))
-    todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)
-            or "auroc_features" not in results.get(c.anomaly_class, c.seed)["test"]]
+    todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)]
     if not todo:
         print(f"nothing to do: all {len(configs)} cells are already in {results.path} "
               "(pass --recompute to redo them)")
@@ -300,8 +293,7 @@ def main(argv=None) -> int:
     bad = [k for k in args.classes if k >= len(data.class_names or range(10))]
     if bad:
         raise ADeGANError(f"{args.dataset} has no class {bad[0]}")
-    print(f"{len(todo)} of {len(configs)} cells to run (cells from before the deployed "
-          f"feature score are retrained); results go to {results.path}", flush=True)
+    print(f"{len(todo)} of {len(configs)} cells to run; results go to {results.path}", flush=True)
     for config in todo:
         run_dir = Path(args.runs_dir) / args.dataset / results.key(config.anomaly_class, config.seed)
         if args.recompute and (run_dir / "metrics.json").exists():

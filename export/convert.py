@@ -42,6 +42,7 @@ import tensorflow as tf
 from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
+from export.formats import FORMATS, GRAPHS, QUANTIZATIONS, REPRESENTATIVE_IMAGES, SIGNATURES
 from keras_adegan.config import SCORE_FIELDS
 from keras_adegan.errors import ADeGANError
 from keras_adegan.features import PADDING
@@ -49,11 +50,6 @@ from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, ADeGAN, load_detector
 from keras_adegan.provenance import library_versions
 from keras_adegan.splits import run_splits
 
-FORMATS = ("savedmodel", "tflite")
-GRAPHS = {"full": "model", "features": "features"}  # graph -> TFLite file prefix
-SIGNATURES = {"full": "score", "features": "features"}  # graph -> signature name
-QUANTIZATIONS = {"none": "fp32", "float16": "fp16", "int8": "int8"}
-REPRESENTATIVE_IMAGES = 200
 # The operators of the networks (and of the bank's matmul): the only ones int8 quantizes.
 # Every other operator of a graph, whatever its type (SELECT_V2, TOPK_V2, the erfc polynomial's
 # ADD/MUL, ...), is kept float: see `float_ops`.
@@ -189,12 +185,12 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
                           f"graphs: {', '.join(GRAPHS)}")
     out = Path(out_dir)
     if (out / "manifest.json").exists() and not overwrite:
-        raise ADeGANError(f"{out} already holds an export; choose another --out or pass --overwrite")
+        raise ADeGANError(f"{out} already holds an export; choose another --output or pass --overwrite")
     if out.exists() and not out.is_dir():
-        raise ADeGANError(f"{out} is a file; choose a folder for --out")
+        raise ADeGANError(f"{out} is a file; choose a folder for --output")
     if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").exists():
         raise ADeGANError(f"{out} is not empty and holds no export; choose a new or empty folder "
-                          "for --out")
+                          "for --output")
     model = load_detector(model_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     final, out = out, Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))

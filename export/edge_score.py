@@ -131,12 +131,18 @@ class EdgeScorer:
 def main(argv=None) -> int:
     parser = _ArgumentParser(prog="python -m export.edge_score",
                                      description="Score images with an exported TFLite detector.")
-    parser.add_argument("model", help="a .tflite file written by python -m export")
-    parser.add_argument("images", nargs="+", help="image files or folders")
+    parser.add_argument("--model", default=None,
+                        help="a .tflite file written by python -m export (or give it as the "
+                             "first path, as earlier versions did)")
+    parser.add_argument("paths", nargs="+", metavar="images", help="image files or folders")
     parser.add_argument("--output", default=None, help="CSV file to write (default: stdout)")
     parser.add_argument("--threads", type=int, default=None, help="interpreter threads")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
+    args.model, args.images = ((args.model, args.paths) if args.model
+                               else (args.paths[0], args.paths[1:]))
+    if not args.images:
+        parser.error("give the images to score after the model")
     try:
         if args.output:
             _check_output(Path(args.output), args.overwrite)
@@ -164,6 +170,11 @@ def main(argv=None) -> int:
 
 class _ArgumentParser(argparse.ArgumentParser):
     """As keras_adegan.errors.ArgumentParser: a mistake is one `error:` line, exit 2."""
+
+    def __init__(self, *args, **kwargs):
+        if sys.argv and sys.argv[0].startswith("keras-adegan "):  # set by keras_adegan.cli
+            kwargs["prog"] = sys.argv[0]
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")

@@ -45,5 +45,3 @@ def knn_scores(train_images, test_images, k: int = 5) -> np.ndarray:
     distances, _ = NearestNeighbors(n_neighbors=k).fit(train).kneighbors(_flat(test_images))
     return distances.mean(axis=1)
 
-
-BASELINES = {"pca": pca_scores, "knn": knn_scores}

@@ -50,7 +50,13 @@ def cli_main(main: Callable[..., int]) -> Callable[..., int]:
 
 class ArgumentParser(argparse.ArgumentParser):
     """`argparse.ArgumentParser` whose mistakes are one `error: ...` line (exit 2), like every
-    other user error, instead of a usage block; `--help` shows the usage."""
+    other user error, instead of a usage block; `--help` shows the usage. Run through
+    `keras-adegan VERB`, it names itself so."""
+
+    def __init__(self, *args, **kwargs):
+        if sys.argv and sys.argv[0].startswith("keras-adegan "):  # set by keras_adegan.cli
+            kwargs["prog"] = sys.argv[0]
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")

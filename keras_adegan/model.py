@@ -35,11 +35,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, losses, scoring
-from keras_adegan.config import SCORE_FIELDS, SCORES, ADeGANConfig
+from keras_adegan.config import PRECISIONS, SCORE_FIELDS, SCORES, ADeGANConfig
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import build_discriminator, build_extractor, build_generator, run_to_features
 
-PRECISIONS = ("float32", "mixed_bfloat16")
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
            "pattern_prob", "pattern")
 FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "pattern")
@@ -142,14 +141,11 @@ class ADeGAN(keras.Model):
         if self.precision not in PRECISIONS:
             raise ADeGANError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}"
                               " (float16 needs loss scaling shared by G and E: not implemented)")
-        previous = keras.config.dtype_policy()
-        try:  # layers take the global policy when they are made
-            keras.config.set_dtype_policy(self.precision)
-            self.generator = build_generator(self.image_shape, self.n_patterns, self.noise_dim, width)
-            self.discriminator = build_discriminator(self.image_shape, width)
-            self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width)
-        finally:
-            keras.config.set_dtype_policy(previous)
+        self.generator = build_generator(self.image_shape, self.n_patterns, self.noise_dim, width,
+                                         dtype=self.precision)
+        self.discriminator = build_discriminator(self.image_shape, width, dtype=self.precision)
+        self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width,
+                                         dtype=self.precision)
 
         def state(name, value):
             return self.add_weight(name=name, shape=(), initializer=keras.initializers.Constant(value),

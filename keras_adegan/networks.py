@@ -39,42 +39,46 @@ def check_image_shape(image_shape) -> tuple[int, int, int]:
     return tuple(int(v) for v in image_shape)
 
 
-def build_generator(image_shape, n_patterns: int, noise_dim: int, width: int) -> keras.Model:
-    """G: [z_c (n_patterns), z_n (noise_dim)] -> image in [-1, 1]."""
+def build_generator(image_shape, n_patterns: int, noise_dim: int, width: int,
+                    dtype=None) -> keras.Model:
+    """G: [z_c (n_patterns), z_n (noise_dim)] -> image in [-1, 1]; `dtype`: the dtype policy of
+    its inner layers (e.g. "mixed_bfloat16"; None: Keras's global policy)."""
     h, w, c = check_image_shape(image_shape)
     z = keras.Input((n_patterns + noise_dim,), name="z")
-    y = layers.Dense((h // 4) * (w // 4) * 2 * width, use_bias=False)(z)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True)(y)
-    y = layers.ReLU()(y)
-    y = layers.Reshape((h // 4, w // 4, 2 * width))(y)
-    y = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(y)
-    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True)(y)
-    y = layers.ReLU()(y)
+    y = layers.Dense((h // 4) * (w // 4) * 2 * width, use_bias=False, dtype=dtype)(z)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, dtype=dtype)(y)
+    y = layers.ReLU(dtype=dtype)(y)
+    y = layers.Reshape((h // 4, w // 4, 2 * width), dtype=dtype)(y)
+    y = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False, dtype=dtype)(y)
+    y = layers.BatchNormalization(momentum=BN_MOMENTUM, synchronized=True, dtype=dtype)(y)
+    y = layers.ReLU(dtype=dtype)(y)
     y = layers.Conv2DTranspose(c, 4, strides=2, padding="same", activation="tanh",
                                dtype="float32")(y)
     return keras.Model(z, y, name="generator")
 
 
-def _trunk(x, width: int, name: str):
-    y = layers.Conv2D(width, 4, strides=2, padding="same")(x)
-    y = layers.LeakyReLU(0.2)(y)
-    y = layers.Conv2D(2 * width, 4, strides=2, padding="same")(y)
-    y = layers.LeakyReLU(0.2)(y)
-    return layers.Flatten(name=name)(y)
+def _trunk(x, width: int, name: str, dtype=None):
+    y = layers.Conv2D(width, 4, strides=2, padding="same", dtype=dtype)(x)
+    y = layers.LeakyReLU(0.2, dtype=dtype)(y)
+    y = layers.Conv2D(2 * width, 4, strides=2, padding="same", dtype=dtype)(y)
+    y = layers.LeakyReLU(0.2, dtype=dtype)(y)
+    return layers.Flatten(name=name, dtype=dtype)(y)
 
 
-def build_discriminator(image_shape, width: int) -> keras.Model:
-    """D: image -> one real/fake logit."""
+def build_discriminator(image_shape, width: int, dtype=None) -> keras.Model:
+    """D: image -> one real/fake logit (`dtype` as for `build_generator`)."""
     x = keras.Input(check_image_shape(image_shape), name="image")
-    logit = layers.Dense(1, name="logit", dtype="float32")(_trunk(x, width, "features"))
+    logit = layers.Dense(1, name="logit", dtype="float32")(_trunk(x, width, "features", dtype))
     return keras.Model(x, logit, name="discriminator")
 
 
-def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int) -> keras.Model:
-    """E: image -> (pattern logits (n_patterns), z_n (noise_dim))."""
+def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int,
+                    dtype=None) -> keras.Model:
+    """E: image -> (pattern logits (n_patterns), z_n (noise_dim)) (`dtype` as for
+    `build_generator`)."""
     x = keras.Input(check_image_shape(image_shape), name="image")
-    y = layers.Dense(8 * width)(_trunk(x, width, "trunk"))
-    y = layers.LeakyReLU(0.2, name="features")(y)
+    y = layers.Dense(8 * width, dtype=dtype)(_trunk(x, width, "trunk", dtype))
+    y = layers.LeakyReLU(0.2, name="features", dtype=dtype)(y)
     logits = layers.Dense(n_patterns, name="pattern_logits", dtype="float32")(y)
     z_n = layers.Dense(noise_dim, name="z_n", dtype="float32")(y)
     return keras.Model(x, [logits, z_n], name="extractor")

@@ -30,8 +30,9 @@ def plot_roc(scores: dict[str, np.ndarray], labels, path, title: str = "") -> No
     plt.close(fig)
 
 
-def plot_patterns(samples: np.ndarray, path) -> None:
-    """A grid with one row per pattern: samples (n_patterns, n, H, W, C) in [-1, 1]."""
+def plot_patterns(samples: np.ndarray, path, caption: str = "") -> None:
+    """A grid with one row per pattern: samples (n_patterns, n, H, W, C) in [-1, 1], with
+    `caption` (what the reader should expect) under the title."""
     rows, cols = samples.shape[:2]
     fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8), squeeze=False)
     for r in range(rows):
@@ -46,7 +47,9 @@ def plot_patterns(samples: np.ndarray, path) -> None:
             ax.set_yticks([])
         axes[r, 0].set_ylabel(str(r), rotation=0, labelpad=10)
     fig.suptitle("samples of G, one row per pattern z_c")
-    fig.tight_layout()
+    if caption:
+        fig.text(0.5, 0.005, caption, ha="center", va="bottom", fontsize=7, wrap=True)
+    fig.tight_layout(rect=(0, 0.08 if caption else 0, 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

@@ -208,7 +208,12 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
     title = (f"{config.dataset}, anomaly class {config.anomaly_class} "
              f"({data.class_names[config.anomaly_class]}), test split")
     plots.plot_roc(component_scores(test_outputs), splits.test_y, out / "roc.png", title=title)
-    plots.plot_patterns(model.generate(8, seed=config.seed), out / "patterns.png")
+    plots.plot_patterns(
+        model.generate(8, seed=config.seed), out / "patterns.png",
+        caption=f"Each row: one pattern z_c with 8 draws of z_n ~ N(0, {config.noise_std:g}^2). "
+                "Rows should differ; within a row the draws differ only through the small z_n, "
+                f"so they look alike. After {config.stage1_epochs} adversarial + "
+                f"{config.stage2_epochs} self-supervised epochs.")
     plots.plot_score_histograms(
         {"feature score": (test_outputs["feature_score"], calibration["feature_threshold"]),
          "paper's score S = -log(p_r p_c) (Eq. 11)": (test_outputs["paper_score"],

@@ -31,7 +31,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--epochs", type=int, default=None,
                    help="epochs of each stage (--stage1-epochs / --stage2-epochs set one)")
     p.add_argument("--config", default=None, help="a config.json to start from")
-    p.add_argument("--output", "--output-dir", dest="output_dir", default=None,
+    p.add_argument("--output", "--output-dir", dest="output_dir", default=None, metavar="FOLDER",
                    help="the run's folder (default runs/<dataset>-class<k>-seed<s>)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run with its stored config, exactly")

@@ -22,3 +22,16 @@ def test_shapes(shape):
 def test_unsupported_shape(shape):
     with pytest.raises(ADeGANError, match="divisible by 4"):
         build_generator(shape, 10, 16, 4)
+
+
+def test_dtype_policy_is_passed_to_the_layers_not_set_globally():
+    import keras
+
+    from keras_adegan.networks import build_extractor
+
+    before = keras.config.dtype_policy().name
+    e = build_extractor((16, 16, 1), n_patterns=4, noise_dim=4, width=4, dtype="mixed_bfloat16")
+    assert keras.config.dtype_policy().name == before  # nothing global changed
+    assert e.get_layer("features").compute_dtype == "bfloat16"
+    assert e.get_layer("features").variable_dtype == "float32"
+    assert [t.dtype for t in e.outputs] == ["float32", "float32"]  # heads stay float32

@@ -5,13 +5,19 @@ Example:
     >>> tuner = make_tuner("random", ADeGANHyperModel(config, (28, 28, 1)), "runs/tune", "demo")
 """
 
-import keras_adegan  # noqa: F401  (first: it imports TensorFlow with its start-up lines hidden)
-from tuning.hypermodel import (
-    OBJECTIVES,
-    SEARCH_SPACE,
-    ADeGANHyperModel,
-    make_tuner,
-    synthetic_anomalies,
-)
+import importlib
 
-__all__ = ["OBJECTIVES", "SEARCH_SPACE", "ADeGANHyperModel", "make_tuner", "synthetic_anomalies"]
+from tuning.space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
+
+_LAZY = {"ADeGANHyperModel": "hypermodel", "make_tuner": "hypermodel",
+         "synthetic_anomalies": "hypermodel"}  # KerasTuner and TensorFlow: imported on first use
+__all__ = ["OBJECTIVE_NAME", "OBJECTIVES", "SEARCH_SPACE", *_LAZY]
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        from keras_adegan.startup import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
+        return getattr(importlib.import_module(f"tuning.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'tuning' has no attribute {name!r}")

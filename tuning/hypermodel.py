@@ -33,19 +33,7 @@ from keras_adegan.images import to_model_range
 from keras_adegan.metrics import ValidationAUROC, component_scores, ranking_metrics
 from keras_adegan.model import build_model
 from keras_adegan.splits import train_stream
-
-OBJECTIVES = ("labelled", "unsupervised")
-OBJECTIVE_NAME = "val_objective"
-# name -> (kind, low, high) for the default search space; log scale for the weights and lr.
-SEARCH_SPACE = {
-    "n_patterns": ("int", 2, 16),
-    "alpha": ("log", 0.1, 10.0),
-    "beta": ("log", 0.1, 10.0),
-    "gamma": ("log", 1.0, 100.0),
-    "learning_rate": ("log", 5e-5, 1e-3),
-    "width": ("choice", 16, 32),
-}
-
+from tuning.space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
 def synthetic_anomalies(images: np.ndarray) -> np.ndarray:
     """Label-free stand-ins for anomalies: the images rotated by 90 degrees (or flipped)."""

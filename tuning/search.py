@@ -27,20 +27,19 @@ import sys
 import time
 from pathlib import Path
 
-import keras_tuner as kt
-
-from keras_adegan.config import ADeGANConfig
-from keras_adegan.data import load_dataset
+from keras_adegan.config import ADeGANConfig, add_config_flags, config_overrides
+from keras_adegan.data import class_index
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.metrics import evaluate_model
-from keras_adegan.model import load_detector
 from keras_adegan.provenance import library_versions
-from keras_adegan.splits import check_batch_size, make_splits
-from tuning.hypermodel import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE, ADeGANHyperModel, make_tuner
+from keras_adegan.startup import import_tensorflow_quietly
+from tuning.space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
 # Table 2 of the paper (MNIST, mean over classes): the values quoted in this project's sources.
 PAPER_NC = {2: 0.801, 10: 0.907, 14: 0.880}
 SWEEP_ALIASES = {"n_c": "n_patterns"}
+# The config fields a search takes from the command line (the tuned ones come from the tuner).
+BUDGET_FIELDS = ("dataset", "anomaly_class", "seed", "train_limit", "stage1_epochs",
+                 "stage2_epochs", "batch_size", "score")
 
 
 def parse_sweep(text: str) -> tuple[str, list]:
@@ -104,6 +103,9 @@ def write_summary(rows: list[dict], folder: Path, title: str, notes: list[str]) 
 
 def test_metrics(model_path: Path, splits) -> dict:
     """The test split's metrics of one saved trial model (reported, never used to choose)."""
+    from keras_adegan.metrics import evaluate_model
+    from keras_adegan.model import load_detector
+
     metrics, _ = evaluate_model(load_detector(model_path), splits.test_x, splits.test_y)
     return metrics
 
@@ -136,8 +138,6 @@ def write_sweep_table(path: Path, name: str, rows: list[dict], base: ADeGANConfi
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m tuning.search", description=__doc__.split("\n")[0])
-    p.add_argument("--dataset", required=True)
-    p.add_argument("--anomaly-class", type=int, default=0)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--tuner", default="bayesian", choices=["random", "bayesian", "hyperband"])
     p.add_argument("--max-trials", type=int, default=10)
@@ -148,14 +148,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sweep", type=parse_sweep, default=None,
                    help="grid over one hyperparameter, e.g. n_c=2,4,6,8,10,12,14")
     p.add_argument("--epochs", type=int, default=None, help="epochs of each stage")
-    p.add_argument("--stage1-epochs", type=int, default=None)
-    p.add_argument("--stage2-epochs", type=int, default=None)
-    p.add_argument("--train-limit", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--compare-preset", action="store_true",
                    help="also train the preset on the same budget and report it beside the best")
     p.add_argument("--directory", default="runs/tune")
     p.add_argument("--results-dir", default="results", help="where sweep tables go")
+    add_config_flags(p.add_argument_group("the budget every trial starts from (ADeGANConfig)"),
+                     fields=BUDGET_FIELDS)
     return p.parse_args(argv)
 
 
@@ -166,28 +164,38 @@ def main(argv=None) -> int:
         raise ADeGANError(f"--max-trials must be at least 1, got {args.max_trials}")
     command = "python -m tuning.search " + " ".join(sys.argv[1:] if argv is None else argv)
     start = time.time()
-    base = ADeGANConfig.preset(
-        args.dataset, anomaly_class=args.anomaly_class, seed=args.seed,
-        train_limit=args.train_limit,
-        stage1_epochs=args.stage1_epochs if args.stage1_epochs is not None else args.epochs,
-        stage2_epochs=args.stage2_epochs if args.stage2_epochs is not None else args.epochs)
-    data = load_dataset(args.dataset, args.data_dir, base.image_size,
+    overrides = config_overrides(args)
+    if args.epochs is not None:
+        overrides.setdefault("stage1_epochs", args.epochs)
+        overrides.setdefault("stage2_epochs", args.epochs)
+    dataset = overrides.pop("dataset", "digits")
+    if "anomaly_class" in overrides:
+        overrides["anomaly_class"] = class_index(dataset, args.data_dir, overrides["anomaly_class"])
+    base = ADeGANConfig.preset(dataset, **overrides)
+    import_tensorflow_quietly()
+    import keras_tuner as kt
+
+    from keras_adegan.data import load_dataset
+    from keras_adegan.splits import check_batch_size, make_splits
+    from tuning.hypermodel import ADeGANHyperModel, make_tuner
+
+    data = load_dataset(dataset, args.data_dir, base.image_size,
                         color_mode=base.color_mode)
     splits = make_splits(data, base.anomaly_class, base.val_fraction, base.seed, base.train_limit)
     if args.sweep:
         name, values = args.sweep
         hypermodel = ADeGANHyperModel(base, data.image_shape, tune=[name], values={name: values},
                                       objective=args.objective)
-        kind, trials, project = "grid", len(values), f"{args.dataset}-class{base.anomaly_class}-sweep-{name}"
+        kind, trials, project = "grid", len(values), f"{base.dataset}-class{base.anomaly_class}-sweep-{name}"
     else:
         tune = [t.strip() for t in args.tune.split(",") if t.strip()]
         hypermodel = ADeGANHyperModel(base, data.image_shape, tune=tune, objective=args.objective)
         kind, trials = args.tuner, args.max_trials
-        project = f"{args.dataset}-class{base.anomaly_class}-{kind}-{args.objective}"
+        project = f"{base.dataset}-class{base.anomaly_class}-{kind}-{args.objective}"
     check_batch_size(len(splits.train_x), base.batch_size)  # before any trial or folder
     folder = Path(args.directory) / project
     created = not folder.exists()
-    tuner = make_tuner(kind, hypermodel, args.directory, project, trials, args.seed)
+    tuner = make_tuner(kind, hypermodel, args.directory, project, trials, base.seed)
     try:
         run_search(tuner, splits)
     except RuntimeError as exc:  # KerasTuner gives up after consecutive failed trials
@@ -222,7 +230,7 @@ def main(argv=None) -> int:
             metrics = test_metrics(trial_model(tuner, row["trial"]), splits)
             row.update({f"test_{k}": metrics[k] for k in
                         ("auroc_combined", "auroc_recon", "auroc_pattern")})
-        write_sweep_table(Path(args.results_dir) / f"{name.replace('n_patterns', 'nc')}_sweep_{args.dataset}.md",
+        write_sweep_table(Path(args.results_dir) / f"{name.replace('n_patterns', 'nc')}_sweep_{base.dataset}.md",
                           name, rows, base, command, time.time() - start)
     trial_seconds = [json.loads((Path(tuner.get_trial_dir(r["trial"])) / "validation.json")
                                 .read_text()).get("seconds") for r in rows]
