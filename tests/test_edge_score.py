@@ -99,3 +99,37 @@ def test_missing_model_and_wrong_array_shape(int8_model, tmp_path):
         EdgeScorer(int8_model).score(np.zeros((2, 16, 16, 3), np.uint8))
     with pytest.raises(EdgeError, match="--threads must be at least 1"):
         EdgeScorer(int8_model, num_threads=0)
+
+
+def test_file_collection_matches_the_packages(tmp_path):
+    """The scorer's copy of `keras_adegan.images.collect_images` finds the same files in the
+    same order, and fails on the same inputs."""
+    from export import edge_score
+    from keras_adegan import ADeGANError
+    from keras_adegan import images as package
+
+    assert edge_score.IMAGE_EXTENSIONS == package.IMAGE_EXTENSIONS
+    (tmp_path / "b" / "deep").mkdir(parents=True)
+    for name in ["b/deep/2.PNG", "b/1.jpg", "b/notes.txt", "a.bmp", "b/0.jpeg"]:
+        (tmp_path / name).write_bytes(b"x")
+    paths = [tmp_path / "b", tmp_path / "a.bmp"]
+    assert edge_score.collect_images(paths) == package.collect_images(paths)
+    assert [p.name for p in package.collect_images(paths)] == ["0.jpeg", "1.jpg", "2.PNG", "a.bmp"]
+    (tmp_path / "empty").mkdir()
+    for bad in ([tmp_path / "empty"], [tmp_path / "missing"], []):
+        with pytest.raises(EdgeError) as copy:
+            edge_score.collect_images(bad)
+        with pytest.raises(ADeGANError) as original:
+            package.collect_images(bad)
+        assert str(copy.value) == str(original.value)
+
+
+def test_model_may_be_given_by_flag(int8_model, digits_splits, tmp_path, capsys):
+    folder = _write(tmp_path / "imgs", digits_splits.test_x[:2])
+    assert main(["--model", str(int8_model), str(folder)]) == 0
+    by_flag = capsys.readouterr().out
+    assert main([str(int8_model), str(folder)]) == 0
+    assert capsys.readouterr().out == by_flag and by_flag.count("\n") == 3
+    with pytest.raises(SystemExit) as no_images:
+        main(["--model", str(int8_model)])
+    assert no_images.value.code == 2

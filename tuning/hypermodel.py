@@ -24,6 +24,7 @@ import json
 import time
 from pathlib import Path
 
+import keras
 import keras_tuner as kt
 import numpy as np
 
@@ -83,6 +84,7 @@ class ADeGANHyperModel(kt.HyperModel):
         config = self.config(hp)
         # A bank of every training normal is sized in fit(), which sees the training images
         # (KerasTuner also builds a model before any data, to register the search space).
+        keras.utils.set_random_seed(config.seed)  # a trial's weights do not depend on earlier trials
         return build_model(config, self.image_shape, n_train=config.feature_k)
 
     def fit(self, hp, model, train_x, val_x, val_y, trial_dir=None, callbacks=None, **kwargs):
