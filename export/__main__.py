@@ -80,8 +80,8 @@ def main(argv=None) -> int:
         size = (f"{info['bytes'] / 1024:.0f} KiB" if "bytes" in info
                 else f"signatures {', '.join(info['signatures'])}" if "signatures" in info
                 else f"skipped: {info['skipped']}")
-        print(f"{args.out}/{name}: {size}")
-    print(f"{args.out}/manifest.json")
+        print(f"{Path(args.out) / name}: {size}")
+    print(Path(args.out) / "manifest.json")
     return 0
 
 

@@ -23,7 +23,9 @@ def import_tensorflow_quietly() -> None:
         saved = os.dup(2)
         os.dup2(sink.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow
+
+            tensorflow.config.list_physical_devices()  # device probing logs too (cuInit)
         except BaseException:
             os.dup2(saved, 2)
             sink.seek(0)

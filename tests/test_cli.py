@@ -1,7 +1,10 @@
+import re
+import shlex
 import subprocess
 import sys
 import tomllib
 
+import numpy as np
 import pytest
 
 from keras_adegan import cli
@@ -50,3 +53,42 @@ def test_every_verb_module_has_a_main(verb):
     import importlib
 
     assert callable(importlib.import_module(cli.VERBS[verb][0]).main)
+
+
+def walk_through_commands() -> list[list[str]]:
+    """The commands of the README's "Your own images, end to end" block, as `keras-adegan` argv."""
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"### Your own images, end to end.*?```bash\n(.*?)```", readme, re.S).group(1)
+    verbs = {"keras_adegan.train": "train", "keras_adegan.evaluate": "evaluate",
+             "keras_adegan.score": "score", "export": "export", "export.edge_score": "edge-score"}
+    commands = []
+    for line in block.replace("\\\n", " ").splitlines():
+        words = shlex.split(line)
+        assert words[:2] == ["python", "-m"], line
+        commands.append([verbs[words[2]]] + words[3:])
+    return commands
+
+
+def test_the_readme_walk_through_runs_as_written(tmp_path, monkeypatch, capsys):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for k, name in enumerate(("good", "scratched", "dented")):
+        (tmp_path / "my_parts" / name).mkdir(parents=True)
+        for i in range(60):  # enough normals for the folder preset's batch of 64
+            pixels = np.clip(rng.normal(60 + 60 * k, 20, (16, 16)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / "my_parts" / name / f"{i}.png")
+    (tmp_path / "new_parts").mkdir()
+    for i in range(6):
+        pixels = np.clip(rng.normal(60 + 60 * (i % 3), 20, (16, 16)), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(tmp_path / "new_parts" / f"{i}.png")
+    monkeypatch.chdir(tmp_path)
+    commands = walk_through_commands()
+    assert [c[0] for c in commands] == ["train", "evaluate", "score", "export", "edge-score"]
+    for argv in commands:
+        assert cli.main(argv) == 0, argv
+    out = capsys.readouterr().out
+    assert "anomaly: 2 (scratched)" in out and '"auroc_features"' in out
+    assert (tmp_path / "scores.csv").read_text().count("\n") == 7
+    assert (tmp_path / "edge_scores.csv").read_text().count("\n") == 7
+    assert (tmp_path / "exported" / "features_int8.tflite").is_file()

@@ -148,31 +148,6 @@ def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
         main(["--model", "m.keras", "--out", str(tmp_path), "--quantize", "int4"])
 
 
-def test_a_folder_trained_model_evaluates_and_exports_with_no_data_flags(tmp_path, capsys):
-    """The README's evaluate and export commands, unchanged, on a model trained on a folder."""
-    from PIL import Image
-
-    from keras_adegan import ADeGANConfig
-    from keras_adegan.evaluate import main as evaluate_main
-    from keras_adegan.runs import train
-
-    rng = np.random.default_rng(0)
-    for k, name in enumerate(("good", "scratched", "dented")):
-        (tmp_path / "parts" / name).mkdir(parents=True)
-        for i in range(40):
-            pixels = np.clip(rng.normal(60 + 60 * k, 20, (16, 16)), 0, 255).astype(np.uint8)
-            Image.fromarray(pixels).save(tmp_path / "parts" / name / f"{i}.png")
-    config = ADeGANConfig.preset("folder", anomaly_class=1, stage1_epochs=1, stage2_epochs=1,
-                                 width=4, batch_size=16, n_patterns=3)
-    train(config, tmp_path / "run", data_dir=tmp_path / "parts", verbose=0)
-    model = str(tmp_path / "run" / "model.keras")
-    assert evaluate_main(["--model", model]) == 0
-    assert "auroc_features" in capsys.readouterr().out
-    manifest = export_detector(model, tmp_path / "exported", formats=["tflite"],
-                               quantizations=["int8"], graphs=["features"])
-    assert "bytes" in manifest["files"]["features_int8.tflite"]
-
-
 def test_a_bfloat16_model_exports_in_float32(tmp_path):
     from keras_adegan import ADeGAN, to_model_range
     from tests.conftest import random_images
