@@ -24,6 +24,7 @@ from sklearn.metrics import roc_auc_score
 from export.convert import export_detector
 from export.edge_score import EdgeScorer
 from keras_adegan.errors import ArgumentParser, cli_main
+from keras_adegan.images import scale_pixels, to_model_range
 from keras_adegan.model import load_detector
 from keras_adegan.provenance import cpu_name, library_versions
 from keras_adegan.splits import run_splits
@@ -48,10 +49,10 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
         export_detector(model_path, out, representative=splits.train_x, data_dir=data_dir)
     x, y = splits.test_x, splits.test_y
     one = x[:1].astype(np.float32)
-    keras_out = model.score(x.astype(np.float32) / 127.5 - 1.0)
+    keras_out = model.score(to_model_range(x))
     feature_decisions = keras_out["feature_score"] > float(model.feature_threshold.numpy())
 
-    call = tf.function(lambda images: model(images / 127.5 - 1.0))
+    call = tf.function(lambda images: model(scale_pixels(images)))
     big = x[:batch].astype(np.float32)
     rows = [{"format": "Keras model (tf.function, TF)", "graph": "full",
              "bytes": model_path.stat().st_size,

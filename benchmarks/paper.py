@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_adegan.baselines import knn_scores, pca_scores
-from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
+from keras_adegan.config import READINGS, SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.metrics import ranking_metrics
@@ -111,7 +111,8 @@ class Results:
         return sorted(self.data["cells"].values(), key=lambda c: (c["anomaly_class"], c["seed"]))
 
 
-def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str) -> dict:
+def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str,
+             batch_statistics_curve: bool = False) -> dict:
     """Train, evaluate and score the baselines for one (class, seed); returns the results entry."""
     start = time.time()
     resume = (run_dir / "backup").exists()
@@ -122,7 +123,8 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
             metrics = rescore(run_dir, data=data, **wanted)
     else:
         metrics = train(config, run_dir, data=data, resume=resume, overwrite=not resume,
-                        test_curve=test_curve, verbose=2)
+                        test_curve=test_curve, batch_statistics_curve=batch_statistics_curve,
+                        verbose=2)
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
     base_start = time.time()
@@ -165,14 +167,76 @@ def _mean_std(values) -> str:
     return f"{values.mean():.3f}"
 
 
+def _literal_cell(cells: list[dict], name: str) -> str:
+    values = [c["test"][f"auroc_{name}"] for c in cells]
+    return f"{_mean_std(values)} ({len(values)})" if values else ""
+
+
+def _literal_mean(literal: dict, by_class: dict, name: str) -> str:
+    """The mean over classes, when the literal reading has every class of the table."""
+    if set(by_class) - set(literal):
+        return f"{len(set(literal) & set(by_class))}/{len(by_class)} classes"
+    return f"**{np.mean([np.mean([c['test'][f'auroc_{name}'] for c in literal[k]]) for k in by_class]):.3f}**"
+
+
+def biased_section(cells: list[dict], score: str) -> list[str]:
+    """The biased-protocol diagnostic: what GANomaly's evaluation conventions (the epoch chosen
+    on the test AUROC; BatchNorm normalising each test batch by its own statistics) make of the
+    same models. Only cells trained with `--biased-diagnostic` have the per-epoch figures."""
+    diagnosed = [c for c in cells if any("test_bs_auroc_combined" in h for h in c["history"])]
+    if not diagnosed:
+        return []
+    modes = [("test_auroc_{}", "last epoch", "last"), ("test_auroc_{}", "best epoch on test", "max"),
+             ("test_bs_auroc_{}", "best epoch on test, BN batch statistics", "max")]
+    components = [("combined", score), ("recon", "recon only")]
+    header = [f"{what}: {label}" for _, what in components for _, label, _ in modes]
+    lines = ["## Biased diagnostic: GANomaly's evaluation conventions (never used for any choice)",
+             "", "**These figures are biased on purpose and chose nothing.** They measure how much "
+             "two conventions of GANomaly's public evaluation code, which the paper says it "
+             "follows, add to the same models: reporting the stage-2 epoch with the best *test* "
+             "AUROC, and scoring with the generator's BatchNorm in training mode, so that each "
+             "batch of 64 test images (in the split's order) is normalised by its own "
+             "statistics. `last epoch` is the honest figure of the table above.", "",
+             "| class | seeds | " + " | ".join(header) + " |", "|---|---|" + "---|" * len(header)]
+    by_class: dict[int, list[dict]] = {}
+    for cell in diagnosed:
+        by_class.setdefault(cell["anomaly_class"], []).append(cell)
+    columns = {h: [] for h in header}
+    for k, group in sorted(by_class.items()):
+        values = []
+        for name, what in components:
+            for key, label, pick in modes:
+                per_seed = []
+                for cell in group:
+                    curve = [h[key.format(name)] for h in cell["history"] if key.format(name) in h]
+                    per_seed.append(curve[-1] if pick == "last" else max(curve))
+                columns[f"{what}: {label}"].append(float(np.mean(per_seed)))
+                values.append(_mean_std(per_seed))
+        lines.append(f"| {k} | {len(group)} | " + " | ".join(values) + " |")
+    lines.append(f"| **mean** | {len(by_class)} classes | "
+                 + " | ".join(f"**{np.mean(v):.3f}**" for v in columns.values()) + " |")
+    return lines + [""]
+
+
 def write_markdown(results: Results, path: Path) -> None:
     """The per-class table, the mean row, the budget and the learning curves."""
     data = results.data
     dataset, budget, cells = data["dataset"], data["budget"], results.cells()
-    columns = [("features", "deployed: feature score"), ("combined", "paper's S (Eq. 11)"),
+    literal_reading = budget.get("reading") == "literal"
+    columns = [("features", "deployed: feature score"),
+               ("combined", "paper's A (Eq. 11 as printed)" if literal_reading
+                else "paper's S (Eq. 11)"),
                ("recon", "recon only"), ("pattern", "pattern only"), ("mean_prob", "mean of probs"),
                ("pca", "PCA-32"), ("knn", "kNN-5")]
-    lines = [f"# {dataset}: leave-one-class-out AUROC on the test split", ""]
+    # The literal reading's cells (a training option: their own file), as columns of this table.
+    other = path.with_name(f"{dataset}_literal.json")
+    literal = {}
+    if not literal_reading and other.is_file():
+        for cell in json.loads(other.read_text())["cells"].values():
+            literal.setdefault(cell["anomaly_class"], []).append(cell)
+    literal_columns = [("features", "literal: feature score"), ("combined", "literal: A (Eq. 11)")]
+    lines = [f"# {dataset}{' (literal reading)' if literal_reading else ''}: leave-one-class-out "
+             "AUROC on the test split", ""]
     if dataset == "cifar10":
         lines += ["CIFAR-10 here is the JPEG copy in `../shared/datasets/cifar10` (re-encoded, so "
                   "pixel values differ slightly from the original binary release).", ""]
@@ -185,10 +249,15 @@ def write_markdown(results: Results, path: Path) -> None:
               "see `feature_study.md`), computed by the saved model itself; then the paper's "
               "score S = -log(p_r p_c) (Eq. 11, our reading) and its components, from the same "
               "model; PCA-32 and kNN-5 on raw pixels are the classical floor.", "",
+              *(["The literal reading (`--reading literal`: the losses and Eq. 11 as printed, "
+                 "see the README) is a training option: its cells are their own models, in "
+                 f"`{dataset}_literal.json`; its columns are its feature score and A (Eq. 11 "
+                 "as printed), mean over its seeds (shown in brackets).", ""] if literal else []),
               "`seeds`: the cells (seeds) averaged in the row.", "",
               "| class | name | seeds | " + " | ".join(t for _, t in columns)
+              + "".join(f" | {t}" for _, t in (literal_columns if literal else []))
               + " | deployed > kNN | S > kNN | train s |",
-              "|---|---|---|" + "---|" * len(columns) + "---|---|---|"]
+              "|---|---|---|" + "---|" * (len(columns) + (2 if literal else 0)) + "---|---|---|"]
     by_class: dict[int, list[dict]] = {}
     for cell in cells:
         by_class.setdefault(cell["anomaly_class"], []).append(cell)
@@ -205,19 +274,23 @@ def write_markdown(results: Results, path: Path) -> None:
         seconds = np.mean([c["train_seconds"] for c in group])
         lines.append(f"| {k} | {group[0]['class_name'] or ''} | {len(group)} | "
                      + " | ".join(_mean_std(row[name]) for name, _ in columns)
+                     + "".join(f" | {_literal_cell(literal.get(k, []), name)}"
+                               for name, _ in (literal_columns if literal else []))
                      + f" | {'yes' if won['features'] else 'no'} | "
                      + f"{'yes' if won['combined'] else 'no'} | {seconds:.0f} |")
     if by_class:
         lines.append(f"| **mean** | {len(by_class)} classes | | " + " | ".join(
             f"**{np.mean(means[name]):.3f}**" if None not in means[name] else "n/a"
             for name, _ in columns)
+            + "".join(f" | {_literal_mean(literal, by_class, name)}"
+                      for name, _ in (literal_columns if literal else []))
             + f" | {wins['features']}/{len(by_class)} | {wins['combined']}/{len(by_class)} | |")
         val = {name: [np.mean([c["validation"][f"auroc_{name}"] for c in group
                                if f"auroc_{name}" in c.get("validation", {})] or [np.nan])
                       for group in by_class.values()] for name in COMPONENTS}
         lines.append("| validation mean | same cells | | " + " | ".join(
             f"{np.nanmean(val[name]):.3f}" if name in val and not np.all(np.isnan(val[name]))
-            else "" for name, _ in columns) + " | | | |")
+            else "" for name, _ in columns) + " |" * (2 if literal else 0) + " | | | |")
     if dataset in PAPER_MEAN:
         lines += ["", f"Paper (Table 1, mean over the 10 classes, GPU, budget not stated): "
                   f"**{PAPER_MEAN[dataset]:.3f}**."]
@@ -235,6 +308,7 @@ def write_markdown(results: Results, path: Path) -> None:
               f"baselines), on {first.get('cpu', '?')}.",
               f"- Versions: `{json.dumps(first.get('versions', {}))}`",
               f"- Raw numbers, per-cell wall time and per-epoch histories: `{dataset}.json`.", ""]
+    lines += biased_section(cells, "A" if literal_reading else "S")
     curves = [c for c in cells if any("test_auroc_combined" in h for h in c["history"])]
     if curves:
         lines += ["## Learning curves", "",
@@ -264,12 +338,29 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--width", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--train-limit", type=int, default=None)
+    p.add_argument("--reading", choices=READINGS, default="ours",
+                   help="how the paper is read (a training option: literal cells go to "
+                        "<dataset>_literal.json and appear as columns of <dataset>.md)")
+    p.add_argument("--biased-diagnostic", action="store_true",
+                   help="log, for every class, the test AUROC after every stage-2 epoch with "
+                        "G's BatchNorm in eval and in training mode (GANomaly's conventions), "
+                        "for the table's biased-protocol section; reported, never used")
     p.add_argument("--curve-classes", type=parse_list, default=[0],
                    help="classes whose test AUROC is also logged every epoch (learning curve)")
     p.add_argument("--results-dir", default="results", help="where <dataset>.json/.md go")
     p.add_argument("--runs-dir", default="runs/paper", help="where each cell's run folder goes")
     p.add_argument("--recompute", action="store_true", help="redo cells already in the results")
     return p.parse_args(argv)
+
+
+def write_tables(results: Results, results_dir: Path, name: str) -> None:
+    """`<name>.md`, and for the literal reading also the main table, which shows its columns."""
+    write_markdown(results, results_dir / f"{name}.md")
+    main_file = results_dir / f"{results.data['dataset']}.json"
+    if name != results.data["dataset"] and main_file.is_file():
+        main_results = Results(main_file, results.data["dataset"],
+                               budget_of(json.loads(main_file.read_text())["budget"]))
+        write_markdown(main_results, results_dir / f"{results.data['dataset']}.md")
 
 
 @cli_main
@@ -279,15 +370,17 @@ def main(argv=None) -> int:
     configs = [ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=s,
                                    stage1_epochs=args.stage1_epochs,
                                    stage2_epochs=args.stage2_epochs, width=args.width,
-                                   batch_size=args.batch_size, train_limit=args.train_limit)
+                                   batch_size=args.batch_size, train_limit=args.train_limit,
+                                   reading=args.reading)
                for k in args.classes for s in args.seeds]
     results_dir = Path(args.results_dir)
-    results = Results(results_dir / f"{args.dataset}.json", args.dataset, budget_of(configs[0]))
+    name = args.dataset if args.reading == "ours" else f"{args.dataset}_{args.reading}"
+    results = Results(results_dir / f"{name}.json", args.dataset, budget_of(configs[0]))
     todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)]
     if not todo:
         print(f"nothing to do: all {len(configs)} cells are already in {results.path} "
               "(pass --recompute to redo them)")
-        write_markdown(results, results_dir / f"{args.dataset}.md")
+        write_tables(results, results_dir, name)
         return 0
     data = load_dataset(args.dataset, args.data_dir)
     bad = [k for k in args.classes if k >= len(data.class_names or range(10))]
@@ -295,13 +388,14 @@ def main(argv=None) -> int:
         raise ADeGANError(f"{args.dataset} has no class {bad[0]}")
     print(f"{len(todo)} of {len(configs)} cells to run; results go to {results.path}", flush=True)
     for config in todo:
-        run_dir = Path(args.runs_dir) / args.dataset / results.key(config.anomaly_class, config.seed)
+        run_dir = Path(args.runs_dir) / name / results.key(config.anomaly_class, config.seed)
         if args.recompute and (run_dir / "metrics.json").exists():
             (run_dir / "metrics.json").unlink()
-        cell = run_cell(config, data, run_dir, config.anomaly_class in args.curve_classes,
-                        command)
+        cell = run_cell(config, data, run_dir,
+                        args.biased_diagnostic or config.anomaly_class in args.curve_classes,
+                        command, batch_statistics_curve=args.biased_diagnostic)
         results.add(cell)
-        write_markdown(results, results_dir / f"{args.dataset}.md")
+        write_tables(results, results_dir, name)
         t = cell["test"]
         print(f"class {config.anomaly_class} seed {config.seed}: feature score "
               f"{t['auroc_features']:.3f}, paper's S {t['auroc_combined']:.3f} "

@@ -71,6 +71,7 @@ def measure(args) -> dict:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     from keras_adegan.config import ADeGANConfig
+    from keras_adegan.images import to_model_range
     from keras_adegan.model import build_model
     from keras_adegan.splits import train_stream
 
@@ -93,7 +94,7 @@ def measure(args) -> dict:
             float(next(iter(logs.values())))  # wait for the step to finish
 
         result[f"stage{stage}_images_per_s"] = steady_rate(step, args.batch_size, args.warmup, args.steps)
-    x = (images[:2048].astype(np.float32) / 127.5) - 1.0
+    x = to_model_range(images[:2048])
     model.raw_outputs(x[:256])
     start = time.perf_counter()
     model.raw_outputs(x)

@@ -46,6 +46,7 @@ from export.formats import FORMATS, GRAPHS, QUANTIZATIONS, REPRESENTATIVE_IMAGES
 from keras_adegan.config import SCORE_FIELDS
 from keras_adegan.errors import ADeGANError
 from keras_adegan.features import PADDING
+from keras_adegan.images import scale_pixels
 from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, ADeGAN, load_detector
 from keras_adegan.provenance import library_versions
 from keras_adegan.splits import run_splits
@@ -59,7 +60,7 @@ NETWORK_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTE
 
 def _endpoint(forward):
     def score(images):
-        return forward(tf.cast(images, tf.float32) / 127.5 - 1.0)
+        return forward(scale_pixels(tf.cast(images, tf.float32)))
     return score
 
 

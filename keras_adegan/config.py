@@ -23,6 +23,7 @@ DISTANCES = ("cosine", "euclidean")
 SELECTIONS = ("coreset", "random")
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
+READINGS = ("ours", "literal")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
                 "bank_size", "bank_selection")
@@ -46,6 +47,9 @@ class ADeGANConfig:
         alpha: weight of the interpolation loss L_ip (Eq. 6).
         beta: weight of the self-supervised pattern loss L_sl (Eq. 3).
         gamma: weight of the reconstruction loss L_recon (Eq. 7).
+        reading: "ours" (the README's reading of the paper) or "literal" (the paper as
+            printed: L2 norms in Eq. 3, 7 and 9, within-pattern interpolants in L_sl, L_ip
+            into E only, Eq. 11 as A(x) = -(1/n_c) log p + (1 - log p) log q).
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
         learning_rate: Adam learning rate for G, D and E.
@@ -92,6 +96,7 @@ class ADeGANConfig:
     alpha: float = 1.0
     beta: float = 1.0
     gamma: float = 10.0
+    reading: str = "ours"
     cross_mix_min: float = 0.25
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -152,6 +157,7 @@ class ADeGANConfig:
             (self.anomaly_class >= 0, "anomaly_class must be >= 0"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
+            (self.reading in READINGS, f"reading must be one of {', '.join(READINGS)}"),
             (self.color_mode is None or self.color_mode in COLOR_MODES,
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
             (self.feature_source in SOURCES, f"feature_source must be one of {', '.join(SOURCES)}"),
@@ -256,7 +262,7 @@ def parse_bank_size(text: str) -> int | None:
         raise argparse.ArgumentTypeError(f"bank size must be a number or 'all', got {text!r}") from None
 
 
-CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES,
+CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES, "reading": READINGS,
            "feature_source": SOURCES, "feature_density": DENSITIES, "feature_distance": DISTANCES,
            "bank_selection": SELECTIONS}
 # Fields whose flag reads text its own way; `anomaly_class` stays text (an index or a class

@@ -18,9 +18,15 @@ IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 COLOR_MODES = {"grayscale": 1, "rgb": 3}
 
 
+def scale_pixels(pixels):
+    """Float pixels in [0, 255] -> [-1, 1], for numpy arrays and tensors alike (the one place
+    the networks' input range is defined; the exported graphs use it too)."""
+    return pixels / 127.5 - 1.0
+
+
 def to_model_range(images) -> np.ndarray:
     """uint8 (or float in [0, 255]) pixels -> float32 in [-1, 1]."""
-    return np.asarray(images, np.float32) / 127.5 - 1.0
+    return scale_pixels(np.asarray(images, np.float32))
 
 
 def read_image(data: bytes | Path, name: str, channels: int | None = None,

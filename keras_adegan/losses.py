@@ -78,16 +78,31 @@ def interpolation_loss(within_logits, within_labels, across_logits):
     return _cross_entropy(within_labels, within_logits) + uncertainty_loss(across_logits)
 
 
-def self_supervised_loss(logits, labels, z_n_pred, z_n_true, noise_std):
-    """L_sl, Eq. 3: E recovers the pattern (cross-entropy) and z_n (squared error over sigma^2)."""
-    noise_error = tf.reduce_mean(tf.square((z_n_pred - z_n_true) / noise_std))
+def _l2_norm(values):
+    """||v||_2 of each row (all axes but the first), with a gradient at 0 (the norm's own is
+    undefined there)."""
+    flat = tf.reshape(values, [tf.shape(values)[0], -1])
+    return tf.sqrt(tf.reduce_sum(tf.square(flat), axis=-1) + 1e-12)
+
+
+def self_supervised_loss(logits, labels, z_n_pred, z_n_true, noise_std, reading: str = "ours"):
+    """L_sl, Eq. 3: E recovers the pattern (cross-entropy) and z_n: its squared error over
+    sigma^2 per dimension (ours), or the L2 norm ||z_n - E_n(G(z))||_2 as printed (literal)."""
+    if reading == "literal":
+        noise_error = tf.reduce_mean(_l2_norm(z_n_pred - z_n_true))
+    else:
+        noise_error = tf.reduce_mean(tf.square((z_n_pred - z_n_true) / noise_std))
     return _cross_entropy(labels, logits) + noise_error
 
 
-def reconstruction_loss(x, x_rec):
-    """Eq. 7: mean squared error between X and G(E(X)) over pixels and batch."""
+def reconstruction_loss(x, x_rec, reading: str = "ours"):
+    """Eq. 7: the mean squared error between X and G(E(X)) over pixels and batch (ours), or the
+    batch mean of the per-image L2 norm ||X - G(E(X))||_2 as printed (literal)."""
     x = tf.convert_to_tensor(x, tf.float32)
-    return tf.reduce_mean(tf.square(x - tf.cast(x_rec, tf.float32)))
+    difference = x - tf.cast(x_rec, tf.float32)
+    if reading == "literal":
+        return tf.reduce_mean(_l2_norm(difference))
+    return tf.reduce_mean(tf.square(difference))
 
 
 def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
@@ -96,8 +111,15 @@ def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
 
 
 def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float, alpha: float,
-                  beta: float, gamma: float, training: bool = True) -> dict:
+                  beta: float, gamma: float, training: bool = True, reading: str = "ours") -> dict:
     """The whole stage-2 objective (Eq. 8) for a batch of real images `x` and latent codes `z`.
+
+    `reading="ours"`: L_ip = within-pattern cross-entropy + across-pattern uncertainty, trained
+    into G and E; L_sl's z_n term a squared error over sigma^2; L_recon a mean squared error.
+    `reading="literal"`, the paper as printed: the within-pattern interpolants augment L_sl
+    (E recovers their z_c and z_n as for any other code); L_ip is the across-pattern term
+    alone and trains E only (G sees no gradient from it); the z_n term of L_sl and L_recon
+    are L2 norms.
 
     Args:
         generator: G, codes [z_c, z_n] -> images.
@@ -124,11 +146,19 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
     ], axis=0)
     images = generator(codes, training=training)
     generated, x_rec = images[: 3 * batch], images[3 * batch:]
+    if reading == "literal":  # L_ip trains E only: no gradient reaches G through it
+        generated = tf.concat([generated[: 2 * batch], tf.stop_gradient(generated[2 * batch:])], 0)
     g_logits, g_z_n = extractor(generated, training=training)
     sl_logits, within_logits, across_logits = tf.split(g_logits, 3, axis=0)
-    sl_loss = self_supervised_loss(sl_logits, z["labels"], g_z_n[:batch], z["z_n"], noise_std)
-    ip_loss = interpolation_loss(within_logits, z["labels"], across_logits)
-    recon_loss = reconstruction_loss(x, x_rec)
+    if reading == "literal":
+        sl_loss = self_supervised_loss(
+            tf.concat([sl_logits, within_logits], 0), tf.concat([z["labels"]] * 2, 0),
+            g_z_n[: 2 * batch], tf.concat([z["z_n"], within], 0), noise_std, reading)
+        ip_loss = uncertainty_loss(across_logits)
+    else:
+        sl_loss = self_supervised_loss(sl_logits, z["labels"], g_z_n[:batch], z["z_n"], noise_std)
+        ip_loss = interpolation_loss(within_logits, z["labels"], across_logits)
+    recon_loss = reconstruction_loss(x, x_rec, reading)
     return {"loss": stage2_loss(ip_loss, sl_loss, recon_loss, alpha, beta, gamma),
             "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
             "sl_logits": sl_logits}

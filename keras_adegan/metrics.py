@@ -90,31 +90,40 @@ class ValidationAUROC(keras.callbacks.Callback):
 
     Args:
         sets: mapping of log prefix -> (uint8 images, labels); must include "val".
+        batch_statistics: also log every set scored with G's BatchNorm in training mode
+            (`ADeGAN.batch_statistics_outputs`, batches of 64 in the split's order), prefixed
+            `<set>_bs_`: the biased-protocol diagnostic, reported and never used.
     """
 
-    def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int = 256):
+    def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int = 256,
+                 batch_statistics: bool = False):
         super().__init__()
         self.sets = {name: (to_model_range(x), np.asarray(y)) for name, (x, y) in sets.items()}
         self.batch_size = batch_size
+        self.batch_statistics = batch_statistics
         self.history: list[dict] = []
 
     def on_epoch_end(self, epoch, logs=None):
         if self.model.stage != 2:
             return
         row = {"epoch": epoch + 1}
-        outputs = {name: self.model.raw_outputs(x, batch_size=self.batch_size)
-                   for name, (x, _) in self.sets.items()}
-        val_y = self.sets["val"][1]
-        mean, std = scoring.fit_reconstruction_stats(outputs["val"]["recon_error"][val_y == 0])
-        for name, (_, y) in self.sets.items():
-            out = outputs[name]
-            score, recon_prob = scoring.score_components(out["recon_error"], out["pattern_prob"],
-                                                         mean, std)
-            out = {k: v for k, v in out.items() if k != "feature_score"}
-            out.update(paper_score=score, recon_prob=recon_prob)
-            for key, value in ranking_metrics(component_scores(out), y).items():
-                if key.startswith("auroc"):
-                    row[f"{name}_{key}"] = value
+        modes = [("", lambda x: self.model.raw_outputs(x, batch_size=self.batch_size))]
+        if self.batch_statistics:
+            modes.append(("bs_", self.model.batch_statistics_outputs))
+        for prefix, outputs_of in modes:
+            outputs = {name: outputs_of(x) for name, (x, _) in self.sets.items()}
+            val_y = self.sets["val"][1]
+            mean, std = scoring.fit_reconstruction_stats(outputs["val"]["recon_error"][val_y == 0])
+            for name, (_, y) in self.sets.items():
+                out = outputs[name]
+                score, recon_prob = scoring.score_components(
+                    out["recon_error"], out["pattern_prob"], mean, std, self.model.reading,
+                    self.model.n_patterns)
+                out = {k: v for k, v in out.items() if k != "feature_score"}
+                out.update(paper_score=score, recon_prob=recon_prob)
+                for key, value in ranking_metrics(component_scores(out), y).items():
+                    if key.startswith("auroc"):
+                        row[f"{name}_{prefix}{key}"] = value
         self.history.append(row)
         if logs is not None:
             logs.update({k: v for k, v in row.items() if k != "epoch"})

@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, losses, scoring
-from keras_adegan.config import PRECISIONS, SCORE_FIELDS, SCORES, ADeGANConfig
+from keras_adegan.config import PRECISIONS, READINGS, SCORE_FIELDS, SCORES, ADeGANConfig
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import build_discriminator, build_extractor, build_generator, run_to_features
 
@@ -76,6 +76,8 @@ class ADeGAN(keras.Model):
         alpha: weight of L_ip (Eq. 6).
         beta: weight of L_sl (Eq. 3).
         gamma: weight of L_recon (Eq. 7).
+        reading: "ours" or "literal": how the paper's losses and its score S (Eq. 11) are
+            read (see `keras_adegan.losses.stage2_losses` and `keras_adegan.scoring`).
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
@@ -102,7 +104,7 @@ class ADeGAN(keras.Model):
     """
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
-                 width=32, alpha=1.0, beta=1.0, gamma=10.0, cross_mix_min=0.25,
+                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", cross_mix_min=0.25,
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
                  score="features", feature_source="noise", feature_density="knn",
                  feature_distance="cosine", feature_k=5, bank_size=1024,
@@ -115,6 +117,7 @@ class ADeGAN(keras.Model):
         self.noise_std = float(noise_std)
         self.width = int(width)
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
+        self.reading = str(reading)
         self.cross_mix_min = float(cross_mix_min)
         self.stage1_epochs = int(stage1_epochs)
         self.seed = int(seed)
@@ -128,6 +131,7 @@ class ADeGAN(keras.Model):
         self.bank_size = int(bank_size)
         self.bank_selection = str(bank_selection)
         for value, allowed, what in ((self.score_choice, SCORES, "score"),
+                                     (self.reading, READINGS, "reading"),
                                      (self.feature_source, features.SOURCES, "feature_source"),
                                      (self.feature_density, features.DENSITIES, "feature_density"),
                                      (self.feature_distance, features.DISTANCES, "feature_distance"),
@@ -181,7 +185,7 @@ class ADeGAN(keras.Model):
         config = super().get_config()
         config.update(image_shape=list(self.image_shape), n_patterns=self.n_patterns,
                       noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
-                      alpha=self.alpha, beta=self.beta, gamma=self.gamma,
+                      alpha=self.alpha, beta=self.beta, gamma=self.gamma, reading=self.reading,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
                       seed=self.seed, precision=self.precision, run_config=self.run_config,
                       score=self.score_choice, feature_source=self.feature_source,
@@ -333,7 +337,8 @@ class ADeGAN(keras.Model):
         z = self._latents(tf.shape(x)[0])
         with tf.GradientTape() as tape:
             out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
-                                       self.noise_std, self.alpha, self.beta, self.gamma)
+                                       self.noise_std, self.alpha, self.beta, self.gamma,
+                                       reading=self.reading)
             scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables
         e_vars = self.extractor.trainable_variables
@@ -377,11 +382,10 @@ class ADeGAN(keras.Model):
         """
         parts = self._parts(x, training)
         probs = parts["probs"]
-        recon_error = tf.reduce_mean(tf.square(tf.cast(x, tf.float32) - parts["reconstruction"]),
-                                     axis=[1, 2, 3])
+        recon_error = scoring.reconstruction_error(x, parts["reconstruction"], self.reading)
         log_pr = scoring.reconstruction_log_prob(recon_error, self.recon_mean, self.recon_std)
         pattern_prob = tf.reduce_max(probs, axis=-1)
-        paper_score = scoring.anomaly_score(log_pr, pattern_prob)
+        paper_score = scoring.anomaly_score(log_pr, pattern_prob, self.reading, self.n_patterns)
         feature_score = self._feature_score(parts["features"])
         if self.score_choice == "features":
             score, threshold = feature_score, self.feature_threshold
@@ -474,6 +478,19 @@ class ADeGAN(keras.Model):
         """
         return self._batched("call", lambda x: self(x, training=False), images, batch_size)
 
+    def batch_statistics_outputs(self, images, batch_size: int = 64) -> dict[str, np.ndarray]:
+        """`raw_outputs`, but with G's BatchNorm normalising each batch by its own statistics
+        (training mode), as GANomaly's public evaluation code does. For the biased-protocol
+        diagnostic only: a score then depends on the other images of its batch. G's moving
+        statistics, which training mode updates, are restored afterwards."""
+        saved = [v.numpy() for v in self.generator.non_trainable_variables]
+        try:
+            return self._batched("call_batch_statistics", lambda x: self(x, training=True),
+                                 images, batch_size)
+        finally:
+            for variable, value in zip(self.generator.non_trainable_variables, saved):
+                variable.assign(value)
+
     @property
     def is_calibrated(self) -> bool:
         return bool(keras.ops.convert_to_numpy(self.calibrated) > 0.5)
@@ -533,7 +550,8 @@ class ADeGAN(keras.Model):
         mean, std = scoring.fit_reconstruction_stats(out["recon_error"])
         self.recon_mean.assign(mean)
         self.recon_std.assign(std)
-        paper, _ = scoring.score_components(out["recon_error"], out["pattern_prob"], mean, std)
+        paper, _ = scoring.score_components(out["recon_error"], out["pattern_prob"], mean, std,
+                                            self.reading, self.n_patterns)
         paper_threshold = scoring.threshold_at_fpr(paper, fpr)
         feature_threshold = scoring.threshold_at_fpr(out["feature_score"], fpr)
         self.paper_threshold.assign(paper_threshold)
@@ -588,7 +606,7 @@ def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -
     normals, which sizes a bank that holds them all)."""
     model = ADeGAN(image_shape=image_shape, n_patterns=config.n_patterns,
                    noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
-                   alpha=config.alpha, beta=config.beta, gamma=config.gamma,
+                   alpha=config.alpha, beta=config.beta, gamma=config.gamma, reading=config.reading,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
                    seed=config.seed, precision=config.precision, run_config=config.to_dict(),
                    **scoring_options(config, n_train))

@@ -108,7 +108,8 @@ def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
 
 def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = False,
           resume: bool = False, allow_download: bool = True, fpr: float = 0.05,
-          verbose=None, data: ImageData | None = None, test_curve: bool = False) -> dict:
+          verbose=None, data: ImageData | None = None, test_curve: bool = False,
+          batch_statistics_curve: bool = False) -> dict:
     """Run the whole method for one (dataset, anomaly class, seed) and write the output folder.
 
     Args:
@@ -127,6 +128,8 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         test_curve: also log the test split's AUROC after every stage-2 epoch (`test_auroc_*`
             in `history.jsonl`), for a learning curve that is reported and never used: the
             last epoch's model is kept whatever the curve shows.
+        batch_statistics_curve: also log every curve with G's BatchNorm in training mode
+            (`*_bs_auroc_*`): the biased-protocol diagnostic of `benchmarks/paper.py`.
 
     Returns:
         The contents of `metrics.json`.
@@ -165,7 +168,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         curves = {"val": (splits.val_x, splits.val_y)}
         if test_curve:
             curves["test"] = (splits.test_x, splits.test_y)
-        auroc = ValidationAUROC(curves)
+        auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve)
         checkpoint = EpochCheckpoint(backup)
         initial_epoch = checkpoint.restore(model)
         callbacks = [  # in this order: the history row is written before the checkpoint

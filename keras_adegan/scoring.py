@@ -2,15 +2,17 @@
 
 Our reading of the paper's score, for an image x:
 
-* reconstruction error:  r(x) = mean over pixels of (x - G(E(x)))^2 (the paper: an L2 norm).
+* reconstruction error:  r(x) = mean over pixels of (x - G(E(x)))^2 (the paper: an L2 norm,
+  used by the literal reading).
 * Eq. 9, reconstruction probability: with mu, s the mean and standard deviation of r on
   held-out *normal* validation images, p_r(x) = P(R >= r(x)) = 1 - Phi((r(x) - mu) / s) for
   R ~ N(mu, s^2): the chance that a normal image reconstructs at least this badly.
 * Eq. 10, pattern term: p_c(x) = max_k softmax(E_c(x))_k, the extractor's pattern confidence
   (the paper's log q is log p_c).
 * Eq. 11, combined, our reading: the normality of x is p_r(x) * p_c(x); the anomaly score is
-  its negative log, S(x) = -log p_r(x) - log p_c(x) >= 0. (The paper prints
-  A(x) = -(1/n_c) log p + (1 - log p) log q; see `anomaly_score`.)
+  its negative log, S(x) = -log p_r(x) - log p_c(x) >= 0. The paper prints
+  A(x) = -(1/n_c) log p + (1 - log p) log q, the literal reading (`reading="literal"`; see
+  `anomaly_score` for what each term does).
 
 S ranks images exactly as 1 - p_r * p_c does, but never saturates: far-off images keep distinct
 scores where 1 - p_r * p_c would round to 1.0 in float32. log(1 - Phi) is computed in closed form
@@ -54,18 +56,40 @@ def reconstruction_log_prob(recon_error, mean, std):
     return log_normal_sf((tf.convert_to_tensor(recon_error, tf.float32) - mean) / std)
 
 
-def anomaly_score(recon_log_prob, pattern_prob):
-    """Eq. 11, our reading: S = -log(p_r * p_c), larger is more anomalous. The paper prints
-    A(x) = -(1/n_c) log p + (1 - log p) log q; this reading drops the 1/n_c weight and the
-    (1 - log p) interaction (see the README)."""
+def reconstruction_error(x, x_rec, reading: str = "ours"):
+    """r(x) per image: the mean squared pixel error (ours), or the L2 norm ||x - G(E(x))||_2
+    that Eq. 7 and Eq. 9 print (`reading="literal"`)."""
+    squared = tf.square(tf.cast(x, tf.float32) - tf.cast(x_rec, tf.float32))
+    if reading == "literal":
+        return tf.sqrt(tf.reduce_sum(squared, axis=[1, 2, 3]))
+    return tf.reduce_mean(squared, axis=[1, 2, 3])
+
+
+def anomaly_score(recon_log_prob, pattern_prob, reading: str = "ours", n_patterns: int = 10):
+    """Eq. 11; larger is more anomalous.
+
+    * `ours`: S = -log(p_r * p_c) = -log p_r - log p_c: an image is normal when it both
+      reconstructs well and is confidently one pattern.
+    * `literal`, as printed: A(x) = -(1/n_c) log p + (1 - log p) log q, with log p = log p_r
+      (Eq. 9, the reconstruction probability) and log q = log p_c (Eq. 10, E's largest pattern
+      probability). Both logs are <= 0: the first term grows as reconstruction gets worse; the
+      second is <= 0 and grows towards 0 as E gets *more* confident, scaled by (1 - log p) >= 1,
+      so a confident assignment raises A, the opposite direction to `ours`' pattern term.
+    """
     pattern_prob = tf.convert_to_tensor(pattern_prob, tf.float32)
-    return -(recon_log_prob + tf.math.log(tf.maximum(pattern_prob, 1e-12)))
+    log_q = tf.math.log(tf.maximum(pattern_prob, 1e-12))
+    if reading == "literal":
+        return -recon_log_prob / n_patterns + (1.0 - recon_log_prob) * log_q
+    return -(recon_log_prob + log_q)
 
 
-def score_components(recon_error, pattern_prob, mean, std) -> tuple[np.ndarray, np.ndarray]:
-    """(S, p_r) as numpy arrays from already computed r and p_c, for given statistics."""
+def score_components(recon_error, pattern_prob, mean, std, reading: str = "ours",
+                     n_patterns: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """(Eq. 11's score, p_r) as numpy arrays from already computed r and p_c, for given
+    statistics."""
     log_pr = reconstruction_log_prob(recon_error, mean, std)
-    return anomaly_score(log_pr, pattern_prob).numpy(), tf.exp(log_pr).numpy()
+    return (anomaly_score(log_pr, pattern_prob, reading, n_patterns).numpy(),
+            tf.exp(log_pr).numpy())
 
 
 def fit_reconstruction_stats(recon_errors) -> tuple[float, float]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from keras_adegan.data import ImageData, load_dataset
 from keras_adegan.errors import ADeGANError
+from keras_adegan.images import scale_pixels
 
 
 @dataclasses.dataclass
@@ -132,7 +133,7 @@ def train_stream(images: np.ndarray, batch_size: int, seed: int):
     pixels = tf.constant(np.asarray(images))
 
     def batch_of_images(indices):
-        return tf.cast(tf.gather(pixels, indices), tf.float32) / 127.5 - 1.0
+        return scale_pixels(tf.cast(tf.gather(pixels, indices), tf.float32))
 
     ds = tf.data.Dataset.from_generator(
         order.next_pass, output_signature=tf.TensorSpec([len(images)], tf.int64))

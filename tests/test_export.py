@@ -164,3 +164,16 @@ def test_a_bfloat16_model_exports_in_float32(tmp_path):
     got = EdgeScorer(tmp_path / "out" / "features_fp32.tflite").score(images)["feature_score"]
     expected = model.score(to_model_range(images))["feature_score"]
     np.testing.assert_allclose(got, expected, atol=0.02)  # bfloat16 rounding in Keras only
+
+
+def test_representative_folder_named_like_the_anomaly_class_is_warned(tmp_path, capsys):
+    from export.__main__ import warn_if_anomalous
+
+    run = {"dataset": "fashion_mnist", "anomaly_class": 5}  # 5 is Sandal
+    (tmp_path / "reps" / "Trouser").mkdir(parents=True)
+    warn_if_anomalous(tmp_path / "reps", run)
+    assert capsys.readouterr().err == ""
+    (tmp_path / "reps" / "sandal").mkdir()
+    warn_if_anomalous(tmp_path / "reps", run)
+    err = capsys.readouterr().err
+    assert err.startswith("warning:") and "sandal" in err and "(Sandal)" in err

@@ -16,7 +16,7 @@ def test_discriminator_and_generator_losses():
     assert float(d) == pytest.approx(2 * math.log1p(math.exp(-10)), rel=1e-4)
 
 
-def test_interpolation_within_keeps_pattern_and_stays_between():  # Eq. 4
+def test_interpolation_within_keeps_pattern_and_stays_between():  # Eq. 4-5 (Definition 3.1)
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
     lam = rng.uniform(size=(5, 1))
@@ -26,7 +26,7 @@ def test_interpolation_within_keeps_pattern_and_stays_between():  # Eq. 4
     assert np.allclose(losses.interpolate_within(a, b, np.ones((5, 1))), a)
 
 
-def test_interpolation_across_is_a_two_pattern_mixture():  # Eq. 5
+def test_interpolation_across_is_a_two_pattern_mixture():  # Definition 3.1, across patterns
     eye = np.eye(4)
     lam = np.array([[0.3], [0.75]])
     mix = np.asarray(losses.interpolate_across(eye[[0, 2]], eye[[1, 3]], lam))
@@ -42,7 +42,7 @@ def test_uncertainty_loss_is_log_nc_at_uniform_and_larger_when_confident():
     assert float(confident) > float(uniform) + 1.0
 
 
-def test_interpolation_loss_hand_computed():  # Eq. 3
+def test_interpolation_loss_hand_computed():  # L_ip, Eq. 6
     within = np.array([[2.0, 0.0]], np.float32)  # CE with label 0: log(1 + e^-2)
     across = np.array([[1.0, 0.0]], np.float32)  # -(log p0 + log p1) / 2
     p0 = 1 / (1 + math.exp(-1))
@@ -50,7 +50,7 @@ def test_interpolation_loss_hand_computed():  # Eq. 3
     assert float(losses.interpolation_loss(within, np.array([0]), across)) == pytest.approx(expected, 1e-5)
 
 
-def test_self_supervised_loss_hand_computed():  # Eq. 6
+def test_self_supervised_loss_hand_computed():  # L_sl, Eq. 3
     logits = np.array([[0.0, 0.0]], np.float32)  # CE = log 2
     z_pred, z_true = np.array([[0.1, 0.0]], np.float32), np.array([[0.0, 0.0]], np.float32)
     # squared error in units of sigma = 0.1: ((0.1 / 0.1)^2 + 0) / 2 = 0.5
@@ -104,6 +104,53 @@ def closed_form(x, z, alpha=1.0, beta=2.0, gamma=10.0):
     recon = np.mean((x - np.concatenate([probs, 0.5 * x[:, N_C:]], 1)) ** 2)
     return {"sl_loss": sl, "ip_loss": ip, "recon_loss": recon,
             "loss": alpha * ip + beta * sl + gamma * recon}
+
+
+def closed_form_literal(x, z, alpha=1.0, beta=2.0, gamma=10.0):
+    """The paper as printed: within-pattern interpolants join L_sl, L_ip is the across term
+    alone, and the z_n term and L_recon are L2 norms (E reads z_n back halved)."""
+    eye = np.eye(N_C)
+    ce_pure = -log_softmax(K * eye[z["labels"]])[np.arange(2), z["labels"]].mean()
+    within = z["lam_within"] * z["z_n"] + (1 - z["lam_within"]) * z["z_n_other"]
+    norms = np.linalg.norm(0.5 * np.concatenate([z["z_n"], within]), axis=1)
+    sl = ce_pure + norms.mean()
+    mix = z["lam_across"] * eye[z["labels"]] + (1 - z["lam_across"]) * eye[z["other_labels"]]
+    ip = -log_softmax(K * mix).mean()
+    probs = np.exp(log_softmax(K * x[:, :N_C]))
+    recon = np.linalg.norm(x - np.concatenate([probs, 0.5 * x[:, N_C:]], 1), axis=1).mean()
+    return {"sl_loss": sl, "ip_loss": ip, "recon_loss": recon,
+            "loss": alpha * ip + beta * sl + gamma * recon}
+
+
+def test_stage2_losses_literal_reading_match_their_closed_forms():
+    x = np.random.default_rng(1).uniform(-1, 1, (2, N_C + NOISE)).astype(np.float32)
+    z = stub_codes()
+    got = losses.stage2_losses(stub_generator, stub_extractor, x, z, N_C, SIGMA, 1.0, 2.0, 10.0,
+                               reading="literal")
+    for key, value in closed_form_literal(x, z).items():
+        assert float(got[key]) == pytest.approx(value, rel=1e-5), key
+    ours = closed_form(x, z)
+    assert all(ours[k] != pytest.approx(value, rel=1e-3)
+               for k, value in closed_form_literal(x, z).items())  # the readings really differ
+
+
+@pytest.mark.parametrize("reading,g_gets_ip", [("ours", True), ("literal", False)])
+def test_what_l_ip_trains(reading, g_gets_ip):
+    """Ours trains G and E with L_ip; the literal reading trains E only."""
+    import tensorflow as tf
+
+    from keras_adegan import ADeGAN
+
+    model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, reading=reading)
+    model.compile()
+    x = tf.random.uniform((4, 16, 16, 1), -1, 1, seed=0)
+    with tf.GradientTape(persistent=True) as tape:
+        out = losses.stage2_losses(model.generator, model.extractor, x, model._latents(4), 4,
+                                   0.1, 1.0, 1.0, 10.0, reading=reading)
+    g_grads = tape.gradient(out["ip_loss"], model.generator.trainable_variables)
+    e_grads = tape.gradient(out["ip_loss"], model.extractor.trainable_variables)
+    assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in e_grads)
+    assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in g_grads) == g_gets_ip
 
 
 def test_stage2_losses_match_their_closed_forms():

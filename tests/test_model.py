@@ -82,6 +82,22 @@ def test_keras_round_trip_keeps_scores_and_calibration(tmp_path):
     assert type(loaded.g_optimizer).__name__ == "Adam"
 
 
+def test_literal_reading_trains_scores_as_printed_and_round_trips(tmp_path):
+    model = tiny_model(stage1_epochs=1, reading="literal")
+    history = model.fit(tiny_stream(), epochs=2, verbose=0).history
+    assert np.isfinite(history["loss"][-1])
+    calibrated(model)
+    images = to_model_range(random_images(10, seed=4))
+    out = model.score(images)
+    log_p = np.log(np.maximum(out["recon_prob"], 1e-30))
+    expected = -log_p / 4 + (1 - log_p) * np.log(out["pattern_prob"])  # Eq. 11 with n_c = 4
+    np.testing.assert_allclose(out["paper_score"], expected, rtol=1e-3, atol=1e-4)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.reading == "literal"
+    np.testing.assert_array_equal(loaded.score(images)["paper_score"], out["paper_score"])
+
+
 @pytest.mark.parametrize("score", ["features", "paper"])
 def test_calibration_threshold_flags_share_of_normals(score):
     model = tiny_model(score=score)
@@ -172,3 +188,17 @@ def test_uncalibrated_model_refuses_to_score():
 def test_generate_shape():
     samples = tiny_model().generate(3)
     assert samples.shape == (4, 3, 16, 16, 1)
+
+
+def test_batch_statistics_outputs_leave_the_model_unchanged():
+    model = calibrated(tiny_model(stage1_epochs=1))
+    model.fit(tiny_stream(), epochs=2, verbose=0)
+    calibrated(model)
+    images = to_model_range(random_images(32, seed=5))
+    before = model.raw_outputs(images)
+    moving = [v.numpy() for v in model.generator.non_trainable_variables]
+    batch_stats = model.batch_statistics_outputs(images, batch_size=16)
+    assert not np.allclose(batch_stats["recon_error"], before["recon_error"])  # another mode
+    for variable, value in zip(model.generator.non_trainable_variables, moving):
+        np.testing.assert_array_equal(variable.numpy(), value)  # moving statistics restored
+    np.testing.assert_array_equal(model.raw_outputs(images)["recon_error"], before["recon_error"])

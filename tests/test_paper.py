@@ -74,3 +74,34 @@ def test_a_cell_trained_with_other_scoring_options_is_rescored_not_retrained(fin
         after["test"]["auroc_features"]
     assert main(args) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_literal_reading_cells_have_their_own_file_and_columns_in_the_main_table(finished):
+    root, args = finished
+    assert main(args + ["--reading", "literal"]) == 0
+    literal = json.loads((root / "results" / "digits_literal.json").read_text())
+    assert literal["budget"]["reading"] == "literal"
+    assert (root / "runs" / "digits_literal" / "class2-seed0" / "model.keras").is_file()
+    own = (root / "results" / "digits_literal.md").read_text()
+    assert "(literal reading)" in own and "paper's A (Eq. 11 as printed)" in own
+    table = (root / "results" / "digits.md").read_text()
+    assert "literal: A (Eq. 11)" in table and "digits_literal.json" in table
+    a = literal["cells"]["class2-seed0"]["test"]["auroc_combined"]
+    assert f"| {a:.3f} (1) |" in table
+    ours = json.loads((root / "results" / "digits.json").read_text())
+    assert ours["budget"]["reading"] == "ours"
+
+
+def test_biased_diagnostic_has_its_own_labelled_section(tmp_path):
+    args = ARGS + ["--results-dir", str(tmp_path / "results"), "--runs-dir", str(tmp_path / "runs"),
+                   "--biased-diagnostic", "--stage2-epochs", "2"]
+    assert main(args) == 0
+    cell = json.loads((tmp_path / "results" / "digits.json").read_text())["cells"]["class2-seed0"]
+    curve = [h for h in cell["history"] if "test_bs_auroc_combined" in h]
+    assert len(curve) == 2 and all("test_auroc_combined" in h for h in curve)
+    assert curve[-1]["test_auroc_combined"] == pytest.approx(cell["test"]["auroc_combined"])
+    table = (tmp_path / "results" / "digits.md").read_text()
+    section = table.split("## Biased diagnostic")[1]
+    assert "never used for any choice" in section and "biased on purpose" in section
+    best = max(h["test_auroc_combined"] for h in curve)
+    assert f"| {best:.3f} |" in section.split("| 2 | 1 |")[1].split("\n")[0]

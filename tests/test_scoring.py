@@ -59,3 +59,24 @@ def test_score_components_matches_the_graph_functions():
     log_pr = scoring.reconstruction_log_prob(err, 1.0, 0.5).numpy()
     np.testing.assert_array_equal(score, scoring.anomaly_score(log_pr, pc).numpy())
     np.testing.assert_allclose(recon_prob[1], 0.5, rtol=1e-6)
+
+
+def test_literal_eq11_as_printed():
+    """A(x) = -(1/n_c) log p + (1 - log p) log q, with p = p_r (Eq. 9) and q = p_c (Eq. 10)."""
+    log_p, q = np.log(np.array([0.5, 0.01], np.float32)), np.array([0.9, 0.3], np.float32)
+    got = scoring.anomaly_score(log_p, q, reading="literal", n_patterns=10).numpy()
+    expected = -log_p / 10 + (1 - log_p) * np.log(q)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    # a more confident pattern assignment raises A (it lowers S): the readings disagree there
+    confident = scoring.anomaly_score(log_p[:1], np.float32(0.99), "literal", 10).numpy()
+    unsure = scoring.anomaly_score(log_p[:1], np.float32(0.2), "literal", 10).numpy()
+    assert confident > unsure
+    assert scoring.anomaly_score(log_p[:1], np.float32(0.99)) < scoring.anomaly_score(
+        log_p[:1], np.float32(0.2))
+
+
+def test_literal_reconstruction_error_is_the_l2_norm():
+    x = np.zeros((2, 2, 2, 1), np.float32)
+    rec = np.stack([np.full((2, 2, 1), 0.5), np.zeros((2, 2, 1))]).astype(np.float32)
+    np.testing.assert_allclose(scoring.reconstruction_error(x, rec, "literal").numpy(), [1.0, 0.0])
+    np.testing.assert_allclose(scoring.reconstruction_error(x, rec).numpy(), [0.25, 0.0])
