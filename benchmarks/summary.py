@@ -1,0 +1,84 @@
+"""The README's results summary, computed from the committed tables (`results/<dataset>.json`).
+
+One row per dataset: the mean over held-out classes (each class: the mean of its seeds) of every
+column of `benchmarks/paper.py`, the validation mean of the deployed score, the classes on which
+the deployed score and S beat raw-pixel kNN-5, the seeds, and the cells' summed wall time; then
+the deployed score's mean per seed. Nothing is trained or scored here: it only reads the files.
+
+Command line:
+    python -m benchmarks.summary                # every results/<dataset>.json present
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10 (JPEG copy)"}
+COLUMNS = ("features", "combined", "recon", "pattern", "pca", "knn")
+
+
+def by_class(cells: list[dict]) -> dict[int, list[dict]]:
+    groups: dict[int, list[dict]] = {}
+    for cell in cells:
+        groups.setdefault(cell["anomaly_class"], []).append(cell)
+    return groups
+
+
+def class_mean(group: list[dict], key: str, split: str = "test") -> float:
+    return float(np.mean([c[split][f"auroc_{key}"] for c in group]))
+
+
+def summary_row(name: str, cells: list[dict]) -> str:
+    groups = by_class(cells)
+    means = {k: np.mean([class_mean(g, k) for g in groups.values()]) for k in COLUMNS}
+    val = np.mean([class_mean(g, "features", "validation") for g in groups.values()])
+    wins = {k: sum(class_mean(g, k) > class_mean(g, "knn") for g in groups.values())
+            for k in ("features", "combined")}
+    seeds = sorted({c["seed"] for c in cells})
+    per_class = sorted({len(g) for g in groups.values()})
+    counts = str(per_class[0]) if len(per_class) == 1 else f"{per_class[0]}-{per_class[-1]}"
+    minutes = sum(c["cell_seconds"] for c in cells) / 60
+    return (f"| {name} | **{means['features']:.3f}** | {val:.3f} | {means['combined']:.3f} | "
+            f"{means['recon']:.3f} | {means['pattern']:.3f} | {means['pca']:.3f} | "
+            f"{means['knn']:.3f} | {wins['features']}/{len(groups)} | "
+            f"{wins['combined']}/{len(groups)} | {len(groups)} classes; seeds "
+            f"{', '.join(map(str, seeds))} ({counts} per class) | {minutes:.0f} min |")
+
+
+def seed_means(cells: list[dict]) -> str:
+    parts = []
+    for seed in sorted({c["seed"] for c in cells}):
+        mine = [c for c in cells if c["seed"] == seed]
+        parts.append(f"seed {seed}: {np.mean([c['test']['auroc_features'] for c in mine]):.3f} "
+                     f"over {len(mine)} classes")
+    return "; ".join(parts)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.summary", description=__doc__.split("\n")[0])
+    p.add_argument("--results-dir", default="results")
+    args = p.parse_args(argv)
+    rows, seeds = [], []
+    for key, name in DATASETS.items():
+        path = Path(args.results_dir) / f"{key}.json"
+        if not path.is_file():
+            continue
+        cells = list(json.loads(path.read_text())["cells"].values())
+        rows.append(summary_row(name, cells))
+        seeds.append(f"{name}: {seed_means(cells)}")
+    print("| dataset | **deployed: feature score** | (its validation AUROC) | paper's S (Eq. 11) | "
+          "recon only | pattern only | PCA-32 | kNN-5 | deployed > kNN | S > kNN | cells | wall |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    print("\nDeployed-score means by seed (each over the classes that seed has): "
+          + ". ".join(seeds) + ".")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+import json
+
+from benchmarks.summary import main
+
+
+def cell(k, seed, features, knn, seconds=60.0):
+    test = {"auroc_features": features, "auroc_combined": 0.5, "auroc_recon": 0.5,
+            "auroc_pattern": 0.5, "auroc_pca": 0.5, "auroc_knn": knn}
+    return {"anomaly_class": k, "seed": seed, "test": test,
+            "validation": {"auroc_features": features - 0.1}, "cell_seconds": seconds}
+
+
+def test_summary_averages_seeds_within_a_class_then_classes(tmp_path, capsys):
+    cells = [cell(0, 0, 0.9, 0.8), cell(0, 1, 0.7, 0.8), cell(1, 0, 0.6, 0.5)]
+    (tmp_path / "mnist.json").write_text(json.dumps(
+        {"cells": {f"c{i}": c for i, c in enumerate(cells)}}))
+    assert main(["--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    # class 0: 0.8 (not above kNN's 0.8), class 1: 0.6 (above 0.5): mean 0.700, 1 of 2 wins
+    assert "| MNIST | **0.700** | 0.600 |" in out and "| 1/2 |" in out
+    assert "seeds 0, 1 (1-2 per class) | 3 min |" in out
+    assert "seed 0: 0.750 over 2 classes; seed 1: 0.700 over 1 classes" in out
