@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_adegan.baselines import knn_scores, pca_scores
-from keras_adegan.config import READINGS, SCORE_FIELDS, ADeGANConfig
+from keras_adegan.config import READINGS, REAL_TASKS, SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.metrics import ranking_metrics
@@ -167,16 +167,36 @@ def _mean_std(values) -> str:
     return f"{values.mean():.3f}"
 
 
-def _literal_cell(cells: list[dict], name: str) -> str:
+# Training options other than the table's own (each changes how a model trains, so its cells
+# are their own models): results in `<dataset>_<variant>.json`, shown as two columns of the main
+# table `<dataset>.md` (its feature score and its Eq. 11 score).
+VARIANTS = {
+    "literal": ({"reading": "literal"}, "A (Eq. 11)",
+                "the paper read literally (`--reading literal`: the losses and Eq. 11 as printed)"),
+    "rotation": ({"real_task": "rotation"}, "S (Eq. 11)",
+                 "beyond the paper, E also learns to tell how far real training normals were "
+                 "rotated (`--real-task rotation`)"),
+}
+
+
+def variant_of(budget: dict) -> str | None:
+    """The variant whose options the budget has (None: the table's own training)."""
+    for name, (options, _, _) in VARIANTS.items():
+        if all(budget.get(k) == v for k, v in options.items()):
+            return name
+    return None
+
+
+def _variant_cell(cells: list[dict], name: str) -> str:
     values = [c["test"][f"auroc_{name}"] for c in cells]
     return f"{_mean_std(values)} ({len(values)})" if values else ""
 
 
-def _literal_mean(literal: dict, by_class: dict, name: str) -> str:
-    """The mean over classes, when the literal reading has every class of the table."""
-    if set(by_class) - set(literal):
-        return f"{len(set(literal) & set(by_class))}/{len(by_class)} classes"
-    return f"**{np.mean([np.mean([c['test'][f'auroc_{name}'] for c in literal[k]]) for k in by_class]):.3f}**"
+def _variant_mean(variant: dict, by_class: dict, name: str) -> str:
+    """The mean over classes, when the variant has every class of the table."""
+    if set(by_class) - set(variant):
+        return f"{len(set(variant) & set(by_class))}/{len(by_class)} classes"
+    return f"**{np.mean([np.mean([c['test'][f'auroc_{name}'] for c in variant[k]]) for k in by_class]):.3f}**"
 
 
 def biased_section(cells: list[dict], score: str) -> list[str]:
@@ -223,20 +243,24 @@ def write_markdown(results: Results, path: Path) -> None:
     data = results.data
     dataset, budget, cells = data["dataset"], data["budget"], results.cells()
     literal_reading = budget.get("reading") == "literal"
+    own = variant_of(budget)
     columns = [("features", "deployed: feature score"),
                ("combined", "paper's A (Eq. 11 as printed)" if literal_reading
                 else "paper's S (Eq. 11)"),
                ("recon", "recon only"), ("pattern", "pattern only"), ("mean_prob", "mean of probs"),
                ("pca", "PCA-32"), ("knn", "kNN-5")]
-    # The literal reading's cells (a training option: their own file), as columns of this table.
-    other = path.with_name(f"{dataset}_literal.json")
-    literal = {}
-    if not literal_reading and other.is_file():
-        for cell in json.loads(other.read_text())["cells"].values():
-            literal.setdefault(cell["anomaly_class"], []).append(cell)
-    literal_columns = [("features", "literal: feature score"), ("combined", "literal: A (Eq. 11)")]
-    lines = [f"# {dataset}{' (literal reading)' if literal_reading else ''}: leave-one-class-out "
-             "AUROC on the test split", ""]
+    variants: dict[str, dict[int, list[dict]]] = {}  # the main table shows every variant's cells
+    for name in VARIANTS if own is None else []:
+        other = path.with_name(f"{dataset}_{name}.json")
+        if other.is_file():
+            for cell in json.loads(other.read_text())["cells"].values():
+                variants.setdefault(name, {}).setdefault(cell["anomaly_class"], []).append(cell)
+    extra = [(name, key, f"{name}: {label}") for name in variants
+             for key, label in (("features", "feature score"), ("combined", VARIANTS[name][1]))]
+    lines = [f"# {dataset}{f' ({own})' if own else ''}: leave-one-class-out AUROC on the test "
+             "split", ""]
+    if own:
+        lines += [f"Every cell here is {VARIANTS[own][2]}.", ""]
     if dataset == "cifar10":
         lines += ["CIFAR-10 here is the JPEG copy in `../shared/datasets/cifar10` (re-encoded, so "
                   "pixel values differ slightly from the original binary release).", ""]
@@ -249,15 +273,15 @@ def write_markdown(results: Results, path: Path) -> None:
               "see `feature_study.md`), computed by the saved model itself; then the paper's "
               "score S = -log(p_r p_c) (Eq. 11, our reading) and its components, from the same "
               "model; PCA-32 and kNN-5 on raw pixels are the classical floor.", "",
-              *(["The literal reading (`--reading literal`: the losses and Eq. 11 as printed, "
-                 "see the README) is a training option: its cells are their own models, in "
-                 f"`{dataset}_literal.json`; its columns are its feature score and A (Eq. 11 "
-                 "as printed), mean over its seeds (shown in brackets).", ""] if literal else []),
+              *[f"`{name}: ...` columns: {VARIANTS[name][2]}; a training option, so its cells "
+                f"are their own models, in `{dataset}_{name}.json`; mean over its seeds (their "
+                "number in brackets)." for name in variants],
+              *([""] if variants else []),
               "`seeds`: the cells (seeds) averaged in the row.", "",
               "| class | name | seeds | " + " | ".join(t for _, t in columns)
-              + "".join(f" | {t}" for _, t in (literal_columns if literal else []))
+              + "".join(f" | {t}" for _, _, t in extra)
               + " | deployed > kNN | S > kNN | train s |",
-              "|---|---|---|" + "---|" * (len(columns) + (2 if literal else 0)) + "---|---|---|"]
+              "|---|---|---|" + "---|" * (len(columns) + len(extra)) + "---|---|---|"]
     by_class: dict[int, list[dict]] = {}
     for cell in cells:
         by_class.setdefault(cell["anomaly_class"], []).append(cell)
@@ -274,23 +298,22 @@ def write_markdown(results: Results, path: Path) -> None:
         seconds = np.mean([c["train_seconds"] for c in group])
         lines.append(f"| {k} | {group[0]['class_name'] or ''} | {len(group)} | "
                      + " | ".join(_mean_std(row[name]) for name, _ in columns)
-                     + "".join(f" | {_literal_cell(literal.get(k, []), name)}"
-                               for name, _ in (literal_columns if literal else []))
+                     + "".join(f" | {_variant_cell(variants[v].get(k, []), key)}"
+                               for v, key, _ in extra)
                      + f" | {'yes' if won['features'] else 'no'} | "
                      + f"{'yes' if won['combined'] else 'no'} | {seconds:.0f} |")
     if by_class:
         lines.append(f"| **mean** | {len(by_class)} classes | | " + " | ".join(
             f"**{np.mean(means[name]):.3f}**" if None not in means[name] else "n/a"
             for name, _ in columns)
-            + "".join(f" | {_literal_mean(literal, by_class, name)}"
-                      for name, _ in (literal_columns if literal else []))
+            + "".join(f" | {_variant_mean(variants[v], by_class, key)}" for v, key, _ in extra)
             + f" | {wins['features']}/{len(by_class)} | {wins['combined']}/{len(by_class)} | |")
         val = {name: [np.mean([c["validation"][f"auroc_{name}"] for c in group
                                if f"auroc_{name}" in c.get("validation", {})] or [np.nan])
                       for group in by_class.values()] for name in COMPONENTS}
         lines.append("| validation mean | same cells | | " + " | ".join(
             f"{np.nanmean(val[name]):.3f}" if name in val and not np.all(np.isnan(val[name]))
-            else "" for name, _ in columns) + " |" * (2 if literal else 0) + " | | | |")
+            else "" for name, _ in columns) + " |" * len(extra) + " | | | |")
     if dataset in PAPER_MEAN:
         lines += ["", f"Paper (Table 1, mean over the 10 classes, GPU, budget not stated): "
                   f"**{PAPER_MEAN[dataset]:.3f}**."]
@@ -341,6 +364,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--reading", choices=READINGS, default="ours",
                    help="how the paper is read (a training option: literal cells go to "
                         "<dataset>_literal.json and appear as columns of <dataset>.md)")
+    p.add_argument("--real-task", choices=REAL_TASKS, default="none",
+                   help="beyond the paper, a task on real normals (rotation cells go to "
+                        "<dataset>_rotation.json and appear as columns of <dataset>.md)")
     p.add_argument("--biased-diagnostic", action="store_true",
                    help="log, for every class, the test AUROC after every stage-2 epoch with "
                         "G's BatchNorm in eval and in training mode (GANomaly's conventions), "
@@ -354,7 +380,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def write_tables(results: Results, results_dir: Path, name: str) -> None:
-    """`<name>.md`, and for the literal reading also the main table, which shows its columns."""
+    """`<name>.md`, and for a variant also the main table, which shows its columns."""
     write_markdown(results, results_dir / f"{name}.md")
     main_file = results_dir / f"{results.data['dataset']}.json"
     if name != results.data["dataset"] and main_file.is_file():
@@ -371,11 +397,16 @@ def main(argv=None) -> int:
                                    stage1_epochs=args.stage1_epochs,
                                    stage2_epochs=args.stage2_epochs, width=args.width,
                                    batch_size=args.batch_size, train_limit=args.train_limit,
-                                   reading=args.reading)
+                                   reading=args.reading, real_task=args.real_task)
                for k in args.classes for s in args.seeds]
     results_dir = Path(args.results_dir)
-    name = args.dataset if args.reading == "ours" else f"{args.dataset}_{args.reading}"
-    results = Results(results_dir / f"{name}.json", args.dataset, budget_of(configs[0]))
+    budget = budget_of(configs[0])
+    variant = variant_of(budget)
+    if args.reading != "ours" and args.real_task != "none":
+        raise ADeGANError("one training option at a time: --reading literal or --real-task "
+                          "rotation, not both")
+    name = args.dataset if variant is None else f"{args.dataset}_{variant}"
+    results = Results(results_dir / f"{name}.json", args.dataset, budget)
     todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)]
     if not todo:
         print(f"nothing to do: all {len(configs)} cells are already in {results.path} "

@@ -24,6 +24,7 @@ SELECTIONS = ("coreset", "random")
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
+REAL_TASKS = ("none", "rotation")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
                 "bank_size", "bank_selection")
@@ -50,6 +51,11 @@ class ADeGANConfig:
         reading: "ours" (the README's reading of the paper) or "literal" (the paper as
             printed: L2 norms in Eq. 3, 7 and 9, within-pattern interpolants in L_sl, L_ip
             into E only, Eq. 11 as A(x) = -(1/n_c) log p + (1 - log p) log q).
+        real_task: beyond the paper: a self-supervised task on the *real* training normals
+            in stage 2, so that E learns from them too: "none" (the paper) or "rotation" (E
+            predicts by how many quarter turns each real normal was rotated, through a small
+            head on its features; the RotNet/GEOM line of work).
+        real_weight: weight of the real-normal task's loss, added to Eq. 8.
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
         learning_rate: Adam learning rate for G, D and E.
@@ -97,6 +103,8 @@ class ADeGANConfig:
     beta: float = 1.0
     gamma: float = 10.0
     reading: str = "ours"
+    real_task: str = "none"
+    real_weight: float = 1.0
     cross_mix_min: float = 0.25
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -126,7 +134,8 @@ class ADeGANConfig:
 
     def validate(self) -> None:
         """Raise `ADeGANError` naming the first field that is out of range."""
-        numbers = ("noise_std", "alpha", "beta", "gamma", "cross_mix_min", "learning_rate",
+        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "cross_mix_min",
+                   "learning_rate",
                    "beta_1", "beta_2", "val_fraction")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
                  "stage2_epochs", "width", "seed", "feature_k")
@@ -158,6 +167,8 @@ class ADeGANConfig:
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
             (self.reading in READINGS, f"reading must be one of {', '.join(READINGS)}"),
+            (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"),
+            (self.real_weight >= 0, "real_weight must be >= 0"),
             (self.color_mode is None or self.color_mode in COLOR_MODES,
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
             (self.feature_source in SOURCES, f"feature_source must be one of {', '.join(SOURCES)}"),
@@ -263,6 +274,7 @@ def parse_bank_size(text: str) -> int | None:
 
 
 CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES, "reading": READINGS,
+           "real_task": REAL_TASKS,
            "feature_source": SOURCES, "feature_density": DENSITIES, "feature_distance": DISTANCES,
            "bank_selection": SELECTIONS}
 # Fields whose flag reads text its own way; `anomaly_class` stays text (an index or a class

@@ -105,6 +105,22 @@ def reconstruction_loss(x, x_rec, reading: str = "ours"):
     return tf.reduce_mean(tf.square(difference))
 
 
+def rotated_copies(x):
+    """Beyond the paper: every image of `x` turned by 0, 1, 2 and 3 quarter turns (square
+    images; 0 and 2 otherwise), stacked, with the number of turns as the label."""
+    x = tf.convert_to_tensor(x, tf.float32)
+    turns = (0, 1, 2, 3) if x.shape[1] == x.shape[2] else (0, 2)
+    images = tf.concat([tf.image.rot90(x, k) for k in turns], axis=0)
+    labels = tf.repeat(tf.constant(turns, tf.int32), tf.shape(x)[0])
+    return images, labels
+
+
+def rotation_loss(logits, turns):
+    """Beyond the paper: cross-entropy of E's rotation head against the true number of turns
+    (RotNet / GEOM), on real training normals."""
+    return _cross_entropy(turns, logits)
+
+
 def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
     """Eq. 8: alpha * L_ip + beta * L_sl + gamma * L_recon."""
     return alpha * l_ip + beta * l_sl + gamma * l_recon

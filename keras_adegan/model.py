@@ -35,7 +35,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, losses, scoring
-from keras_adegan.config import PRECISIONS, READINGS, SCORE_FIELDS, SCORES, ADeGANConfig
+from keras_adegan.config import PRECISIONS, READINGS, REAL_TASKS, SCORE_FIELDS, SCORES, ADeGANConfig
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import build_discriminator, build_extractor, build_generator, run_to_features
 
@@ -78,6 +78,10 @@ class ADeGAN(keras.Model):
         gamma: weight of L_recon (Eq. 7).
         reading: "ours" or "literal": how the paper's losses and its score S (Eq. 11) are
             read (see `keras_adegan.losses.stage2_losses` and `keras_adegan.scoring`).
+        real_task: beyond the paper: "none", or "rotation" (in stage 2, E also learns to tell
+            how far each real training normal was rotated, through `rotation_head` on its
+            features layer, weighted by `real_weight`).
+        real_weight: weight of the real-normal task, added to Eq. 8.
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
@@ -104,7 +108,8 @@ class ADeGAN(keras.Model):
     """
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
-                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", cross_mix_min=0.25,
+                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
+                 real_weight=1.0, cross_mix_min=0.25,
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
                  score="features", feature_source="noise", feature_density="knn",
                  feature_distance="cosine", feature_k=5, bank_size=1024,
@@ -118,6 +123,7 @@ class ADeGAN(keras.Model):
         self.width = int(width)
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.reading = str(reading)
+        self.real_task, self.real_weight = str(real_task), float(real_weight)
         self.cross_mix_min = float(cross_mix_min)
         self.stage1_epochs = int(stage1_epochs)
         self.seed = int(seed)
@@ -132,6 +138,7 @@ class ADeGAN(keras.Model):
         self.bank_selection = str(bank_selection)
         for value, allowed, what in ((self.score_choice, SCORES, "score"),
                                      (self.reading, READINGS, "reading"),
+                                     (self.real_task, REAL_TASKS, "real_task"),
                                      (self.feature_source, features.SOURCES, "feature_source"),
                                      (self.feature_density, features.DENSITIES, "feature_density"),
                                      (self.feature_distance, features.DISTANCES, "feature_distance"),
@@ -150,6 +157,10 @@ class ADeGAN(keras.Model):
         self.discriminator = build_discriminator(self.image_shape, width, dtype=self.precision)
         self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width,
                                          dtype=self.precision)
+        self.rotation_head = None
+        if self.real_task == "rotation":
+            self.rotation_head = keras.layers.Dense(4, name="rotation_logits", dtype="float32")
+            self.rotation_head.build((None, 8 * width))
 
         def state(name, value):
             return self.add_weight(name=name, shape=(), initializer=keras.initializers.Constant(value),
@@ -175,8 +186,11 @@ class ADeGAN(keras.Model):
                                    if self.feature_density == "gaussian" else None)
         self._stage = 1
         self._functions = {}  # tf.functions made by _batched on first use
+        self.stage_metrics = dict(STAGE_METRICS)
+        if self.real_task != "none":
+            self.stage_metrics[2] += ("real_loss",)
         self.trackers = {name: keras.metrics.Mean(name=name)
-                         for names in STAGE_METRICS.values() for name in names}
+                         for names in self.stage_metrics.values() for name in names}
         self.build((None,) + self.image_shape)  # sub-networks are built; BackupAndRestore wants it
 
     # ------------------------------------------------------------------ Keras plumbing
@@ -186,6 +200,7 @@ class ADeGAN(keras.Model):
         config.update(image_shape=list(self.image_shape), n_patterns=self.n_patterns,
                       noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
                       alpha=self.alpha, beta=self.beta, gamma=self.gamma, reading=self.reading,
+                      real_task=self.real_task, real_weight=self.real_weight,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
                       seed=self.seed, precision=self.precision, run_config=self.run_config,
                       score=self.score_choice, feature_source=self.feature_source,
@@ -202,8 +217,9 @@ class ADeGAN(keras.Model):
         copy = type(self).from_config({**self.get_config(), **options})
         if hasattr(self, "g_optimizer"):
             copy.compile_from_config(self.get_compile_config())
-        for name in ("generator", "discriminator", "extractor"):
-            getattr(copy, name).set_weights(getattr(self, name).get_weights())
+        for name in ("generator", "discriminator", "extractor", "rotation_head"):
+            if getattr(self, name) is not None:
+                getattr(copy, name).set_weights(getattr(self, name).get_weights())
         return copy
 
     def build(self, input_shape=None):
@@ -222,7 +238,12 @@ class ADeGAN(keras.Model):
         # Extra optimizers must be built inside the strategy scope before fit().
         self.g_optimizer.build(self.generator.trainable_variables)
         self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.e_optimizer.build(self.extractor.trainable_variables)
+        self.e_optimizer.build(self._extractor_variables())
+
+    def _extractor_variables(self):
+        """E's trainable variables, with the rotation head's when the model has one."""
+        head = self.rotation_head.trainable_variables if self.rotation_head is not None else []
+        return self.extractor.trainable_variables + head
 
     def get_compile_config(self):
         return {name: keras.optimizers.serialize(getattr(self, name))
@@ -300,7 +321,7 @@ class ADeGAN(keras.Model):
         losses_now = step(x)
         for name, value in losses_now.items():
             self.trackers[name].update_state(value)
-        logs = {name: self.trackers[name].result() for name in STAGE_METRICS[self._stage]}
+        logs = {name: self.trackers[name].result() for name in self.stage_metrics[self._stage]}
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
             # Keras 3 reduces multi-worker logs along axis 0, which scalars lack
             # (tensorflow/tensorflow#72388): give each a length-1 axis to reduce.
@@ -339,9 +360,14 @@ class ADeGAN(keras.Model):
             out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
                                        self.noise_std, self.alpha, self.beta, self.gamma,
                                        reading=self.reading)
+            if self.real_task == "rotation":  # beyond the paper: E also learns from real normals
+                rotated, turns = losses.rotated_copies(x)
+                logits = self.rotation_head(run_to_features(self.extractor, rotated, True))
+                out["real_loss"] = losses.rotation_loss(logits, turns)
+                out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables
-        e_vars = self.extractor.trainable_variables
+        e_vars = self._extractor_variables()
         grads = tape.gradient(scaled, g_vars + e_vars)
         self.g_optimizer.apply(grads[: len(g_vars)], g_vars)
         self.e_optimizer.apply(grads[len(g_vars):], e_vars)
@@ -607,6 +633,7 @@ def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -
     model = ADeGAN(image_shape=image_shape, n_patterns=config.n_patterns,
                    noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
                    alpha=config.alpha, beta=config.beta, gamma=config.gamma, reading=config.reading,
+                   real_task=config.real_task, real_weight=config.real_weight,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
                    seed=config.seed, precision=config.precision, run_config=config.to_dict(),
                    **scoring_options(config, n_train))

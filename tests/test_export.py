@@ -148,22 +148,28 @@ def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
         main(["--model", "m.keras", "--out", str(tmp_path), "--quantize", "int4"])
 
 
-def test_a_bfloat16_model_exports_in_float32(tmp_path):
+@pytest.mark.parametrize("options,graph,output,atol", [
+    ({"precision": "mixed_bfloat16"}, "features", "feature_score", 0.02),  # bf16 rounding in Keras
+    ({"real_task": "rotation"}, "features", "feature_score", 1e-4),  # E with a rotation head
+    ({"reading": "literal"}, "full", "paper_score", 1e-4),           # Eq. 11 as printed
+], ids=["bfloat16", "rotation-task", "literal-reading"])
+def test_other_kinds_of_model_export_with_parity(tmp_path, options, graph, output, atol):
     from keras_adegan import ADeGAN, to_model_range
     from tests.conftest import random_images
 
     model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, bank_size=32,
-                   precision="mixed_bfloat16", run_config={"dataset": "toy"})
+                   run_config={"dataset": "toy"}, **options)
     model.compile()
     model.fit_feature_score(to_model_range(random_images(40, seed=1)))
     model.calibrate(to_model_range(random_images(40, seed=2)))
-    model.save(tmp_path / "bf16.keras")
+    model.save(tmp_path / "m.keras")
     images = random_images(16, seed=3)
-    export_detector(tmp_path / "bf16.keras", tmp_path / "out", formats=["tflite"],
-                    quantizations=["none"], graphs=["features"])
-    got = EdgeScorer(tmp_path / "out" / "features_fp32.tflite").score(images)["feature_score"]
-    expected = model.score(to_model_range(images))["feature_score"]
-    np.testing.assert_allclose(got, expected, atol=0.02)  # bfloat16 rounding in Keras only
+    export_detector(tmp_path / "m.keras", tmp_path / "out", formats=["tflite"],
+                    quantizations=["none"], graphs=[graph])
+    prefix = "features" if graph == "features" else "model"
+    got = EdgeScorer(tmp_path / "out" / f"{prefix}_fp32.tflite").score(images)[output]
+    expected = model.score(to_model_range(images))[output]
+    np.testing.assert_allclose(got, expected, atol=atol, rtol=atol)
 
 
 def test_representative_folder_named_like_the_anomaly_class_is_warned(tmp_path, capsys):

@@ -202,3 +202,26 @@ def test_batch_statistics_outputs_leave_the_model_unchanged():
     for variable, value in zip(model.generator.non_trainable_variables, moving):
         np.testing.assert_array_equal(variable.numpy(), value)  # moving statistics restored
     np.testing.assert_array_equal(model.raw_outputs(images)["recon_error"], before["recon_error"])
+
+
+def test_rotation_task_trains_e_on_real_normals_and_round_trips(tmp_path):
+    """Beyond the paper: with real_task="rotation", stage 2 also fits E's rotation head on
+    rotated real normals; the head is saved with the model and survives with_scoring."""
+    model = tiny_model(stage1_epochs=1, real_task="rotation", real_weight=2.0)
+    assert model.rotation_head is not None and tiny_model().rotation_head is None
+    head_before = model.rotation_head.get_weights()[0].copy()
+    history = model.fit(tiny_stream(), epochs=2, verbose=0).history
+    assert "real_loss" in history and np.isfinite(history["real_loss"][-1])
+    assert not np.array_equal(model.rotation_head.get_weights()[0], head_before)  # it learnt
+    calibrated(model)
+    images = to_model_range(random_images(10, seed=4))
+    before = model.score(images)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.real_task == "rotation" and loaded.real_weight == 2.0
+    np.testing.assert_array_equal(loaded.rotation_head.get_weights()[0],
+                                  model.rotation_head.get_weights()[0])
+    np.testing.assert_array_equal(loaded.score(images)["feature_score"], before["feature_score"])
+    copy = model.with_scoring(feature_k=1)
+    np.testing.assert_array_equal(copy.rotation_head.get_weights()[0],
+                                  model.rotation_head.get_weights()[0])

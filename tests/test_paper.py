@@ -83,7 +83,8 @@ def test_literal_reading_cells_have_their_own_file_and_columns_in_the_main_table
     assert literal["budget"]["reading"] == "literal"
     assert (root / "runs" / "digits_literal" / "class2-seed0" / "model.keras").is_file()
     own = (root / "results" / "digits_literal.md").read_text()
-    assert "(literal reading)" in own and "paper's A (Eq. 11 as printed)" in own
+    assert "(literal)" in own and "paper's A (Eq. 11 as printed)" in own
+    assert "Every cell here is the paper read literally" in own
     table = (root / "results" / "digits.md").read_text()
     assert "literal: A (Eq. 11)" in table and "digits_literal.json" in table
     a = literal["cells"]["class2-seed0"]["test"]["auroc_combined"]
