@@ -31,7 +31,8 @@ from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.config import READINGS, REAL_TASKS, SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.metrics import ranking_metrics
+from keras_adegan.metrics import ValidationAUROC, ranking_metrics
+from keras_adegan.model import load_detector
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name
 from keras_adegan.runs import rescore, train
@@ -101,6 +102,9 @@ class Results:
 
     def has(self, anomaly_class: int, seed: int) -> bool:
         return self.key(anomaly_class, seed) in self.data["cells"]
+
+    def cell(self, anomaly_class: int, seed: int) -> dict:
+        return self.data["cells"][self.key(anomaly_class, seed)]
 
     def add(self, cell: dict) -> None:
         self.data["cells"][self.key(cell["anomaly_class"], cell["seed"])] = cell
@@ -199,42 +203,77 @@ def _variant_mean(variant: dict, by_class: dict, name: str) -> str:
     return f"**{np.mean([np.mean([c['test'][f'auroc_{name}'] for c in variant[k]]) for k in by_class]):.3f}**"
 
 
+DIAGNOSTIC_MODES = (("last", "last epoch"), ("best", "best epoch on test"),
+                    ("last_bs", "last epoch, BN batch statistics"),
+                    ("best_bs", "best epoch on test, BN batch statistics"))
+
+
+def diagnose_saved(config: ADeGANConfig, data, run_dir: Path) -> dict:
+    """The biased diagnostic of an already trained cell, from its saved (last-epoch) model:
+    test AUROC of S and of reconstruction with G's BatchNorm in eval mode and with each batch
+    of 64 test images normalised by its own statistics (Eq. 9's statistics fitted on the
+    validation normals in the same mode). The best-epoch figures need `--biased-diagnostic`
+    during training."""
+    model = load_detector(run_dir / "model.keras")
+    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
+                         config.train_limit)
+    curve = ValidationAUROC({"val": (splits.val_x, splits.val_y),
+                             "test": (splits.test_x, splits.test_y)}, batch_statistics=True)
+    curve.set_model(model)
+    model.stage = 2
+    row = {}
+    curve.on_epoch_end(0, row)
+    return {k: v for k, v in row.items() if k.startswith("test_")}
+
+
+def _diagnostic_figures(cell: dict, name: str) -> dict:
+    """last / best / last_bs / best_bs test AUROC of component `name` for one cell."""
+    curve = [h[f"test_auroc_{name}"] for h in cell["history"] if f"test_bs_auroc_{name}" in h]
+    bs_curve = [h[f"test_bs_auroc_{name}"] for h in cell["history"]
+                if f"test_bs_auroc_{name}" in h]
+    if curve:
+        return {"last": curve[-1], "best": max(curve), "last_bs": bs_curve[-1],
+                "best_bs": max(bs_curve)}
+    saved = cell.get("biased", {})
+    return {"last": saved.get(f"test_auroc_{name}"), "last_bs": saved.get(f"test_bs_auroc_{name}")}
+
+
 def biased_section(cells: list[dict], score: str) -> list[str]:
     """The biased-protocol diagnostic: what GANomaly's evaluation conventions (the epoch chosen
     on the test AUROC; BatchNorm normalising each test batch by its own statistics) make of the
-    same models. Only cells trained with `--biased-diagnostic` have the per-epoch figures."""
-    diagnosed = [c for c in cells if any("test_bs_auroc_combined" in h for h in c["history"])]
+    same models. Cells trained with `--biased-diagnostic` have every column; cells diagnosed
+    after training (`diagnose_saved`) have the last-epoch ones."""
+    diagnosed = [c for c in cells if "biased" in c
+                 or any("test_bs_auroc_combined" in h for h in c["history"])]
     if not diagnosed:
         return []
-    modes = [("test_auroc_{}", "last epoch", "last"), ("test_auroc_{}", "best epoch on test", "max"),
-             ("test_bs_auroc_{}", "best epoch on test, BN batch statistics", "max")]
     components = [("combined", score), ("recon", "recon only")]
-    header = [f"{what}: {label}" for _, what in components for _, label, _ in modes]
+    header = [(name, mode, f"{what}: {label}") for name, what in components
+              for mode, label in DIAGNOSTIC_MODES]
     lines = ["## Biased diagnostic: GANomaly's evaluation conventions (never used for any choice)",
              "", "**These figures are biased on purpose and chose nothing.** They measure how much "
              "two conventions of GANomaly's public evaluation code, which the paper says it "
              "follows, add to the same models: reporting the stage-2 epoch with the best *test* "
              "AUROC, and scoring with the generator's BatchNorm in training mode, so that each "
              "batch of 64 test images (in the split's order) is normalised by its own "
-             "statistics. `last epoch` is the honest figure of the table above.", "",
-             "| class | seeds | " + " | ".join(header) + " |", "|---|---|" + "---|" * len(header)]
+             "statistics. `last epoch` is the honest figure of the table above; `n/a`: the cell "
+             "was diagnosed after training, from its last-epoch model only.", "",
+             "| class | seeds | " + " | ".join(t for _, _, t in header) + " |",
+             "|---|---|" + "---|" * len(header)]
     by_class: dict[int, list[dict]] = {}
     for cell in diagnosed:
         by_class.setdefault(cell["anomaly_class"], []).append(cell)
-    columns = {h: [] for h in header}
+    columns: dict[str, list] = {t: [] for _, _, t in header}
     for k, group in sorted(by_class.items()):
         values = []
-        for name, what in components:
-            for key, label, pick in modes:
-                per_seed = []
-                for cell in group:
-                    curve = [h[key.format(name)] for h in cell["history"] if key.format(name) in h]
-                    per_seed.append(curve[-1] if pick == "last" else max(curve))
-                columns[f"{what}: {label}"].append(float(np.mean(per_seed)))
-                values.append(_mean_std(per_seed))
+        for name, mode, title in header:
+            per_seed = [_diagnostic_figures(c, name).get(mode) for c in group]
+            known = [v for v in per_seed if v is not None]
+            columns[title].append(float(np.mean(known)) if len(known) == len(per_seed) else None)
+            values.append(_mean_std(known) if len(known) == len(per_seed) else "n/a")
         lines.append(f"| {k} | {len(group)} | " + " | ".join(values) + " |")
-    lines.append(f"| **mean** | {len(by_class)} classes | "
-                 + " | ".join(f"**{np.mean(v):.3f}**" for v in columns.values()) + " |")
+    lines.append(f"| **mean** | {len(by_class)} classes | " + " | ".join(
+        f"**{np.mean(v):.3f}**" if None not in v else "n/a" for v in columns.values()) + " |")
     return lines + [""]
 
 
@@ -408,6 +447,19 @@ def main(argv=None) -> int:
     name = args.dataset if variant is None else f"{args.dataset}_{variant}"
     results = Results(results_dir / f"{name}.json", args.dataset, budget)
     todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)]
+    undiagnosed = [c for c in configs if args.biased_diagnostic and c not in todo
+                   and "biased" not in results.cell(c.anomaly_class, c.seed)
+                   and not any("test_bs_auroc_combined" in h
+                               for h in results.cell(c.anomaly_class, c.seed)["history"])]
+    if undiagnosed:  # cells trained without the diagnostic: their last-epoch model only
+        data = load_dataset(args.dataset, args.data_dir)
+        for config in undiagnosed:
+            cell = results.cell(config.anomaly_class, config.seed)
+            cell["biased"] = diagnose_saved(config, data, Path(cell["run_dir"]))
+            results.add(cell)
+            print(f"class {config.anomaly_class} seed {config.seed}: diagnosed after training",
+                  flush=True)
+        write_tables(results, results_dir, name)
     if not todo:
         print(f"nothing to do: all {len(configs)} cells are already in {results.path} "
               "(pass --recompute to redo them)")

@@ -106,3 +106,16 @@ def test_biased_diagnostic_has_its_own_labelled_section(tmp_path):
     assert "never used for any choice" in section and "biased on purpose" in section
     best = max(h["test_auroc_combined"] for h in curve)
     assert f"| {best:.3f} |" in section.split("| 2 | 1 |")[1].split("\n")[0]
+
+
+def test_a_trained_cell_is_diagnosed_from_its_saved_model(finished):
+    root, args = finished
+    assert main(args + ["--biased-diagnostic"]) == 0  # nothing to train: only diagnosed
+    cell = json.loads((root / "results" / "digits.json").read_text())["cells"]["class2-seed0"]
+    biased = cell["biased"]
+    assert biased["test_auroc_combined"] == pytest.approx(cell["test"]["auroc_combined"], abs=1e-6)
+    assert 0 < biased["test_bs_auroc_recon"] < 1
+    section = (root / "results" / "digits.md").read_text().split("## Biased diagnostic")[1]
+    row = section.split("| 2 | 1 |")[1].split("\n")[0]
+    assert row.count("n/a") == 4  # best-epoch columns need the diagnostic during training
+    assert main(args + ["--biased-diagnostic"]) == 0  # already diagnosed: nothing to do
