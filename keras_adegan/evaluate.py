@@ -47,7 +47,9 @@ def main(argv=None) -> int:
     splits = run_splits(run, args.data_dir, args.dataset, anomaly_class)
     print(f"scoring {len(splits.test_x)} test images ...", file=sys.stderr, flush=True)
     metrics, _ = evaluate_model(model, splits.test_x, splits.test_y)
-    text = json.dumps(metrics, indent=2)
+    k = splits.anomaly_class
+    text = json.dumps({"dataset": dataset, "anomaly_class": k,
+                       "class_name": splits.class_names[k], **metrics}, indent=2)
     print(text)
     if args.output:
         write_atomically(args.output, text + "\n")

@@ -63,6 +63,7 @@ def test_evaluate_cli_matches_training_metrics(trained_run, tmp_path, capsys):
                           "--output", str(tmp_path / "m.json")]) == 0
     again = json.loads((tmp_path / "m.json").read_text())
     assert again["auroc_combined"] == pytest.approx(metrics["test"]["auroc_combined"], abs=1e-9)
+    assert (again["dataset"], again["anomaly_class"], again["class_name"]) == ("digits", 0, "0")
 
 
 @pytest.mark.parametrize("cli", ["score", "evaluate"])
