@@ -16,8 +16,14 @@ split) with every variant of the feature score:
 The test split is never read. Results go to `results/feature_study.json` after each cell
 (resumable) and `results/feature_study.md`, with the choice made by the rule in CHOICE_RULE.
 
+`--real-task rotation` runs the same study on cells trained with E's rotation task (beyond the
+paper), into `results/feature_study_rotation.{json,md}`, so that the option is judged on
+validation against the plain study before any test figure.
+
 Command line:
     python -m benchmarks.feature_study --cells mnist:1,8 fashion_mnist:1,8 cifar10:1,8 --seeds 0
+    python -m benchmarks.feature_study --cells mnist:1,8 fashion_mnist:1,8 cifar10:1,8 --seeds 0 \
+        --real-task rotation
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from sklearn.metrics import roc_auc_score
 
 from benchmarks.paper import TABLE_BUDGETS, Results
 from keras_adegan import features
-from keras_adegan.config import ADeGANConfig
+from keras_adegan.config import REAL_TASKS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.images import to_model_range
@@ -202,9 +208,13 @@ def main(argv=None) -> int:
     p.add_argument("--grid-bank", type=int, default=4096, help="random bank of the variant grid")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--runs-dir", default="runs/paper", help="where each cell's run folder goes")
+    p.add_argument("--real-task", choices=REAL_TASKS, default="none",
+                   help="train the cells with a real-normal task (beyond the paper); results go "
+                        "to feature_study_<task>.json/.md, to compare with the plain study")
     args = p.parse_args(argv)
+    suffix = "" if args.real_task == "none" else f"_{args.real_task}"
     command = "python -m benchmarks.feature_study " + " ".join(sys.argv[1:] if argv is None else argv)
-    out_json = Path(args.results_dir) / "feature_study.json"
+    out_json = Path(args.results_dir) / f"feature_study{suffix}.json"
     data = json.loads(out_json.read_text()) if out_json.exists() else {
         "grid_bank": args.grid_bank, "choice_rule": CHOICE_RULE, "cells": {}}
     for spec in args.cells:
@@ -217,8 +227,9 @@ def main(argv=None) -> int:
                     continue
                 loaded = loaded or load_dataset(dataset)
                 config = ADeGANConfig.preset(dataset, anomaly_class=k, seed=seed,
-                                             **TABLE_BUDGETS[dataset])
-                run_dir = Path(args.runs_dir) / dataset / Results.key(k, seed)
+                                             real_task=args.real_task, **TABLE_BUDGETS[dataset])
+                # the run folder of benchmarks/paper.py's cell (its variant's, for a task)
+                run_dir = Path(args.runs_dir) / f"{dataset}{suffix}" / Results.key(k, seed)
                 if (run_dir / "metrics.json").exists():
                     metrics = json.loads((run_dir / "metrics.json").read_text())
                 else:
