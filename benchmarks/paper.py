@@ -310,7 +310,9 @@ def write_markdown(results: Results, path: Path) -> None:
               "Columns: `deployed: feature score` is the score the model decides with by default "
               "(beyond the paper, `keras_adegan.features`; its design was chosen on validation, "
               "see `feature_study.md`), computed by the saved model itself; then the paper's "
-              "score S = -log(p_r p_c) (Eq. 11, our reading) and its components, from the same "
+              + ("score A(x) = -(1/n_c) log p + (1 - log p) log q (Eq. 11 as printed) "
+                 if literal_reading else "score S = -log(p_r p_c) (Eq. 11, our reading) ")
+              + "and its components, from the same "
               "model; PCA-32 and kNN-5 on raw pixels are the classical floor.", "",
               *[f"`{name}: ...` columns: {VARIANTS[name][2]}; a training option, so its cells "
                 f"are their own models, in `{dataset}_{name}.json`; mean over its seeds (their "
@@ -319,7 +321,7 @@ def write_markdown(results: Results, path: Path) -> None:
               "`seeds`: the cells (seeds) averaged in the row.", "",
               "| class | name | seeds | " + " | ".join(t for _, t in columns)
               + "".join(f" | {t}" for _, _, t in extra)
-              + " | deployed > kNN | S > kNN | train s |",
+              + f" | deployed > kNN | {'A' if literal_reading else 'S'} > kNN | train s |",
               "|---|---|---|" + "---|" * (len(columns) + len(extra)) + "---|---|---|"]
     by_class: dict[int, list[dict]] = {}
     for cell in cells:
@@ -369,7 +371,8 @@ def write_markdown(results: Results, path: Path) -> None:
               f"- Wall time: {total:.0f} s for {len(cells)} cells (training, evaluation and both "
               f"baselines), on {first.get('cpu', '?')}.",
               f"- Versions: `{json.dumps(first.get('versions', {}))}`",
-              f"- Raw numbers, per-cell wall time and per-epoch histories: `{dataset}.json`.", ""]
+              f"- Raw numbers, per-cell wall time and per-epoch histories: `{results.path.name}`.",
+              ""]
     lines += biased_section(cells, "A" if literal_reading else "S")
     curves = [c for c in cells if any("test_auroc_combined" in h for h in c["history"])]
     if curves:
