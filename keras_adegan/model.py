@@ -4,7 +4,7 @@ Stage 1 (epochs `0 .. stage1_epochs - 1`) trains D and G adversarially (Eq. 1). 
 and E on alpha * L_ip + beta * L_sl + gamma * L_recon (Eq. 8). `fit()` switches stage at the
 epoch boundary by itself (the `TrainingStages` callback), so a plain
 `model.fit(ds, epochs=stage1_epochs + stage2_epochs)` runs the whole method, and a run resumed
-by `keras.callbacks.BackupAndRestore` continues in the right stage.
+with `fit(initial_epoch=...)` (`keras_adegan.checkpoint`) continues in the right stage.
 
 Latent codes are drawn with stateless random ops keyed by (seed, step), as one global batch of
 which every replica takes its own slice: training under `tf.distribute.MirroredStrategy` sees
@@ -191,7 +191,7 @@ class ADeGAN(keras.Model):
             self.stage_metrics[2] += ("real_loss",)
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for names in self.stage_metrics.values() for name in names}
-        self.build((None,) + self.image_shape)  # sub-networks are built; BackupAndRestore wants it
+        self.build((None,) + self.image_shape)  # built now: checkpoints load into it before fit
 
     # ------------------------------------------------------------------ Keras plumbing
 

@@ -154,7 +154,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         data = load_dataset(config.dataset, data_dir, config.image_size, allow_download,
                             config.color_mode)
     check_image_shape(data.image_shape)
-    keras.utils.set_random_seed(config.seed)  # before the stream: its shuffle uses the global seed
+    keras.utils.set_random_seed(config.seed)  # the networks' initial weights
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
     stream = train_stream(splits.train_x, config.batch_size, config.seed)
