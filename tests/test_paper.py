@@ -119,3 +119,11 @@ def test_a_trained_cell_is_diagnosed_from_its_saved_model(finished):
     row = section.split("| 2 | 1 |")[1].split("\n")[0]
     assert row.count("n/a") == 4  # best-epoch columns need the diagnostic during training
     assert main(args + ["--biased-diagnostic"]) == 0  # already diagnosed: nothing to do
+
+
+def test_two_training_options_at_once_are_refused(tmp_path, capsys):
+    args = ARGS + ["--results-dir", str(tmp_path / "r"), "--runs-dir", str(tmp_path / "runs"),
+                   "--reading", "literal", "--real-task", "rotation"]
+    assert main(args) == 2
+    assert "one training option at a time" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists() and not (tmp_path / "runs").exists()
