@@ -316,6 +316,33 @@ def config_overrides(args: argparse.Namespace) -> dict:
     return {k: v for k, v in vars(args).items() if k in known}
 
 
+def config_from_flags(args: argparse.Namespace) -> "ADeGANConfig":
+    """The preset of `--dataset` (default `digits`), or the `--config` file when the command has
+    one, with the flags given on top: `--epochs` sets both stages unless one is given, and
+    `--anomaly-class` may name a class (looked up in the dataset at `--data-dir`)."""
+    from keras_adegan.data import class_index
+
+    overrides = config_overrides(args)
+    epochs = getattr(args, "epochs", None)
+    if epochs is not None:
+        overrides.setdefault("stage1_epochs", epochs)
+        overrides.setdefault("stage2_epochs", epochs)
+    path = getattr(args, "config", None)
+    base = ADeGANConfig.load(path).to_dict() if path else None
+    dataset = overrides.get("dataset") or (base["dataset"] if base else "digits")
+    if "anomaly_class" in overrides:
+        overrides["anomaly_class"] = class_index(dataset, getattr(args, "data_dir", None),
+                                                 overrides["anomaly_class"])
+    if base is not None:
+        return ADeGANConfig.from_dict({**base, **overrides})
+    overrides.pop("dataset", None)
+    config = ADeGANConfig.preset(dataset, **overrides)
+    # `preset` skips None values; `--bank-size all` (None) must still replace the preset's.
+    if "bank_size" in overrides and overrides["bank_size"] is None:
+        config = dataclasses.replace(config, bank_size=None)
+    return config
+
+
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.
 # Epochs are this project's CPU budget, not the paper's (which does not state them).
 PRESETS: dict[str, dict] = {

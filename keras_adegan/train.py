@@ -12,12 +12,12 @@ Command line:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
-from keras_adegan.config import SCORE_FIELDS, ADeGANConfig, add_config_flags, config_overrides
-from keras_adegan.data import class_index, class_names_of
+from keras_adegan.config import (SCORE_FIELDS, ADeGANConfig, add_config_flags, config_from_flags,
+                                 config_overrides)
+from keras_adegan.data import class_names_of
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.startup import import_tensorflow_quietly
 
@@ -46,21 +46,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def config_from_args(args: argparse.Namespace) -> ADeGANConfig:
     """The preset of `--dataset` (or `--config`), with the flags given on top."""
-    overrides = config_overrides(args)
-    if args.epochs is not None:
-        overrides.setdefault("stage1_epochs", args.epochs)
-        overrides.setdefault("stage2_epochs", args.epochs)
-    base = ADeGANConfig.load(args.config).to_dict() if args.config else None
-    dataset = overrides.get("dataset") or (base["dataset"] if base else "digits")
-    if "anomaly_class" in overrides:
-        overrides["anomaly_class"] = class_index(dataset, args.data_dir, overrides["anomaly_class"])
-    if base is not None:
-        return ADeGANConfig.from_dict({**base, **overrides})
-    overrides.pop("dataset", None)
-    config = ADeGANConfig.preset(dataset, **overrides)
-    # `preset` skips None values; `--bank-size all` (None) must still replace the preset's.
-    return dataclasses.replace(config, bank_size=None) if "bank_size" in overrides and \
-        overrides["bank_size"] is None else config
+    return config_from_flags(args)
 
 
 def _rescore_main(args) -> int:

@@ -27,8 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from keras_adegan.config import ADeGANConfig, add_config_flags, config_overrides
-from keras_adegan.data import class_index
+from keras_adegan.config import ADeGANConfig, add_config_flags, config_from_flags
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.provenance import library_versions
 from keras_adegan.startup import import_tensorflow_quietly
@@ -164,14 +163,8 @@ def main(argv=None) -> int:
         raise ADeGANError(f"--max-trials must be at least 1, got {args.max_trials}")
     command = "python -m tuning.search " + " ".join(sys.argv[1:] if argv is None else argv)
     start = time.time()
-    overrides = config_overrides(args)
-    if args.epochs is not None:
-        overrides.setdefault("stage1_epochs", args.epochs)
-        overrides.setdefault("stage2_epochs", args.epochs)
-    dataset = overrides.pop("dataset", "digits")
-    if "anomaly_class" in overrides:
-        overrides["anomaly_class"] = class_index(dataset, args.data_dir, overrides["anomaly_class"])
-    base = ADeGANConfig.preset(dataset, **overrides)
+    base = config_from_flags(args)
+    dataset = base.dataset
     import_tensorflow_quietly()
     import keras_tuner as kt
 
