@@ -18,7 +18,11 @@ The test split is never read. Results go to `results/feature_study.json` after e
 
 `--real-task rotation` runs the same study on cells trained with E's rotation task (beyond the
 paper), into `results/feature_study_rotation.{json,md}`, so that the option is judged on
-validation against the plain study before any test figure.
+validation against the plain study before any test figure. Those cells also score every
+variant with the rotation task's own score added (`rotation_score_weight` in ROTATION_WEIGHTS,
+both parts standardised on the validation normals, as `ADeGAN.calibrate` does), and the
+rotation score alone. `--restudy` re-scores finished cells from their saved models after the
+grid grows (no training).
 
 Command line:
     python -m benchmarks.feature_study --cells mnist:1,8 fashion_mnist:1,8 cifar10:1,8 --seeds 0
@@ -49,6 +53,7 @@ from keras_adegan.runs import train
 from keras_adegan.splits import make_splits
 
 KS = (1, 5, 10)
+ROTATION_WEIGHTS = (0.5, 1.0, 2.0)
 BANK_SIZES = ("full", 16384, 4096, 1024, 256)
 CORESET_MAX = 4096  # greedy k-centre beyond this costs minutes per cell on 2 cores
 CHOICE_RULE = (
@@ -58,25 +63,88 @@ CHOICE_RULE = (
     "1,024 or 4,096 rows whose mean validation AUROC is within 0.005 of the full bank's; "
     "the full bank if none is. (3) Score that decides: the feature score if its mean validation "
     "AUROC beats the paper's S, else the paper's.")
+ROTATION_RULE = (
+    "Added on 2026-11-29, after the first rotation study (which had scored no rotation weight) "
+    "and a look at the validation AUROC of weight 1 on two variants, before any other figure "
+    "here: for cells trained with the rotation task, a variant also has a rotation-score "
+    "weight (0, 0.5, 1 or 2), and (1) and (2) choose among all of them; the bank of (2) is "
+    "chosen with the weight of (1) held fixed.")
+
+
+def parse_variant(key: str) -> dict:
+    """The fields of a variant key `source|density|distance|k|bank[|rot<weight>]`."""
+    source, density, distance, k, bank, *rest = key.split("|")
+    weight = float(rest[0][3:]) if rest else 0.0
+    return {"source": source, "density": density, "distance": distance, "k": int(k),
+            "bank": bank, "rotation_score_weight": weight}
+
+
+def grid_keys(cells: list[dict], grid_bank: int) -> list[str]:
+    """The variants scored in every cell at the grid's bank (and the per-pattern Gaussians);
+    cells studied before the grid grew lack the newer ones until they are re-studied."""
+    shared = set.intersection(*(set(c["variants"]) for c in cells))
+    return sorted(k for k in shared
+                  if parse_variant(k)["bank"] in (f"random{grid_bank}", "patterns"))
+
+
+def bank_key(variant: str, bank: str) -> str:
+    """`variant` with its bank replaced by `bank`."""
+    parts = variant.split("|")
+    parts[4] = bank
+    return "|".join(parts)
+
+
+def standardise(values, normal):
+    """`values` standardised by the mean and deviation of their `normal` entries."""
+    return (values - values[normal].mean()) / max(values[normal].std(ddof=1), 1e-8)
 
 
 def _auroc(labels, scores) -> float:
     return float(roc_auc_score(labels, scores))
 
 
-def study_cell(model, splits, grid_bank: int, seed: int) -> dict:
-    """Validation AUROC of every variant for one trained model."""
+def rotation_scores(model, images, batch_size: int = 256) -> np.ndarray:
+    """The rotation task's own score (`features.rotation_scores`) of model-range images."""
+    import tensorflow as tf
+
+    from keras_adegan.losses import rotated_copies
+    from keras_adegan.networks import run_to_features
+
+    @tf.function(input_signature=[tf.TensorSpec((None,) + model.image_shape, tf.float32)])
+    def score(x):
+        rotated, turns = rotated_copies(x)
+        logits = model.rotation_head(run_to_features(model.extractor, rotated))
+        return features.rotation_scores(logits, turns, tf.shape(x)[0])
+
+    images = np.asarray(images, np.float32)
+    return np.concatenate([score(images[i:i + batch_size]).numpy()
+                           for i in range(0, len(images), batch_size)])
+
+
+def study_cell(model, splits, grid_bank: int, seed: int) -> tuple[dict, float | None]:
+    """Validation AUROC of every variant for one trained model, and of the rotation score
+    alone (None for a model without the rotation task)."""
     train = features.network_features(model, to_model_range(splits.train_x))
     val = features.network_features(model, to_model_range(splits.val_x))
     y = splits.val_y
     rows = {}
+    rotation = None
+    if model.real_task == "rotation":
+        rotation = standardise(rotation_scores(model, to_model_range(splits.val_x)), y == 0)
+
+    def record(key, scores):
+        rows[key] = _auroc(y, scores)
+        if rotation is not None:
+            density = standardise(scores, y == 0)
+            for weight in ROTATION_WEIGHTS:
+                rows[f"{key}|rot{weight:g}"] = _auroc(y, density + weight * rotation)
     for source in features.SOURCES:
         f_train = features.combine(train, source)
         f_val = features.combine(val, source)
         head = features.fit_head(f_train, train["pattern"], model.n_patterns, "gaussian",
                                  "euclidean", model.n_patterns)
-        rows[f"{source}|gaussian|euclidean|1|patterns"] = _auroc(
-            y, features.head_scores(f_val, head, 1, "euclidean"))
+        record(f"{source}|gaussian|euclidean|1|patterns",
+               features.head_scores(f_val, head, 1, "euclidean"))
         for distance in features.DISTANCES:
             space = f_train / np.maximum(np.linalg.norm(f_train, axis=1, keepdims=True), 1e-12) \
                 if distance == "cosine" else f_train
@@ -92,9 +160,9 @@ def study_cell(model, splits, grid_bank: int, seed: int) -> dict:
                                          len(index))
                 nearest = features.nearest_distances(f_val, head, max(KS), distance)
                 for k in KS:
-                    rows[f"{source}|knn|{distance}|{k}|{bank_name}"] = _auroc(
-                        y, nearest[:, :k].mean(axis=1))
-    return rows
+                    record(f"{source}|knn|{distance}|{k}|{bank_name}",
+                           nearest[:, :k].mean(axis=1))
+    return rows, (None if rotation is None else _auroc(y, rotation))
 
 
 def choose(cells: list[dict], grid_bank: int) -> dict:
@@ -105,25 +173,25 @@ def choose(cells: list[dict], grid_bank: int) -> dict:
         per = [np.mean([c["variants"][key] for c in cells if c["dataset"] == d]) for d in datasets]
         return float(np.mean(per))
 
-    grid = [k for k in cells[0]["variants"]
-            if k.endswith(f"|random{grid_bank}") or k.endswith("|patterns")]
-    best = max(grid, key=mean_of)
-    source, density, distance, k, _ = best.split("|")
+    best = max(grid_keys(cells, grid_bank), key=mean_of)
+    fields = parse_variant(best)
     bank = {"bank_size": grid_bank, "bank_selection": "random", "auroc": mean_of(best)}
-    if density == "knn":
-        stem = f"{source}|knn|{distance}|{k}|"
-        full = mean_of(stem + "full")
+    if fields["density"] == "knn":
+        full = mean_of(bank_key(best, "full"))
         bank = {"bank_size": None, "bank_selection": "all", "auroc": full}
         for size in (256, 1024, 4096):
-            pick = max(("coreset", "random"), key=lambda sel: mean_of(f"{stem}{sel}{size}"))
-            if mean_of(f"{stem}{pick}{size}") >= full - 0.005:
+            pick = max(("coreset", "random"),
+                       key=lambda sel: mean_of(bank_key(best, f"{sel}{size}")))
+            if mean_of(bank_key(best, f"{pick}{size}")) >= full - 0.005:
                 bank = {"bank_size": size, "bank_selection": pick,
-                        "auroc": mean_of(f"{stem}{pick}{size}")}
+                        "auroc": mean_of(bank_key(best, f"{pick}{size}"))}
                 break
     paper = float(np.mean([np.mean([c["paper_auroc"] for c in cells if c["dataset"] == d])
                            for d in datasets]))
-    return {"variant": best, "feature_source": source, "feature_density": density,
-            "feature_distance": distance, "feature_k": int(k), **bank,
+    return {"variant": best, "feature_source": fields["source"],
+            "feature_density": fields["density"], "feature_distance": fields["distance"],
+            "feature_k": fields["k"], "rotation_score_weight": fields["rotation_score_weight"],
+            **bank,
             "variant_auroc": mean_of(best), "paper_auroc": paper,
             "score": "features" if mean_of(best) > paper else "paper"}
 
@@ -132,17 +200,25 @@ def write_markdown(data: dict, path: Path) -> None:
     cells = sorted(data["cells"].values(), key=lambda c: (c["dataset"], c["anomaly_class"], c["seed"]))
     grid_bank = data["grid_bank"]
     heads = [f"{c['dataset']} {c['anomaly_class']}/{c['seed']}" for c in cells]
+    rotation = bool(cells) and all(c.get("rotation_auroc") is not None for c in cells)
+    columns = ("features", "density", "distance", "k") + (("rotation weight",) if rotation else ())
+
+    def describe(key):
+        fields = parse_variant(key)
+        return [fields["source"], fields["density"], fields["distance"], str(fields["k"])] + (
+            [f"{fields['rotation_score_weight']:g}"] if rotation else [])
+
     lines = ["# Feature score: choices made on the validation split", "",
              "Validation AUROC (held-out normals + held-out anomaly-class images of the *train* "
              "split) of every feature-score variant, from one trained model per cell. The test "
              "split was not read by this study. Written by `benchmarks/feature_study.py`.", "",
-             f"Choice rule: {CHOICE_RULE}", ""]
+             f"Choice rule: {CHOICE_RULE}" + (f" {ROTATION_RULE}" if rotation else ""), ""]
     if cells:
         choice = choose(cells, grid_bank)
         lines += ["## Choice", "",
-                  f"- Variant: **{choice['variant'].rsplit('|', 1)[0]}** (features | density | "
-                  f"distance | k), mean validation AUROC {choice['variant_auroc']:.4f} at the grid "
-                  "bank.",
+                  f"- Variant: **{' | '.join(describe(choice['variant']))}** "
+                  f"({' | '.join(columns)}), mean validation AUROC {choice['variant_auroc']:.4f} "
+                  "at the grid bank.",
                   "- Bank: " + (f"{choice['bank_selection']} {choice['bank_size']} rows"
                                 if choice["bank_size"] else "every training normal")
                   + f", mean validation AUROC {choice['auroc']:.4f}.",
@@ -150,25 +226,28 @@ def write_markdown(data: dict, path: Path) -> None:
                   f"decides by default: **{choice['score']}**.", ""]
     lines += [f"## Variants at the grid bank ({grid_bank} random training normals; Gaussian: "
               "one row per pattern)", "",
-              "| features | density | distance | k | " + " | ".join(heads) + " | mean |",
-              "|---|---|---|---|" + "---|" * (len(heads) + 1)]
+              "| " + " | ".join(columns) + " | " + " | ".join(heads) + " | mean |",
+              "|" + "---|" * (len(columns) + len(heads) + 1)]
+    blank = " |" * (len(columns) - 1)  # the empty columns after a row's label
     if cells:
-        keys = [k for k in cells[0]["variants"]
-                if k.endswith(f"|random{grid_bank}") or k.endswith("|patterns")]
         datasets = sorted({c["dataset"] for c in cells})
-        for key in sorted(keys):
+        for key in grid_keys(cells, grid_bank):
             values = [c["variants"][key] for c in cells]
             mean = np.mean([np.mean([c["variants"][key] for c in cells if c["dataset"] == d])
                             for d in datasets])
-            lines.append("| " + " | ".join(key.split("|")[:4]) + " | "
+            lines.append("| " + " | ".join(describe(key)) + " | "
                          + " | ".join(f"{v:.3f}" for v in values) + f" | {mean:.3f} |")
-        lines.append("| paper's S (Eq. 11) | | | | " + " | ".join(
+        lines.append(f"| paper's S (Eq. 11) |{blank} " + " | ".join(
             f"{c['paper_auroc']:.3f}" for c in cells) + " | |")
+        if rotation:
+            lines.append(f"| rotation score alone |{blank} " + " | ".join(
+                f"{c['rotation_auroc']:.3f}" for c in cells) + " | |")
         choice = choose(cells, grid_bank)
         if choice["feature_density"] == "knn":
-            stem = choice["variant"].rsplit("|", 1)[0]
+            stem = " | ".join(describe(choice["variant"]))
             better = {size: max(("coreset", "random"), key=lambda sel: np.mean(
-                [c["variants"][f"{stem}|{sel}{size}"] for c in cells])) for size in (4096, 1024, 256)}
+                [c["variants"][bank_key(choice["variant"], f"{sel}{size}")] for c in cells]))
+                for size in (4096, 1024, 256)}
             lines += ["", f"## Bank size for the chosen variant ({stem})", "",
                       "Better subsampling on validation, by size: " + ", ".join(
                           f"{size}: {sel}" for size, sel in better.items())
@@ -179,14 +258,17 @@ def write_markdown(data: dict, path: Path) -> None:
                       "|---|" + "---|" * (len(heads) + 1)]
             for name in ("full", "random16384", "coreset4096", "random4096", "coreset1024",
                          "random1024", "coreset256", "random256"):
-                values = [c["variants"][f"{stem}|{name}"] for c in cells]
-                mean = np.mean([np.mean([c["variants"][f"{stem}|{name}"] for c in cells
+                key = bank_key(choice["variant"], name)
+                values = [c["variants"][key] for c in cells]
+                mean = np.mean([np.mean([c["variants"][key] for c in cells
                                          if c["dataset"] == d]) for d in datasets])
                 lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values)
                              + f" | {mean:.3f} |")
     total = sum(c["train_seconds"] + c["study_seconds"] for c in cells)
     lines += ["", "## Reproduction", "",
-              "- Commands: " + "; ".join(sorted({f"`{c['command']}`" for c in cells})),
+              "- Commands: " + "; ".join(sorted({f"`{c[name]}`" for c in cells
+                                                 for name in ("command", "restudy_command")
+                                                 if name in c})),
               f"- Budgets (the results tables'): `{json.dumps(TABLE_BUDGETS)}`",
               f"- Seeds: {sorted({c['seed'] for c in cells})}; cells: "
               + ", ".join(f"{c['dataset']} class {c['anomaly_class']}" for c in cells),
@@ -194,7 +276,7 @@ def write_markdown(data: dict, path: Path) -> None:
               f"s, study {sum(c['study_seconds'] for c in cells):.0f} s) on "
               f"{cells[0]['cpu'] if cells else '?'}",
               f"- Versions: `{json.dumps(cells[0]['versions']) if cells else ''}`",
-              "- Raw numbers: `feature_study.json`.", ""]
+              f"- Raw numbers: `{path.with_suffix('.json').name}`.", ""]
     path.write_text("\n".join(lines) + "\n")
 
 
@@ -208,6 +290,9 @@ def main(argv=None) -> int:
     p.add_argument("--grid-bank", type=int, default=4096, help="random bank of the variant grid")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--runs-dir", default="runs/paper", help="where each cell's run folder goes")
+    p.add_argument("--restudy", action="store_true",
+                   help="re-score the given cells that are already finished, from their saved "
+                        "models (after the variant grid grows); their training time is kept")
     p.add_argument("--real-task", choices=REAL_TASKS, default="none",
                    help="train the cells with a real-normal task (beyond the paper); results go "
                         "to feature_study_<task>.json/.md, to compare with the plain study")
@@ -223,7 +308,7 @@ def main(argv=None) -> int:
         for k in (int(v) for v in classes.split(",")):
             for seed in (int(v) for v in args.seeds.split(",")):
                 key = f"{dataset}-class{k}-seed{seed}"
-                if key in data["cells"]:
+                if key in data["cells"] and not args.restudy:
                     continue
                 loaded = loaded or load_dataset(dataset)
                 config = ADeGANConfig.preset(dataset, anomaly_class=k, seed=seed,
@@ -239,15 +324,17 @@ def main(argv=None) -> int:
                 train_seconds = metrics["train_seconds"]
                 splits = make_splits(loaded, k, config.val_fraction, seed, config.train_limit)
                 start = time.time()
-                variants = study_cell(load_detector(run_dir / "model.keras"), splits,
-                                      args.grid_bank, seed)
+                variants, rotation_auroc = study_cell(load_detector(run_dir / "model.keras"),
+                                                      splits, args.grid_bank, seed)
                 data["cells"][key] = {
                     "dataset": dataset, "anomaly_class": k, "seed": seed,
-                    "variants": variants,
+                    "variants": variants, "rotation_auroc": rotation_auroc,
                     "paper_auroc": metrics["validation"]["auroc_combined"],
                     "train_seconds": train_seconds,
                     "study_seconds": round(time.time() - start, 1),
-                    "command": command, "cpu": cpu_name(), "versions": library_versions(),
+                    "command": data["cells"].get(key, {}).get("command", command),
+                    **({"restudy_command": command} if key in data["cells"] else {}),
+                    "cpu": cpu_name(), "versions": library_versions(),
                     "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
                 out_json.parent.mkdir(parents=True, exist_ok=True)
                 write_atomically(out_json, json.dumps(data, indent=1) + "\n")

@@ -27,7 +27,7 @@ READINGS = ("ours", "literal")
 REAL_TASKS = ("none", "rotation")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
-                "bank_size", "bank_selection")
+                "bank_size", "bank_selection", "rotation_score_weight")
 
 
 @dataclasses.dataclass
@@ -54,7 +54,9 @@ class ADeGANConfig:
         real_task: beyond the paper: a self-supervised task on the *real* training normals
             in stage 2, so that E learns from them too: "none" (the paper) or "rotation" (E
             predicts by how many quarter turns each real normal was rotated, through a small
-            head on its features; the RotNet/GEOM line of work).
+            head on its features; the RotNet/GEOM line of work). Presets and the command
+            line then default to the scoring chosen for it on validation (`TASK_SCORING`:
+            E's trunk, k = 5, rotation score weight 0.5).
         real_weight: weight of the real-normal task's loss, added to Eq. 8.
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
@@ -82,6 +84,10 @@ class ADeGANConfig:
         bank_size: rows of the kNN bank, subsampled from the training normals; None keeps
             every training normal.
         bank_selection: "coreset" (greedy k-centre) or "random".
+        rotation_score_weight: beyond the paper, for models trained with
+            `real_task="rotation"`: weight of the rotation task's own score (how badly E
+            tells an image's quarter turns apart) added to the feature score, each part
+            standardised on the validation normals; 0 keeps the feature score alone.
 
     The feature-score fields are scoring options: they change no training step, so runs that
     differ only in them share one trained model (see `SCORE_FIELDS`).
@@ -126,6 +132,7 @@ class ADeGANConfig:
     feature_k: int = 5
     bank_size: int | None = None
     bank_selection: str = "random"
+    rotation_score_weight: float = 0.0
 
     def __post_init__(self):
         if self.image_size is not None:
@@ -135,8 +142,7 @@ class ADeGANConfig:
     def validate(self) -> None:
         """Raise `ADeGANError` naming the first field that is out of range."""
         numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "cross_mix_min",
-                   "learning_rate",
-                   "beta_1", "beta_2", "val_fraction")
+                   "learning_rate", "beta_1", "beta_2", "val_fraction", "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
                  "stage2_epochs", "width", "seed", "feature_k")
         types = [(isinstance(getattr(self, name), (int, float))
@@ -169,6 +175,10 @@ class ADeGANConfig:
             (self.reading in READINGS, f"reading must be one of {', '.join(READINGS)}"),
             (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"),
             (self.real_weight >= 0, "real_weight must be >= 0"),
+            (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
+            (self.rotation_score_weight == 0 or self.real_task == "rotation",
+             "rotation_score_weight needs a model trained with real_task rotation "
+             "(--real-task rotation)"),
             (self.color_mode is None or self.color_mode in COLOR_MODES,
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
             (self.feature_source in SOURCES, f"feature_source must be one of {', '.join(SOURCES)}"),
@@ -200,12 +210,14 @@ class ADeGANConfig:
 
     @classmethod
     def preset(cls, dataset: str, **overrides) -> "ADeGANConfig":
-        """The defaults for `dataset`, with `overrides` applied on top."""
+        """The defaults for `dataset`, with `overrides` applied on top (and, for a
+        `real_task`, the scoring chosen for it on validation, `TASK_SCORING`, in between)."""
         if dataset not in PRESETS:
             raise ADeGANError(
                 f"unknown dataset {dataset!r} (no preset); choose one of: {', '.join(PRESETS)}"
             )
         values = dict(PRESETS[dataset], dataset=dataset)
+        values.update(TASK_SCORING.get(overrides.get("real_task"), {}))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -334,7 +346,8 @@ def config_from_flags(args: argparse.Namespace) -> "ADeGANConfig":
         overrides["anomaly_class"] = class_index(dataset, getattr(args, "data_dir", None),
                                                  overrides["anomaly_class"])
     if base is not None:
-        return ADeGANConfig.from_dict({**base, **overrides})
+        task_scoring = TASK_SCORING.get(overrides.get("real_task"), {})
+        return ADeGANConfig.from_dict({**base, **task_scoring, **overrides})
     overrides.pop("dataset", None)
     config = ADeGANConfig.preset(dataset, **overrides)
     # `preset` skips None values; `--bank-size all` (None) must still replace the preset's.
@@ -342,6 +355,12 @@ def config_from_flags(args: argparse.Namespace) -> "ADeGANConfig":
         config = dataclasses.replace(config, bank_size=None)
     return config
 
+
+# Beyond the paper: the scoring chosen on validation for models trained with a real-normal
+# task (results/feature_study_rotation.md), under the options a user gives.
+TASK_SCORING: dict[str, dict] = {
+    "rotation": dict(feature_source="extractor", feature_k=5, rotation_score_weight=0.5),
+}
 
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.
 # Epochs are this project's CPU budget, not the paper's (which does not state them).

@@ -113,7 +113,7 @@ class ValidationAUROC(keras.callbacks.Callback):
         for prefix, outputs_of in modes:
             outputs = {name: outputs_of(x) for name, (x, _) in self.sets.items()}
             val_y = self.sets["val"][1]
-            mean, std = scoring.fit_reconstruction_stats(outputs["val"]["recon_error"][val_y == 0])
+            mean, std = scoring.fit_normal_stats(outputs["val"]["recon_error"][val_y == 0])
             for name, (_, y) in self.sets.items():
                 out = outputs[name]
                 score, recon_prob = scoring.score_components(

@@ -101,6 +101,11 @@ class ADeGAN(keras.Model):
             them all, pass their number, as `build_model` does for
             `ADeGANConfig(bank_size=None)`, the default chosen on validation).
         bank_selection: "coreset" (greedy k-centre) or "random" subsampling of the bank.
+        rotation_score_weight: beyond the paper, for `real_task="rotation"` models: the
+            feature score becomes the kNN/Gaussian score plus this weight times the rotation
+            task's own score (`features.rotation_scores`), each standardised on the
+            validation normals by `calibrate()`; 0 (the default) leaves the feature score
+            alone.
 
     Example:
         >>> model = ADeGAN(image_shape=(28, 28, 1), stage1_epochs=5)
@@ -113,7 +118,7 @@ class ADeGAN(keras.Model):
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
                  score="features", feature_source="noise", feature_density="knn",
                  feature_distance="cosine", feature_k=5, bank_size=1024,
-                 bank_selection="random", **kwargs):
+                 bank_selection="random", rotation_score_weight=0.0, **kwargs):
         kwargs.setdefault("name", "adegan")
         super().__init__(**kwargs)
         self.image_shape = tuple(int(v) for v in image_shape)
@@ -136,6 +141,7 @@ class ADeGAN(keras.Model):
         self.feature_k = 1 if feature_density == "gaussian" else int(feature_k)
         self.bank_size = int(bank_size)
         self.bank_selection = str(bank_selection)
+        self.rotation_score_weight = float(rotation_score_weight)
         for value, allowed, what in ((self.score_choice, SCORES, "score"),
                                      (self.reading, READINGS, "reading"),
                                      (self.real_task, REAL_TASKS, "real_task"),
@@ -145,6 +151,13 @@ class ADeGAN(keras.Model):
                                      (self.bank_selection, features.SELECTIONS, "bank_selection")):
             if value not in allowed:
                 raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
+        if not (np.isfinite(self.rotation_score_weight) and self.rotation_score_weight >= 0):
+            raise ADeGANError(f"rotation_score_weight must be a finite number >= 0, got "
+                              f"{rotation_score_weight!r}")
+        if self.rotation_score_weight > 0 and self.real_task != "rotation":
+            raise ADeGANError("rotation_score_weight needs a model trained with "
+                              "real_task='rotation' (--real-task rotation); this one has "
+                              f"real_task={self.real_task!r}")
         if not 1 <= self.feature_k <= self.bank_size:
             raise ADeGANError(f"feature_k must be between 1 and bank_size ({self.bank_size}), "
                               f"got {self.feature_k}")
@@ -172,6 +185,11 @@ class ADeGAN(keras.Model):
         self.feature_threshold = state("feature_threshold", np.inf)
         self.calibrated = state("calibrated", 0.0)
         self.feature_fitted = state("feature_fitted", 0.0)
+        # Standardisation of the feature score's two parts (rotation_score_weight > 0 only).
+        self.standardisation = ({name: state(name, value) for name, value in
+                                 (("density_mean", 0.0), ("density_std", 1.0),
+                                  ("rotation_mean", 0.0), ("rotation_std", 1.0))}
+                                if self.rotation_score_weight > 0 else None)
         h, w, _ = self.image_shape
         dim = features.feature_dim(self.feature_source, 8 * self.width, self.noise_dim,
                                    (h // 4) * (w // 4) * 2 * self.width)
@@ -206,12 +224,13 @@ class ADeGAN(keras.Model):
                       score=self.score_choice, feature_source=self.feature_source,
                       feature_density=self.feature_density,
                       feature_distance=self.feature_distance, feature_k=self.feature_k,
-                      bank_size=self.bank_size, bank_selection=self.bank_selection)
+                      bank_size=self.bank_size, bank_selection=self.bank_selection,
+                      rotation_score_weight=self.rotation_score_weight)
         return config
 
     def with_scoring(self, **options) -> "ADeGAN":
         """A copy of this trained model with other scoring options (`score`, `feature_*`,
-        `bank_*`): the same networks, an empty feature head, the same optimizer settings (not
+        `bank_*`, `rotation_score_weight`): the same networks, an empty feature head, the same optimizer settings (not
         their state). Call `fit_feature_score()` and `calibrate()` on the copy before scoring
         with it."""
         copy = type(self).from_config({**self.get_config(), **options})
@@ -379,7 +398,8 @@ class ADeGAN(keras.Model):
     # ------------------------------------------------------------------ scoring
 
     def _parts(self, x, training=False, with_generator=True):
-        """E's outputs, the feature vector and (with_generator) G(E(x)) for images in [-1, 1]."""
+        """E's outputs, the feature vector, the rotation score (when the feature score uses it)
+        and (with_generator) G(E(x)) for images in [-1, 1]."""
         hidden = run_to_features(self.extractor, x, training)
         logits = self.extractor.get_layer("pattern_logits")(hidden)
         z_n = self.extractor.get_layer("z_n")(hidden)
@@ -389,13 +409,29 @@ class ADeGAN(keras.Model):
                                              tf.float32)
         probs = tf.nn.softmax(logits)
         out = {"probs": probs, "features": features.combine(parts, self.feature_source, ops=tf)}
+        if self.standardisation is not None:
+            rotated, turns = losses.rotated_copies(x)
+            head_logits = self.rotation_head(run_to_features(self.extractor, rotated, training))
+            out["rotation"] = features.rotation_scores(head_logits, turns, tf.shape(x)[0])
         if with_generator:
             out["reconstruction"] = self.generator(tf.concat([probs, z_n], -1), training=training)
         return out
 
-    def _feature_score(self, feats):
-        return features.graph_scores(feats, self.feature_bank, self.feature_bias,
+    def _density_score(self, parts):
+        return features.graph_scores(parts["features"], self.feature_bank, self.feature_bias,
                                      self.feature_projection, self.feature_k, self.feature_distance)
+
+    def _feature_score(self, parts):
+        density = self._density_score(parts)
+        if self.standardisation is None:
+            return density
+        return features.standardised_sum(density, parts["rotation"], self.standardisation,
+                                         self.rotation_score_weight)
+
+    def _feature_score_parts(self, x):
+        """The feature score's density and rotation parts, before standardisation."""
+        parts = self._parts(x, with_generator=False)
+        return {"density": self._density_score(parts), "rotation": parts["rotation"]}
 
     def call(self, x, training=False):
         """Both scores and their parts for a batch of images in [-1, 1].
@@ -412,7 +448,7 @@ class ADeGAN(keras.Model):
         log_pr = scoring.reconstruction_log_prob(recon_error, self.recon_mean, self.recon_std)
         pattern_prob = tf.reduce_max(probs, axis=-1)
         paper_score = scoring.anomaly_score(log_pr, pattern_prob, self.reading, self.n_patterns)
-        feature_score = self._feature_score(parts["features"])
+        feature_score = self._feature_score(parts)
         if self.score_choice == "features":
             score, threshold = feature_score, self.feature_threshold
         else:
@@ -436,7 +472,7 @@ class ADeGAN(keras.Model):
             `feature_score` (the same score), `pattern_prob` and `pattern`.
         """
         parts = self._parts(x, with_generator=False)
-        feature_score = self._feature_score(parts["features"])
+        feature_score = self._feature_score(parts)
         return {"score": feature_score, "is_anomaly": feature_score > self.feature_threshold,
                 "feature_score": feature_score,
                 "pattern_prob": tf.reduce_max(parts["probs"], axis=-1),
@@ -565,15 +601,23 @@ class ADeGAN(keras.Model):
 
         Returns:
             dict with `recon_mean`, `recon_std`, `paper_threshold`, `feature_threshold`,
-            `threshold` (the chosen score's), `score` (which one) and `fpr`.
+            `threshold` (the chosen score's), `score` (which one), `fpr` and, with a rotation
+            score, `standardisation` (the means and deviations of the feature score's parts).
         """
         if not self.is_feature_fitted:
             raise ADeGANError("fit the feature score first: model.fit_feature_score(train_normals)")
         images = self.check_images(normal_images)
         if len(images) < 2:
             raise ADeGANError("calibration needs at least two normal images")
+        if self.standardisation is not None:  # before the feature threshold, which uses it
+            raw = self._batched("feature_score_parts", self._feature_score_parts, images,
+                                batch_size)
+            for name in ("density", "rotation"):
+                mean, std = scoring.fit_normal_stats(raw[name])
+                self.standardisation[f"{name}_mean"].assign(mean)
+                self.standardisation[f"{name}_std"].assign(std)
         out = self.raw_outputs(images, batch_size)
-        mean, std = scoring.fit_reconstruction_stats(out["recon_error"])
+        mean, std = scoring.fit_normal_stats(out["recon_error"])
         self.recon_mean.assign(mean)
         self.recon_std.assign(std)
         paper, _ = scoring.score_components(out["recon_error"], out["pattern_prob"], mean, std,
@@ -586,7 +630,10 @@ class ADeGAN(keras.Model):
         return {"recon_mean": mean, "recon_std": std, "paper_threshold": paper_threshold,
                 "feature_threshold": feature_threshold,
                 "threshold": float(keras.ops.convert_to_numpy(self.threshold)),
-                "score": self.score_choice, "fpr": fpr}
+                "score": self.score_choice, "fpr": fpr,
+                **({"standardisation": {k: float(keras.ops.convert_to_numpy(v))
+                                        for k, v in self.standardisation.items()}}
+                   if self.standardisation is not None else {})}
 
     def generate(self, n_per_pattern: int, seed: int = 0) -> np.ndarray:
         """Samples of G for every pattern: array (n_patterns, n_per_pattern, H, W, C) in [-1, 1]."""

@@ -92,11 +92,12 @@ def score_components(recon_error, pattern_prob, mean, std, reading: str = "ours"
             tf.exp(log_pr).numpy())
 
 
-def fit_reconstruction_stats(recon_errors) -> tuple[float, float]:
-    """Mean and standard deviation of reconstruction errors of normal images (Eq. 9's N)."""
-    errors = np.asarray(recon_errors, np.float64)
+def fit_normal_stats(values) -> tuple[float, float]:
+    """Mean and standard deviation of a quantity over normal images: the reconstruction errors
+    for Eq. 9's N, or a part of the feature score to standardise it."""
+    errors = np.asarray(values, np.float64)
     if errors.size < 2 or not np.all(np.isfinite(errors)):
-        raise ValueError("calibration needs at least two finite reconstruction errors")
+        raise ValueError("calibration needs at least two finite values")
     return float(errors.mean()), float(max(errors.std(ddof=1), 1e-8))
 
 

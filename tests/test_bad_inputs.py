@@ -93,6 +93,10 @@ CASES = [
     ("train", ["--real-task", "jigsaw"], "invalid choice: 'jigsaw'"),
     ("train", ["--real-weight", "-1"], "real_weight must be >= 0"),
     ("train", ["--real-weight", "nan"], "real_weight must be a finite number"),
+    ("train", ["--rotation-score-weight", "1"], "rotation_score_weight needs a model trained "
+                                                "with real_task rotation"),
+    ("train", ["--real-task", "rotation", "--rotation-score-weight", "-1"],
+     "rotation_score_weight must be >= 0"),
     ("train", ["--feature-k", "0"], "feature_k must be between 1 and bank_size"),
     ("train", ["--bank-size", "0"], "bank_size must be a whole number >= 1"),
     ("train", ["--feature-k", "10", "--bank-size", "5"], "feature_k must be between 1 and bank_size"),

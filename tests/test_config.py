@@ -60,3 +60,34 @@ def test_bad_config_files_are_clear_errors(tmp_path, text, match):
 def test_differences_name_each_changed_field():
     a, b = ADeGANConfig.preset("digits"), ADeGANConfig.preset("digits", seed=7, width=8)
     assert a.differences(b) == ["width: 16 -> 8", "seed: 0 -> 7"]
+
+
+def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
+    from keras_adegan.config import TASK_SCORING
+
+    plain = ADeGANConfig.preset("mnist")
+    assert (plain.feature_source, plain.rotation_score_weight) == ("noise", 0.0)
+    rotation = ADeGANConfig.preset("mnist", real_task="rotation")
+    assert {k: getattr(rotation, k) for k in TASK_SCORING["rotation"]} == TASK_SCORING["rotation"]
+    mine = ADeGANConfig.preset("mnist", real_task="rotation", feature_source="noise",
+                               rotation_score_weight=0.0)
+    assert (mine.feature_source, mine.rotation_score_weight) == ("noise", 0.0)
+    with pytest.raises(ADeGANError, match="rotation_score_weight needs a model trained with "
+                                          "real_task rotation"):
+        ADeGANConfig(rotation_score_weight=0.5)
+
+
+def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
+    import argparse
+
+    from keras_adegan.config import add_config_flags, config_from_flags
+
+    ADeGANConfig.preset("mnist").save(tmp_path / "c.json")
+    parser = argparse.ArgumentParser()
+    add_config_flags(parser)
+    parser.add_argument("--config")
+    args = parser.parse_args(["--config", str(tmp_path / "c.json"), "--real-task", "rotation",
+                              "--feature-k", "1"])
+    config = config_from_flags(args)
+    assert (config.real_task, config.feature_source, config.feature_k,
+            config.rotation_score_weight) == ("rotation", "extractor", 1, 0.5)

@@ -1,5 +1,5 @@
 
-from benchmarks.feature_study import BANK_SIZES, choose, study_cell, write_markdown
+from benchmarks.feature_study import BANK_SIZES, ROTATION_WEIGHTS, choose, study_cell, write_markdown
 from keras_adegan.model import load_detector
 
 
@@ -33,7 +33,8 @@ def test_choice_keeps_the_full_bank_and_the_papers_score_when_they_are_better():
 
 def test_study_cell_scores_every_variant_on_validation(trained_run, digits_splits, tmp_path):
     model = load_detector(trained_run[0] / "model.keras")
-    variants = study_cell(model, digits_splits, grid_bank=64, seed=0)
+    variants, rotation_auroc = study_cell(model, digits_splits, grid_bank=64, seed=0)
+    assert rotation_auroc is None  # a model without the rotation task
     assert len(variants) == 4 * (1 + 2 * 3 * (len(BANK_SIZES) + 4))
     assert all(0.0 <= v <= 1.0 for v in variants.values())
     # digits zeros are far from the other digits in E's features: the best variant separates them
@@ -42,3 +43,31 @@ def test_study_cell_scores_every_variant_on_validation(trained_run, digits_split
     write_markdown(data, tmp_path / "s.md")
     text = (tmp_path / "s.md").read_text()
     assert "## Choice" in text and "test split was not read" in text
+
+
+def test_rotation_weights_are_variants_and_the_bank_keeps_the_chosen_weight():
+    """For rotation cells a variant carries a rotation-score weight; the bank step looks up the
+    chosen weight's banks, not the weight-0 ones."""
+    base = cell("a", 0.8, 0.85, 0.70)
+    variants = dict(base["variants"])
+    for key, value in base["variants"].items():
+        variants[f"{key}|rot1"] = value + 0.05
+    variants["extractor|knn|cosine|5|coreset1024|rot1"] = 0.90  # within 0.005 of full+rot1
+    choice = choose([{**base, "variants": variants, "rotation_auroc": 0.7}], 64)
+    assert choice["variant"] == "extractor|knn|cosine|5|random64|rot1"
+    assert choice["rotation_score_weight"] == 1.0
+    assert (choice["bank_size"], choice["bank_selection"]) == (1024, "coreset")
+
+
+def test_study_cell_scores_rotation_weights_for_a_rotation_model(digits_splits):
+    from keras_adegan import ADeGAN, to_model_range
+
+    model = ADeGAN(image_shape=digits_splits.train_x.shape[1:], n_patterns=4, noise_dim=4,
+                   width=4, bank_size=32, real_task="rotation")
+    model.compile()
+    model.fit_feature_score(to_model_range(digits_splits.train_x[:64]))
+    model.calibrate(to_model_range(digits_splits.val_x[digits_splits.val_y == 0]))
+    variants, rotation_auroc = study_cell(model, digits_splits, grid_bank=64, seed=0)
+    assert 0.0 <= rotation_auroc <= 1.0
+    plain = [k for k in variants if "|rot" not in k]
+    assert len(variants) == len(plain) * (1 + len(ROTATION_WEIGHTS))

@@ -77,3 +77,19 @@ def test_network_features_match_the_models_own_feature_vector(trained_run, digit
     np.testing.assert_allclose(every[model.feature_source], own["features"], rtol=1e-5)
     assert every["discriminator"].shape == (8, 4 * 4 * 2 * model.width)
     np.testing.assert_array_equal(every["pattern"], np.argmax(own["probs"], 1))
+
+
+def test_rotation_score_is_the_mean_negative_log_probability_of_the_true_turn():
+    # two images, four turns each, stacked turn by turn as losses.rotated_copies does
+    logits = np.random.default_rng(0).normal(0, 2, (8, 4)).astype(np.float32)
+    turns = np.repeat(np.arange(4), 2)
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    expected = [-np.mean([log_p[2 * t + i, t] for t in range(4)]) for i in range(2)]
+    got = features.rotation_scores(logits, turns, 2).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+
+
+def test_standardised_sum_weighs_the_standardised_parts():
+    stats = {"density_mean": 1.0, "density_std": 2.0, "rotation_mean": -1.0, "rotation_std": 0.5}
+    got = features.standardised_sum(np.array([3.0]), np.array([0.0]), stats, 0.5)
+    assert got[0] == pytest.approx((3 - 1) / 2 + 0.5 * (0 + 1) / 0.5)

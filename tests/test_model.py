@@ -225,3 +225,50 @@ def test_rotation_task_trains_e_on_real_normals_and_round_trips(tmp_path):
     copy = model.with_scoring(feature_k=1)
     np.testing.assert_array_equal(copy.rotation_head.get_weights()[0],
                                   model.rotation_head.get_weights()[0])
+
+
+def test_rotation_score_adds_the_standardised_rotation_term_and_round_trips(tmp_path):
+    """Beyond the paper: rotation_score_weight w makes the feature score
+    z(kNN) + w * z(rotation score), each standardised on the calibration normals; computed here
+    from E's rotation head by hand (numpy rotations), so a swapped turn or part fails."""
+    model = tiny_model(stage1_epochs=1, real_task="rotation", rotation_score_weight=2.0)
+    model.fit(tiny_stream(), epochs=2, verbose=0)
+    calibrated(model)
+    alone = calibrated(model.with_scoring(rotation_score_weight=0.0))  # the same kNN bank
+    from keras_adegan.networks import run_to_features
+
+    def rotation_score(images):
+        nll = []
+        for turn in range(4):
+            turned = np.rot90(images, turn, axes=(1, 2))
+            logits = model.rotation_head(run_to_features(model.extractor, turned)).numpy()
+            log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+            nll.append(-log_p[:, turn])
+        return np.mean(nll, axis=0)
+
+    def z(values, normal_values):
+        return (values - normal_values.mean()) / normal_values.std(ddof=1)
+
+    normals = to_model_range(random_images(40, seed=1))  # what calibrated() calibrates on
+    images = to_model_range(random_images(12, seed=7))
+    expected = (z(alone.score(images)["feature_score"], alone.score(normals)["feature_score"])
+                + 2.0 * z(rotation_score(images), rotation_score(normals)))
+    got = model.score(images)["feature_score"]
+    np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3)
+    assert set(model.calibrate(normals)["standardisation"]) == {
+        "density_mean", "density_std", "rotation_mean", "rotation_std"}
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.rotation_score_weight == 2.0
+    np.testing.assert_array_equal(loaded.score(images)["feature_score"], got)
+    np.testing.assert_allclose(loaded.feature_call(images)["feature_score"], got, atol=1e-5)
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"rotation_score_weight": 1.0}, "needs a model trained with real_task='rotation'"),
+    ({"real_task": "rotation", "rotation_score_weight": -1.0}, "finite number >= 0"),
+    ({"real_task": "rotation", "rotation_score_weight": float("nan")}, "finite number >= 0"),
+])
+def test_bad_rotation_score_weight_is_a_clear_error(options, message):
+    with pytest.raises(ADeGANError, match=message):
+        tiny_model(**options)

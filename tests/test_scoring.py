@@ -44,11 +44,11 @@ def test_same_ranking_as_one_minus_product():
 
 
 def test_calibration_helpers():
-    mean, std = scoring.fit_reconstruction_stats([1.0, 2.0, 3.0])
+    mean, std = scoring.fit_normal_stats([1.0, 2.0, 3.0])
     assert (mean, std) == pytest.approx((2.0, 1.0))
     assert scoring.threshold_at_fpr(np.arange(101.0), 0.05) == pytest.approx(95.0)
     with pytest.raises(ValueError):
-        scoring.fit_reconstruction_stats([1.0, np.nan])
+        scoring.fit_normal_stats([1.0, np.nan])
     with pytest.raises(ValueError):
         scoring.threshold_at_fpr([1.0], 0.0)
 
