@@ -3,7 +3,9 @@
 One row per dataset: the mean over held-out classes (each class: the mean of its seeds) of every
 column of `benchmarks/paper.py`, the validation mean of the deployed score, the classes on which
 the deployed score and S beat raw-pixel kNN-5, the seeds, and the cells' summed wall time; then
-the deployed score's mean per seed. Nothing is trained or scored here: it only reads the files.
+the deployed score's mean per seed. A second table does the same for each training option's
+own cells (`results/<dataset>_<option>.json`: the literal reading, the rotation task), beside
+the classes they cover. Nothing is trained or scored here: it only reads the files.
 
 Command line:
     python -m benchmarks.summary                # every results/<dataset>.json present
@@ -20,6 +22,8 @@ import numpy as np
 
 DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10 (JPEG copy)"}
 COLUMNS = ("features", "combined", "recon", "pattern", "pca", "knn")
+OPTIONS = {"literal": ("the paper read literally (`--reading literal`)", "A"),
+           "rotation": ("beyond the paper: rotation task (`--real-task rotation`)", "S")}
 
 
 def by_class(cells: list[dict]) -> dict[int, list[dict]]:
@@ -39,15 +43,34 @@ def summary_row(name: str, cells: list[dict]) -> str:
     val = np.mean([class_mean(g, "features", "validation") for g in groups.values()])
     wins = {k: sum(class_mean(g, k) > class_mean(g, "knn") for g in groups.values())
             for k in ("features", "combined")}
-    seeds = sorted({c["seed"] for c in cells})
-    per_class = sorted({len(g) for g in groups.values()})
-    counts = str(per_class[0]) if len(per_class) == 1 else f"{per_class[0]}-{per_class[-1]}"
     minutes = sum(c["cell_seconds"] for c in cells) / 60
     return (f"| {name} | **{means['features']:.3f}** | {val:.3f} | {means['combined']:.3f} | "
             f"{means['recon']:.3f} | {means['pattern']:.3f} | {means['pca']:.3f} | "
             f"{means['knn']:.3f} | {wins['features']}/{len(groups)} | "
-            f"{wins['combined']}/{len(groups)} | {len(groups)} classes; seeds "
-            f"{', '.join(map(str, seeds))} ({counts} per class) | {minutes:.0f} min |")
+            f"{wins['combined']}/{len(groups)} | {cell_counts(cells)} | {minutes:.0f} min |")
+
+
+def cell_counts(cells: list[dict]) -> str:
+    groups = by_class(cells)
+    per_class = sorted({len(g) for g in groups.values()})
+    counts = str(per_class[0]) if len(per_class) == 1 else f"{per_class[0]}-{per_class[-1]}"
+    return (f"{len(groups)} classes; seeds {', '.join(map(str, sorted({c['seed'] for c in cells})))}"
+            f" ({counts} per class)")
+
+
+def option_row(name: str, option: str, cells: list[dict]) -> str:
+    """A training option's own cells: its feature score (test and validation), its Eq. 11
+    score, reconstruction alone and kNN-5 on the same splits."""
+    groups = by_class(cells)
+    means = {k: np.mean([class_mean(g, k) for g in groups.values()])
+             for k in ("features", "combined", "recon", "knn")}
+    val = np.mean([class_mean(g, "features", "validation") for g in groups.values()])
+    wins = sum(class_mean(g, "features") > class_mean(g, "knn") for g in groups.values())
+    label, score = OPTIONS[option]
+    minutes = sum(c["cell_seconds"] for c in cells) / 60
+    return (f"| {name} | {label} | {means['features']:.3f} | {val:.3f} | {score} "
+            f"{means['combined']:.3f} | {means['recon']:.3f} | {means['knn']:.3f} | "
+            f"{wins}/{len(groups)} | {cell_counts(cells)} | {minutes:.0f} min |")
 
 
 def seed_means(cells: list[dict]) -> str:
@@ -63,20 +86,30 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.summary", description=__doc__.split("\n")[0])
     p.add_argument("--results-dir", default="results")
     args = p.parse_args(argv)
-    rows, seeds = [], []
+    rows, seeds, options = [], [], []
     for key, name in DATASETS.items():
         path = Path(args.results_dir) / f"{key}.json"
-        if not path.is_file():
-            continue
-        cells = list(json.loads(path.read_text())["cells"].values())
-        rows.append(summary_row(name, cells))
-        seeds.append(f"{name}: {seed_means(cells)}")
+        if path.is_file():
+            cells = list(json.loads(path.read_text())["cells"].values())
+            rows.append(summary_row(name, cells))
+            seeds.append(f"{name}: {seed_means(cells)}")
+        for option in OPTIONS:
+            path = Path(args.results_dir) / f"{key}_{option}.json"
+            cells = list(json.loads(path.read_text())["cells"].values()) if path.is_file() else []
+            if cells:
+                options.append(option_row(name, option, cells))
     print("| dataset | **deployed: feature score** | (its validation AUROC) | paper's S (Eq. 11) | "
           "recon only | pattern only | PCA-32 | kNN-5 | deployed > kNN | S > kNN | cells | wall |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
     print("\nDeployed-score means by seed (each over the classes that seed has): "
           + ". ".join(seeds) + ".")
+    if options:
+        print("\nTraining options, their own cells (means over the classes they cover):\n")
+        print("| dataset | option | feature score | (its validation AUROC) | its Eq. 11 score | "
+              "recon only | kNN-5 | feature > kNN | cells | wall |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("\n".join(options))
     return 0
 
 

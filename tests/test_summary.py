@@ -20,3 +20,16 @@ def test_summary_averages_seeds_within_a_class_then_classes(tmp_path, capsys):
     assert "| MNIST | **0.700** | 0.600 |" in out and "| 1/2 |" in out
     assert "seeds 0, 1 (1-2 per class) | 3 min |" in out
     assert "seed 0: 0.750 over 2 classes; seed 1: 0.700 over 1 classes" in out
+
+
+def test_training_options_get_their_own_rows(tmp_path, capsys):
+    (tmp_path / "mnist.json").write_text(json.dumps({"cells": {"a": cell(0, 0, 0.9, 0.8)}}))
+    options = [cell(0, 0, 0.95, 0.8), cell(0, 1, 0.85, 0.8), cell(3, 0, 0.7, 0.75)]
+    (tmp_path / "mnist_rotation.json").write_text(json.dumps(
+        {"cells": {f"c{i}": c for i, c in enumerate(options)}}))
+    assert main(["--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    # class 0: 0.90 > 0.8, class 3: 0.70 < 0.75: mean 0.800, 1 of 2 classes above kNN
+    assert ("| MNIST | beyond the paper: rotation task (`--real-task rotation`) | 0.800 | 0.700 | "
+            "S 0.500 | 0.500 | 0.775 | 1/2 | 2 classes; seeds 0, 1 (1-2 per class) | 3 min |") in out
+    assert "literal" not in out
