@@ -22,7 +22,8 @@ validation against the plain study before any test figure. Those cells also scor
 variant with the rotation task's own score added (`rotation_score_weight` in ROTATION_WEIGHTS,
 both parts standardised on the validation normals, as `ADeGAN.calibrate` does), and the
 rotation score alone. `--restudy` re-scores finished cells from their saved models after the
-grid grows (no training).
+grid grows (no training). `--real-weight` trains the task at another weight, as cells of their
+own (`feature_study_rotation_w<weight>.{json,md}`), to choose the weight on validation.
 
 Command line:
     python -m benchmarks.feature_study --cells mnist:1,8 fashion_mnist:1,8 cifar10:1,8 --seeds 0
@@ -69,6 +70,15 @@ ROTATION_RULE = (
     "here: for cells trained with the rotation task, a variant also has a rotation-score "
     "weight (0, 0.5, 1 or 2), and (1) and (2) choose among all of them; the bank of (2) is "
     "chosen with the weight of (1) held fixed.")
+
+
+def study_suffix(real_task: str, real_weight: float | None) -> str:
+    """What names a study's files and run folders: "" (the plain study), "_<task>", or
+    "_<task>_w<weight>" for a task trained at other than the default weight."""
+    suffix = "" if real_task == "none" else f"_{real_task}"
+    if real_weight is not None and real_weight != ADeGANConfig.real_weight:
+        suffix += f"_w{real_weight:g}"
+    return suffix
 
 
 def parse_variant(key: str) -> dict:
@@ -296,8 +306,14 @@ def main(argv=None) -> int:
     p.add_argument("--real-task", choices=REAL_TASKS, default="none",
                    help="train the cells with a real-normal task (beyond the paper); results go "
                         "to feature_study_<task>.json/.md, to compare with the plain study")
+    p.add_argument("--real-weight", type=float, default=None,
+                   help="the task's training weight (default: the config's, 1); another weight "
+                        "trains its own cells, into <dataset>_<task>_w<weight> run folders and "
+                        "feature_study_<task>_w<weight>.json/.md")
     args = p.parse_args(argv)
-    suffix = "" if args.real_task == "none" else f"_{args.real_task}"
+    if args.real_weight is not None and args.real_task == "none":
+        p.error("--real-weight needs --real-task")
+    suffix = study_suffix(args.real_task, args.real_weight)
     command = "python -m benchmarks.feature_study " + " ".join(sys.argv[1:] if argv is None else argv)
     out_json = Path(args.results_dir) / f"feature_study{suffix}.json"
     data = json.loads(out_json.read_text()) if out_json.exists() else {
@@ -312,7 +328,8 @@ def main(argv=None) -> int:
                     continue
                 loaded = loaded or load_dataset(dataset)
                 config = ADeGANConfig.preset(dataset, anomaly_class=k, seed=seed,
-                                             real_task=args.real_task, **TABLE_BUDGETS[dataset])
+                                             real_task=args.real_task,
+                                             real_weight=args.real_weight, **TABLE_BUDGETS[dataset])
                 # the run folder of benchmarks/paper.py's cell (its variant's, for a task)
                 run_dir = Path(args.runs_dir) / f"{dataset}{suffix}" / Results.key(k, seed)
                 if (run_dir / "metrics.json").exists():

@@ -71,3 +71,15 @@ def test_study_cell_scores_rotation_weights_for_a_rotation_model(digits_splits):
     assert 0.0 <= rotation_auroc <= 1.0
     plain = [k for k in variants if "|rot" not in k]
     assert len(variants) == len(plain) * (1 + len(ROTATION_WEIGHTS))
+
+
+def test_each_training_weight_is_a_study_of_its_own():
+    import pytest
+
+    from benchmarks.feature_study import main, study_suffix
+
+    assert study_suffix("none", None) == ""
+    assert study_suffix("rotation", None) == study_suffix("rotation", 1.0) == "_rotation"
+    assert study_suffix("rotation", 0.3) == "_rotation_w0.3"
+    with pytest.raises(SystemExit):
+        main(["--cells", "mnist:1", "--real-weight", "2"])  # a weight needs a task
