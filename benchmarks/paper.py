@@ -179,7 +179,9 @@ VARIANTS = {
                 "the paper read literally (`--reading literal`: the losses and Eq. 11 as printed)"),
     "rotation": ({"real_task": "rotation"}, "S (Eq. 11)",
                  "beyond the paper, E also learns to tell how far real training normals were "
-                 "rotated (`--real-task rotation`)"),
+                 "rotated (`--real-task rotation`), and its feature score is the one chosen for "
+                 "it on validation (`feature_study_rotation.md`): kNN in E's trunk plus 0.5 x "
+                 "the rotation score, each standardised on validation normals"),
 }
 
 

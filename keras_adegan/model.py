@@ -230,9 +230,9 @@ class ADeGAN(keras.Model):
 
     def with_scoring(self, **options) -> "ADeGAN":
         """A copy of this trained model with other scoring options (`score`, `feature_*`,
-        `bank_*`, `rotation_score_weight`): the same networks, an empty feature head, the same optimizer settings (not
-        their state). Call `fit_feature_score()` and `calibrate()` on the copy before scoring
-        with it."""
+        `bank_*`, `rotation_score_weight`): the same networks, an empty feature head, the same
+        optimizer settings (not their state). Call `fit_feature_score()` and `calibrate()` on
+        the copy before scoring with it."""
         copy = type(self).from_config({**self.get_config(), **options})
         if hasattr(self, "g_optimizer"):
             copy.compile_from_config(self.get_compile_config())

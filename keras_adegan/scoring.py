@@ -95,10 +95,10 @@ def score_components(recon_error, pattern_prob, mean, std, reading: str = "ours"
 def fit_normal_stats(values) -> tuple[float, float]:
     """Mean and standard deviation of a quantity over normal images: the reconstruction errors
     for Eq. 9's N, or a part of the feature score to standardise it."""
-    errors = np.asarray(values, np.float64)
-    if errors.size < 2 or not np.all(np.isfinite(errors)):
+    values = np.asarray(values, np.float64)
+    if values.size < 2 or not np.all(np.isfinite(values)):
         raise ValueError("calibration needs at least two finite values")
-    return float(errors.mean()), float(max(errors.std(ddof=1), 1e-8))
+    return float(values.mean()), float(max(values.std(ddof=1), 1e-8))
 
 
 def threshold_at_fpr(normal_scores, fpr: float) -> float:
