@@ -50,6 +50,7 @@ from keras_adegan.images import to_model_range
 from keras_adegan.model import load_detector
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
+from keras_adegan.scoring import fit_normal_stats
 from keras_adegan.runs import train
 from keras_adegan.splits import make_splits
 
@@ -105,30 +106,14 @@ def bank_key(variant: str, bank: str) -> str:
 
 
 def standardise(values, normal):
-    """`values` standardised by the mean and deviation of their `normal` entries."""
-    return (values - values[normal].mean()) / max(values[normal].std(ddof=1), 1e-8)
+    """`values` standardised by the mean and deviation of their `normal` entries, as
+    `ADeGAN.calibrate` standardises the feature score's parts."""
+    mean, std = fit_normal_stats(values[normal])
+    return (values - mean) / std
 
 
 def _auroc(labels, scores) -> float:
     return float(roc_auc_score(labels, scores))
-
-
-def rotation_scores(model, images, batch_size: int = 256) -> np.ndarray:
-    """The rotation task's own score (`features.rotation_scores`) of model-range images."""
-    import tensorflow as tf
-
-    from keras_adegan.losses import rotated_copies
-    from keras_adegan.networks import run_to_features
-
-    @tf.function(input_signature=[tf.TensorSpec((None,) + model.image_shape, tf.float32)])
-    def score(x):
-        rotated, turns = rotated_copies(x)
-        logits = model.rotation_head(run_to_features(model.extractor, rotated))
-        return features.rotation_scores(logits, turns, tf.shape(x)[0])
-
-    images = np.asarray(images, np.float32)
-    return np.concatenate([score(images[i:i + batch_size]).numpy()
-                           for i in range(0, len(images), batch_size)])
 
 
 def study_cell(model, splits, grid_bank: int, seed: int) -> tuple[dict, float | None]:
@@ -140,7 +125,7 @@ def study_cell(model, splits, grid_bank: int, seed: int) -> tuple[dict, float | 
     rows = {}
     rotation = None
     if model.real_task == "rotation":
-        rotation = standardise(rotation_scores(model, to_model_range(splits.val_x)), y == 0)
+        rotation = standardise(model.rotation_scores(to_model_range(splits.val_x)), y == 0)
 
     def record(key, scores):
         rows[key] = _auroc(y, scores)

@@ -410,12 +410,16 @@ class ADeGAN(keras.Model):
         probs = tf.nn.softmax(logits)
         out = {"probs": probs, "features": features.combine(parts, self.feature_source, ops=tf)}
         if self.standardisation is not None:
-            rotated, turns = losses.rotated_copies(x)
-            head_logits = self.rotation_head(run_to_features(self.extractor, rotated, training))
-            out["rotation"] = features.rotation_scores(head_logits, turns, tf.shape(x)[0])
+            out["rotation"] = self._rotation_score(x, training)
         if with_generator:
             out["reconstruction"] = self.generator(tf.concat([probs, z_n], -1), training=training)
         return out
+
+    def _rotation_score(self, x, training=False):
+        """The rotation task's own score of images in [-1, 1] (`features.rotation_scores`)."""
+        rotated, turns = losses.rotated_copies(x)
+        logits = self.rotation_head(run_to_features(self.extractor, rotated, training))
+        return features.rotation_scores(logits, turns, tf.shape(x)[0])
 
     def _density_score(self, parts):
         return features.graph_scores(parts["features"], self.feature_bank, self.feature_bias,
@@ -566,6 +570,15 @@ class ADeGAN(keras.Model):
         model-range images, as used by the feature score."""
         return self._batched("features", lambda x: self._parts(x, with_generator=False),
                              images, batch_size)
+
+    def rotation_scores(self, images, batch_size: int = 256) -> np.ndarray:
+        """The rotation task's own score of model-range images, unstandardised (models trained
+        with `real_task="rotation"` only)."""
+        if self.rotation_head is None:
+            raise ADeGANError("the rotation score needs a model trained with "
+                              "real_task='rotation' (--real-task rotation)")
+        return self._batched("rotation", lambda x: {"rotation": self._rotation_score(x)},
+                             images, batch_size)["rotation"]
 
     def fit_feature_score(self, train_normals, batch_size: int = 256) -> dict:
         """Fill the feature score's head (bank, or per-pattern Gaussians) from training normals.

@@ -255,6 +255,8 @@ def test_rotation_score_adds_the_standardised_rotation_term_and_round_trips(tmp_
                 + 2.0 * z(rotation_score(images), rotation_score(normals)))
     got = model.score(images)["feature_score"]
     np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(model.rotation_scores(images), rotation_score(images), rtol=1e-5,
+                               atol=1e-6)
     assert set(model.calibrate(normals)["standardisation"]) == {
         "density_mean", "density_std", "rotation_mean", "rotation_std"}
     model.save(tmp_path / "m.keras")
@@ -272,3 +274,8 @@ def test_rotation_score_adds_the_standardised_rotation_term_and_round_trips(tmp_
 def test_bad_rotation_score_weight_is_a_clear_error(options, message):
     with pytest.raises(ADeGANError, match=message):
         tiny_model(**options)
+
+
+def test_rotation_score_of_a_model_without_the_task_is_a_clear_error():
+    with pytest.raises(ADeGANError, match="needs a model trained with real_task='rotation'"):
+        tiny_model().rotation_scores(np.zeros((2, 16, 16, 1), np.float32))
