@@ -37,17 +37,28 @@ def class_mean(group: list[dict], key: str, split: str = "test") -> float:
     return float(np.mean([c[split][f"auroc_{key}"] for c in group]))
 
 
-def summary_row(name: str, cells: list[dict]) -> str:
+def figures(cells: list[dict]) -> dict:
+    """What a row shows: each column's mean over classes (`means`), the feature score's
+    validation mean (`val`), the classes on which the feature score and S beat kNN-5 (`wins`,
+    as "k/n"), the cells' counts and their summed wall time in minutes."""
     groups = by_class(cells)
-    means = {k: np.mean([class_mean(g, k) for g in groups.values()]) for k in COLUMNS}
-    val = np.mean([class_mean(g, "features", "validation") for g in groups.values()])
-    wins = {k: sum(class_mean(g, k) > class_mean(g, "knn") for g in groups.values())
-            for k in ("features", "combined")}
-    minutes = sum(c["cell_seconds"] for c in cells) / 60
-    return (f"| {name} | **{means['features']:.3f}** | {val:.3f} | {means['combined']:.3f} | "
+    return {
+        "means": {k: np.mean([class_mean(g, k) for g in groups.values()]) for k in COLUMNS},
+        "val": np.mean([class_mean(g, "features", "validation") for g in groups.values()]),
+        "wins": {k: f"{sum(class_mean(g, k) > class_mean(g, 'knn') for g in groups.values())}"
+                    f"/{len(groups)}" for k in ("features", "combined")},
+        "counts": cell_counts(cells),
+        "minutes": sum(c["cell_seconds"] for c in cells) / 60,
+    }
+
+
+def summary_row(name: str, cells: list[dict]) -> str:
+    f = figures(cells)
+    means = f["means"]
+    return (f"| {name} | **{means['features']:.3f}** | {f['val']:.3f} | {means['combined']:.3f} | "
             f"{means['recon']:.3f} | {means['pattern']:.3f} | {means['pca']:.3f} | "
-            f"{means['knn']:.3f} | {wins['features']}/{len(groups)} | "
-            f"{wins['combined']}/{len(groups)} | {cell_counts(cells)} | {minutes:.0f} min |")
+            f"{means['knn']:.3f} | {f['wins']['features']} | {f['wins']['combined']} | "
+            f"{f['counts']} | {f['minutes']:.0f} min |")
 
 
 def cell_counts(cells: list[dict]) -> str:
@@ -61,16 +72,17 @@ def cell_counts(cells: list[dict]) -> str:
 def option_row(name: str, option: str, cells: list[dict]) -> str:
     """A training option's own cells: its feature score (test and validation), its Eq. 11
     score, reconstruction alone and kNN-5 on the same splits."""
-    groups = by_class(cells)
-    means = {k: np.mean([class_mean(g, k) for g in groups.values()])
-             for k in ("features", "combined", "recon", "knn")}
-    val = np.mean([class_mean(g, "features", "validation") for g in groups.values()])
-    wins = sum(class_mean(g, "features") > class_mean(g, "knn") for g in groups.values())
+    f = figures(cells)
+    means = f["means"]
     label, score = OPTIONS[option]
-    minutes = sum(c["cell_seconds"] for c in cells) / 60
-    return (f"| {name} | {label} | {means['features']:.3f} | {val:.3f} | {score} "
+    return (f"| {name} | {label} | {means['features']:.3f} | {f['val']:.3f} | {score} "
             f"{means['combined']:.3f} | {means['recon']:.3f} | {means['knn']:.3f} | "
-            f"{wins}/{len(groups)} | {cell_counts(cells)} | {minutes:.0f} min |")
+            f"{f['wins']['features']} | {f['counts']} | {f['minutes']:.0f} min |")
+
+
+def read_cells(path: Path) -> list[dict]:
+    """The cells of a results file (none when it does not exist)."""
+    return list(json.loads(path.read_text())["cells"].values()) if path.is_file() else []
 
 
 def seed_means(cells: list[dict]) -> str:
@@ -88,14 +100,12 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     rows, seeds, options = [], [], []
     for key, name in DATASETS.items():
-        path = Path(args.results_dir) / f"{key}.json"
-        if path.is_file():
-            cells = list(json.loads(path.read_text())["cells"].values())
+        cells = read_cells(Path(args.results_dir) / f"{key}.json")
+        if cells:
             rows.append(summary_row(name, cells))
             seeds.append(f"{name}: {seed_means(cells)}")
         for option in OPTIONS:
-            path = Path(args.results_dir) / f"{key}_{option}.json"
-            cells = list(json.loads(path.read_text())["cells"].values()) if path.is_file() else []
+            cells = read_cells(Path(args.results_dir) / f"{key}_{option}.json")
             if cells:
                 options.append(option_row(name, option, cells))
     print("| dataset | **deployed: feature score** | (its validation AUROC) | paper's S (Eq. 11) | "
