@@ -169,9 +169,12 @@ def test_other_kinds_of_model_export_with_parity(tmp_path, options, graph, outpu
     export_detector(tmp_path / "m.keras", tmp_path / "out", formats=["tflite"],
                     quantizations=["none"], graphs=[graph])
     prefix = "features" if graph == "features" else "model"
-    got = EdgeScorer(tmp_path / "out" / f"{prefix}_fp32.tflite").score(images)[output]
     expected = model.score(to_model_range(images))[output]
-    np.testing.assert_allclose(got, expected, atol=atol, rtol=atol)
+    files = sorted((tmp_path / "out").glob(f"{prefix}_fp32*.tflite"))  # batch 1, and dynamic
+    assert tmp_path / "out" / f"{prefix}_fp32.tflite" in files
+    for path in files:
+        got = EdgeScorer(path).score(images)[output]
+        np.testing.assert_allclose(got, expected, atol=atol, rtol=atol, err_msg=path.name)
 
 
 def test_representative_folder_named_like_the_anomaly_class_is_warned(tmp_path, capsys):
