@@ -298,6 +298,8 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.real_weight is not None and args.real_task == "none":
         p.error("--real-weight needs --real-task")
+    if args.real_weight is not None:  # the config's own checks, before any data or file
+        ADeGANConfig(real_task=args.real_task, real_weight=args.real_weight)
     suffix = study_suffix(args.real_task, args.real_weight)
     command = "python -m benchmarks.feature_study " + " ".join(sys.argv[1:] if argv is None else argv)
     out_json = Path(args.results_dir) / f"feature_study{suffix}.json"

@@ -83,3 +83,16 @@ def test_each_training_weight_is_a_study_of_its_own():
     assert study_suffix("rotation", 0.3) == "_rotation_w0.3"
     with pytest.raises(SystemExit):
         main(["--cells", "mnist:1", "--real-weight", "2"])  # a weight needs a task
+
+
+def test_a_bad_training_weight_is_refused_before_any_work(tmp_path, capsys):
+    from benchmarks.feature_study import main
+
+    args = ["--cells", "mnist:1", "--real-task", "rotation", "--results-dir", str(tmp_path),
+            "--runs-dir", str(tmp_path / "runs")]
+    for weight, message in (("-1", "real_weight must be >= 0"),
+                            ("nan", "real_weight must be a finite number")):
+        assert main(args + ["--real-weight", weight]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
+    assert list(tmp_path.iterdir()) == []
