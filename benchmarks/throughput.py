@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from keras_adegan.config import REAL_TASKS
 from keras_adegan.errors import ArgumentParser
 from keras_adegan.provenance import cpu_name, library_versions
 
@@ -47,11 +48,15 @@ def layer_flops(network) -> float:
 
 
 def training_flops(model) -> dict[str, float]:
-    """FLOPs per training image of each stage (see the module docstring)."""
+    """FLOPs per image of each training stage and of scoring (see the module docstring). With
+    the rotation task, stage 2 also runs E on the four quarter-turns of every real image, and
+    so does scoring when the feature score uses the rotation score."""
     g, d, e = (layer_flops(n) for n in (model.generator, model.discriminator, model.extractor))
-    return {"stage1": 3.0 * (g + 2.0 * d),          # G(z); D(real), D(fake)
-            "stage2": 3.0 * (4.0 * g + 4.0 * e),    # E(x); G(4 code sets); E(3 generated sets)
-            "score": e + g}
+    task = 4.0 * e if model.real_task == "rotation" else 0.0
+    turns_scored = 4.0 * e if model.rotation_score_weight > 0 else 0.0
+    return {"stage1": 3.0 * (g + 2.0 * d),            # G(z); D(real), D(fake)
+            "stage2": 3.0 * (4.0 * g + 4.0 * e + task),  # E(x); G(4 code sets); E(3 generated sets)
+            "score": e + g + turns_scored}
 
 
 def steady_rate(step, batch: int, warmup: int, steps: int) -> float:
@@ -77,7 +82,8 @@ def measure(args) -> dict:
 
     shape = SHAPES[args.dataset]
     config = ADeGANConfig.preset(args.dataset, batch_size=args.batch_size, width=args.width,
-                                 precision=args.precision, jit_compile=args.jit)
+                                 precision=args.precision, jit_compile=args.jit,
+                                 real_task=args.real_task)
     images = np.random.default_rng(0).integers(0, 256, (args.batch_size * 64,) + shape, np.uint8)
     model = build_model(config, shape, len(images))
     stream = train_stream(images, config.batch_size, 0).repeat()
@@ -118,6 +124,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--width", type=int, default=None, help="network width (default: preset)")
     p.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
     p.add_argument("--jit", action="store_true", help="XLA-compile the training step")
+    p.add_argument("--real-task", default="none", choices=REAL_TASKS,
+                   help="beyond the paper: stage 2 with the rotation task on real images")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--steps", type=int, default=50)
@@ -135,7 +143,8 @@ def main(argv=None) -> int:
                   date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     flops = result["flops_per_image"]
     print(f"{args.dataset} {tuple(result['dataset_shape'])}, width {result['config']['width']}, "
-          f"batch {args.batch_size}, {args.precision}, jit={args.jit}, threads={args.threads or 'all'}")
+          f"batch {args.batch_size}, {args.precision}, jit={args.jit}, threads={args.threads or 'all'}, "
+          f"real task {args.real_task}")
     for stage in ("stage1", "stage2"):
         print(f"  {stage}: {result[f'{stage}_images_per_s']:8.0f} images/s, "
               f"{flops[stage] / 1e6:6.1f} MFLOP/image, {result[f'{stage}_gflops']:6.1f} GFLOP/s "

@@ -24,3 +24,20 @@ def test_benchmark_prints_every_figure(capsys, tmp_path):
     for word in ("stage1:", "stage2:", "MFLOP/image", "GFLOP/s", "scoring:", "bottleneck:"):
         assert word in text
     assert out.read_text().count("\n") == 1
+
+
+def test_rotation_task_adds_four_extractor_passes_to_training_and_scoring_flops():
+    from benchmarks.throughput import training_flops
+    from keras_adegan.config import ADeGANConfig
+    from keras_adegan.model import build_model
+
+    counts = {}
+    for task in ("none", "rotation"):
+        config = ADeGANConfig.preset("digits", width=4, real_task=task)
+        model = build_model(config, (16, 16, 1), 64)
+        counts[task] = training_flops(model)
+    e = layer_flops(model.extractor)
+    assert counts["rotation"]["stage2"] - counts["none"]["stage2"] == pytest.approx(3 * 4 * e)
+    assert counts["rotation"]["stage1"] == counts["none"]["stage1"]
+    assert model.rotation_score_weight > 0  # the option's preset scores the rotation task too
+    assert counts["rotation"]["score"] - counts["none"]["score"] == pytest.approx(4 * e)
