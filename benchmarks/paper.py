@@ -42,6 +42,7 @@ from keras_adegan.splits import make_splits
 # project's sources, so only the mean is shown (no per-class figures are invented).
 PAPER_MEAN = {"mnist": 0.907}
 COMPONENTS = ("features", "combined", "recon", "pattern", "mean_prob")
+PARTS = ("density", "rotation")  # a rotation-scored feature score's parts, each alone
 CELL_KEYS = ("anomaly_class", "seed")
 # The budgets of the committed tables (README, "Results"): 2 + 2 epochs at width 32; CIFAR-10 on
 # 15,000 training normals. The feature study trains its cells with the same budgets.
@@ -115,6 +116,30 @@ class Results:
         return sorted(self.data["cells"].values(), key=lambda c: (c["anomaly_class"], c["seed"]))
 
 
+def model_figures(metrics: dict) -> tuple[dict, dict]:
+    """A cell's test and validation figures of the model's own scores, from its metrics.json:
+    AUROC of every component (and of a rotation score's parts), F1 and FPR on test."""
+    names = COMPONENTS + tuple(p for p in PARTS if f"auroc_{p}" in metrics["test"])
+    test = {f"auroc_{c}": metrics["test"][f"auroc_{c}"] for c in names}
+    test.update(f1=metrics["test"]["f1"], fpr=metrics["test"]["fpr"])
+    return test, {f"auroc_{c}": metrics["validation"][f"auroc_{c}"] for c in names}
+
+
+def add_parts(cell: dict, config: ADeGANConfig, data) -> None:
+    """Score a cell trained before its results recorded a rotation score's parts: rescore its
+    saved model with the same options (the networks, bank and calibration are rebuilt as
+    before) and take every figure of the model from that."""
+    before = cell["test"]["auroc_features"]
+    metrics = rescore(Path(cell["run_dir"]), data=data,
+                      **{k: getattr(config, k) for k in SCORE_FIELDS})
+    test, validation = model_figures(metrics)
+    cell["test"].update(test)
+    cell["validation"].update(validation)
+    print(f"class {config.anomaly_class} seed {config.seed}: parts scored; feature score "
+          f"{before:.5f} -> {test['auroc_features']:.5f} (the same options), density part "
+          f"{test['auroc_density']:.3f}, rotation part {test['auroc_rotation']:.3f}", flush=True)
+
+
 def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str,
              batch_statistics_curve: bool = False) -> dict:
     """Train, evaluate and score the baselines for one (class, seed); returns the results entry."""
@@ -137,14 +162,13 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
     baseline_auroc = {name: value for name, value in
                       ranking_metrics(baselines, splits.test_y).items() if name.startswith("auroc")}
     base_seconds = time.time() - base_start
-    test = metrics["test"]
+    test, validation = model_figures(metrics)
     cell = {
         "anomaly_class": config.anomaly_class,
         "class_name": data.class_names[config.anomaly_class] if data.class_names else None,
         "seed": config.seed,
-        "test": {**{f"auroc_{c}": test[f"auroc_{c}"] for c in COMPONENTS}, **baseline_auroc,
-                 "f1": test["f1"], "fpr": test["fpr"]},
-        "validation": {f"auroc_{c}": metrics["validation"][f"auroc_{c}"] for c in COMPONENTS},
+        "test": {**test, **baseline_auroc},
+        "validation": validation,
         "history": metrics["history"],
         "train_seconds": metrics["train_seconds"],
         "baseline_seconds": round(base_seconds, 1),
@@ -290,6 +314,8 @@ def write_markdown(results: Results, path: Path) -> None:
                 else "paper's S (Eq. 11)"),
                ("recon", "recon only"), ("pattern", "pattern only"), ("mean_prob", "mean of probs"),
                ("pca", "PCA-32"), ("knn", "kNN-5")]
+    if any(f"auroc_{p}" in c["test"] for c in cells for p in PARTS):
+        columns[1:1] = [("density", "its kNN part alone"), ("rotation", "its rotation score alone")]
     variants: dict[str, dict[int, list[dict]]] = {}  # the main table shows every variant's cells
     for name in VARIANTS if own is None else []:
         other = path.with_name(f"{dataset}_{name}.json")
@@ -316,6 +342,10 @@ def write_markdown(results: Results, path: Path) -> None:
                  if literal_reading else "score S = -log(p_r p_c) (Eq. 11, our reading) ")
               + "and its components, from the same "
               "model; PCA-32 and kNN-5 on raw pixels are the classical floor.", "",
+              *(["`its kNN part alone` and `its rotation score alone`: the deployed score's two "
+                 "parts, each scored alone from the same model (an ablation: standardising or "
+                 "weighting a part does not change its own AUROC).", ""]
+                if columns[1][0] == "density" else []),
               *[f"`{name}: ...` columns: {VARIANTS[name][2]}; a training option, so its cells "
                 f"are their own models, in `{dataset}_{name}.json`; mean over its seeds (their "
                 "number in brackets)." for name in variants],
@@ -353,7 +383,7 @@ def write_markdown(results: Results, path: Path) -> None:
             + f" | {wins['features']}/{len(by_class)} | {wins['combined']}/{len(by_class)} | |")
         val = {name: [np.mean([c["validation"][f"auroc_{name}"] for c in group
                                if f"auroc_{name}" in c.get("validation", {})] or [np.nan])
-                      for group in by_class.values()] for name in COMPONENTS}
+                      for group in by_class.values()] for name in COMPONENTS + PARTS}
         lines.append("| validation mean | same cells | | " + " | ".join(
             f"{np.nanmean(val[name]):.3f}" if name in val and not np.all(np.isnan(val[name]))
             else "" for name, _ in columns) + " |" * len(extra) + " | | | |")
@@ -456,14 +486,20 @@ def main(argv=None) -> int:
                    and "biased" not in results.cell(c.anomaly_class, c.seed)
                    and not any("test_bs_auroc_combined" in h
                                for h in results.cell(c.anomaly_class, c.seed)["history"])]
-    if undiagnosed:  # cells trained without the diagnostic: their last-epoch model only
+    unsplit = [c for c in configs if c not in todo and c.rotation_score_weight > 0
+               and "auroc_rotation" not in results.cell(c.anomaly_class, c.seed)["test"]]
+    if undiagnosed or unsplit:
         data = load_dataset(args.dataset, args.data_dir)
-        for config in undiagnosed:
+        for config in undiagnosed:  # cells trained without the diagnostic: last epoch only
             cell = results.cell(config.anomaly_class, config.seed)
             cell["biased"] = diagnose_saved(config, data, Path(cell["run_dir"]))
             results.add(cell)
             print(f"class {config.anomaly_class} seed {config.seed}: diagnosed after training",
                   flush=True)
+        for config in unsplit:
+            cell = results.cell(config.anomaly_class, config.seed)
+            add_parts(cell, config, data)
+            results.add(cell)
         write_tables(results, results_dir, name)
     if not todo:
         print(f"nothing to do: all {len(configs)} cells are already in {results.path} "

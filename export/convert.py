@@ -47,7 +47,7 @@ from keras_adegan.config import SCORE_FIELDS
 from keras_adegan.errors import ADeGANError
 from keras_adegan.features import PADDING
 from keras_adegan.images import scale_pixels
-from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, ADeGAN, load_detector
+from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS, ADeGAN, load_detector
 from keras_adegan.provenance import library_versions
 from keras_adegan.splits import run_splits
 
@@ -227,12 +227,13 @@ def _write_export(model, model_path, out: Path, formats, quantizations, graphs, 
 
     metrics_path = Path(model_path).parent / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
+    parts = list(PART_OUTPUTS) if model.standardisation is not None else []
     manifest = {
         "source_model": str(model_path),
         "input": {"shape": [None, *model.image_shape], "range": [0, 255],
                   "dtype": {"savedmodel:score": "float32", "savedmodel:score_uint8": "uint8",
                             "tflite": "float32"}},
-        "outputs": {"full": list(OUTPUTS), "features": list(FEATURE_OUTPUTS)},
+        "outputs": {"full": list(OUTPUTS) + parts, "features": list(FEATURE_OUTPUTS) + parts},
         "score": model.score_choice,
         "threshold": value(model.threshold),
         "paper_threshold": value(model.paper_threshold),

@@ -24,10 +24,11 @@ from pathlib import Path
 import numpy as np
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-# The outputs an exported graph may have, in CSV order (keras_adegan.model.OUTPUTS; a test
-# checks the copy). A file of the E-only graph has a subset.
+# The outputs an exported graph may have, in CSV order (keras_adegan.model.OUTPUTS, then
+# PART_OUTPUTS, which only models with a rotation score have; a test checks the copy). A file
+# of the E-only graph has a subset.
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
-           "pattern_prob", "pattern")
+           "pattern_prob", "pattern", "density_score", "rotation_score")
 
 
 class EdgeError(ValueError):

@@ -7,7 +7,9 @@ Components, larger = more anomalous:
 * `recon`: the reconstruction error r alone (what Eq. 9 turns into a probability);
 * `pattern`: 1 - p_c, the extractor's pattern confidence alone;
 * `mean_prob`: 1 - (p_r + p_c) / 2, an alternative reading of Eq. 11 that averages the two
-  probabilities instead of multiplying them.
+  probabilities instead of multiplying them;
+* `density` and `rotation` (models with a rotation score only): the feature score's two parts
+  alone, the kNN/Gaussian score and the rotation task's own score.
 
 At the stored thresholds (chosen on validation normals) the decisions are also scored:
 precision, recall, F1 and false-positive rate, anomalies being the positive class, for the
@@ -31,9 +33,10 @@ from keras_adegan.images import to_model_range
 
 def component_scores(outputs: dict) -> dict[str, np.ndarray]:
     """Per-image anomaly scores of every component, from `ADeGAN.call` outputs (the feature
-    score only when the outputs hold one)."""
-    scores = {"features": np.asarray(outputs["feature_score"], np.float64)} \
-        if "feature_score" in outputs else {}
+    score and its parts only when the outputs hold them)."""
+    scores = {name: np.asarray(outputs[key], np.float64)
+              for name, key in (("features", "feature_score"), ("density", "density_score"),
+                                ("rotation", "rotation_score")) if key in outputs}
     return scores | {
         "combined": np.asarray(outputs["paper_score"], np.float64),
         "recon": np.asarray(outputs["recon_error"], np.float64),
@@ -85,8 +88,8 @@ class ValidationAUROC(keras.callbacks.Callback):
     The combined score uses Eq. 9's statistics fitted on the normals of the `val` set (for
     every set, so a test curve uses no test-fitted statistic), computed here without touching
     the model's stored calibration. Extra sets (e.g. the test split, for a learning curve that
-    is reported but never used) are logged with their own prefix. The feature score is not
-    logged: its bank is filled after training.
+    is reported but never used) are logged with their own prefix. The feature score and its
+    density part are not logged (the bank is filled after training); a rotation score is.
 
     Args:
         sets: mapping of log prefix -> (uint8 images, labels); must include "val".
@@ -119,7 +122,8 @@ class ValidationAUROC(keras.callbacks.Callback):
                 score, recon_prob = scoring.score_components(
                     out["recon_error"], out["pattern_prob"], mean, std, self.model.reading,
                     self.model.n_patterns)
-                out = {k: v for k, v in out.items() if k != "feature_score"}
+                out = {k: v for k, v in out.items()
+                       if k not in ("feature_score", "density_score")}
                 out.update(paper_score=score, recon_prob=recon_prob)
                 for key, value in ranking_metrics(component_scores(out), y).items():
                     if key.startswith("auroc"):

@@ -42,6 +42,8 @@ from keras_adegan.networks import build_discriminator, build_extractor, build_ge
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
            "pattern_prob", "pattern")
 FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "pattern")
+# The feature score's two parts, unstandardised: outputs of models with a rotation score only.
+PART_OUTPUTS = ("density_score", "rotation_score")
 STAGE_METRICS = {
     1: ("d_loss", "g_loss"),
     2: ("loss", "ip_loss", "sl_loss", "recon_loss", "sl_accuracy"),
@@ -426,16 +428,13 @@ class ADeGAN(keras.Model):
                                      self.feature_projection, self.feature_k, self.feature_distance)
 
     def _feature_score(self, parts):
+        """The feature score and, with a rotation score, its parts (`PART_OUTPUTS`)."""
         density = self._density_score(parts)
         if self.standardisation is None:
-            return density
-        return features.standardised_sum(density, parts["rotation"], self.standardisation,
-                                         self.rotation_score_weight)
-
-    def _feature_score_parts(self, x):
-        """The feature score's density and rotation parts, before standardisation."""
-        parts = self._parts(x, with_generator=False)
-        return {"density": self._density_score(parts), "rotation": parts["rotation"]}
+            return density, {}
+        return (features.standardised_sum(density, parts["rotation"], self.standardisation,
+                                          self.rotation_score_weight),
+                {"density_score": density, "rotation_score": parts["rotation"]})
 
     def call(self, x, training=False):
         """Both scores and their parts for a batch of images in [-1, 1].
@@ -444,7 +443,8 @@ class ADeGAN(keras.Model):
             dict of per-image tensors: `score` and `is_anomaly` (the chosen score, above its
             stored threshold), `paper_score` (S, Eq. 11), `feature_score`, `recon_error`
             (r), `recon_prob` (p_r, Eq. 9), `pattern_prob` (p_c, Eq. 10) and `pattern`
-            (argmax of E_c).
+            (argmax of E_c); with a rotation score, also the feature score's parts before
+            standardisation, `density_score` (kNN or Gaussian) and `rotation_score`.
         """
         parts = self._parts(x, training)
         probs = parts["probs"]
@@ -452,7 +452,7 @@ class ADeGAN(keras.Model):
         log_pr = scoring.reconstruction_log_prob(recon_error, self.recon_mean, self.recon_std)
         pattern_prob = tf.reduce_max(probs, axis=-1)
         paper_score = scoring.anomaly_score(log_pr, pattern_prob, self.reading, self.n_patterns)
-        feature_score = self._feature_score(parts)
+        feature_score, score_parts = self._feature_score(parts)
         if self.score_choice == "features":
             score, threshold = feature_score, self.feature_threshold
         else:
@@ -466,6 +466,7 @@ class ADeGAN(keras.Model):
             "recon_prob": tf.exp(log_pr),
             "pattern_prob": pattern_prob,
             "pattern": tf.argmax(probs, axis=-1, output_type=tf.int32),
+            **score_parts,
         }
 
     def feature_call(self, x):
@@ -473,14 +474,16 @@ class ADeGAN(keras.Model):
 
         Returns:
             dict with `score` and `is_anomaly` (the feature score and its decision),
-            `feature_score` (the same score), `pattern_prob` and `pattern`.
+            `feature_score` (the same score), `pattern_prob` and `pattern`; with a rotation
+            score, also `density_score` and `rotation_score` (as `call()`).
         """
         parts = self._parts(x, with_generator=False)
-        feature_score = self._feature_score(parts)
+        feature_score, score_parts = self._feature_score(parts)
         return {"score": feature_score, "is_anomaly": feature_score > self.feature_threshold,
                 "feature_score": feature_score,
                 "pattern_prob": tf.reduce_max(parts["probs"], axis=-1),
-                "pattern": tf.argmax(parts["probs"], axis=-1, output_type=tf.int32)}
+                "pattern": tf.argmax(parts["probs"], axis=-1, output_type=tf.int32),
+                **score_parts}
 
     @property
     def threshold(self):
@@ -622,21 +625,26 @@ class ADeGAN(keras.Model):
         images = self.check_images(normal_images)
         if len(images) < 2:
             raise ADeGANError("calibration needs at least two normal images")
-        if self.standardisation is not None:  # before the feature threshold, which uses it
-            raw = self._batched("feature_score_parts", self._feature_score_parts, images,
-                                batch_size)
-            for name in ("density", "rotation"):
-                mean, std = scoring.fit_normal_stats(raw[name])
-                self.standardisation[f"{name}_mean"].assign(mean)
-                self.standardisation[f"{name}_std"].assign(std)
         out = self.raw_outputs(images, batch_size)
+        feature_scores = out["feature_score"]
+        if self.standardisation is not None:  # the parts' statistics come first
+            stats = {}
+            for name in ("density", "rotation"):
+                stats[f"{name}_mean"], stats[f"{name}_std"] = scoring.fit_normal_stats(
+                    out[f"{name}_score"])
+            for name, value in stats.items():
+                self.standardisation[name].assign(value)
+            stats = {k: np.float32(v) for k, v in stats.items()}  # as the graph computes it
+            feature_scores = features.standardised_sum(
+                out["density_score"], out["rotation_score"], stats,
+                np.float32(self.rotation_score_weight))
         mean, std = scoring.fit_normal_stats(out["recon_error"])
         self.recon_mean.assign(mean)
         self.recon_std.assign(std)
         paper, _ = scoring.score_components(out["recon_error"], out["pattern_prob"], mean, std,
                                             self.reading, self.n_patterns)
         paper_threshold = scoring.threshold_at_fpr(paper, fpr)
-        feature_threshold = scoring.threshold_at_fpr(out["feature_score"], fpr)
+        feature_threshold = scoring.threshold_at_fpr(feature_scores, fpr)
         self.paper_threshold.assign(paper_threshold)
         self.feature_threshold.assign(feature_threshold)
         self.calibrated.assign(1.0)

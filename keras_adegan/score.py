@@ -36,13 +36,14 @@ def main(argv=None) -> int:
         check_output_file(args.output, args.overwrite)
     files = collect_images(args.images)  # a missing path is reported before the model loads
     import_tensorflow_quietly()
-    from keras_adegan.model import OUTPUTS, load_detector
+    from keras_adegan.model import OUTPUTS, PART_OUTPUTS, load_detector
 
     print(f"scoring {len(files)} images with {args.model} ...", file=sys.stderr, flush=True)
     model = load_detector(args.model)
     outputs = model.score(to_model_range(read_for_model(files, model.image_shape)))
-    columns = ("path",) + OUTPUTS
-    rows = [{"path": str(path), **{k: outputs[k][i].item() for k in OUTPUTS}}
+    names = OUTPUTS + tuple(k for k in PART_OUTPUTS if k in outputs)
+    columns = ("path",) + names
+    rows = [{"path": str(path), **{k: outputs[k][i].item() for k in names}}
             for i, path in enumerate(files)]
     text = io.StringIO()
     writer = csv.DictWriter(text, fieldnames=columns)

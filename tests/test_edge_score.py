@@ -87,9 +87,9 @@ def test_output_rules_match_the_packages(int8_model, digits_splits, tmp_path, ca
 
 def test_output_order_is_the_packages():
     from export import edge_score
-    from keras_adegan.model import OUTPUTS
+    from keras_adegan.model import OUTPUTS, PART_OUTPUTS
 
-    assert edge_score.OUTPUTS == OUTPUTS  # the copy in the TensorFlow-free scorer
+    assert edge_score.OUTPUTS == OUTPUTS + PART_OUTPUTS  # the copy in the TensorFlow-free scorer
 
 
 def test_missing_model_and_wrong_array_shape(int8_model, tmp_path):

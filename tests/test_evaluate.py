@@ -14,6 +14,30 @@ def test_component_scores_direction():
         assert values[1] > values[0]  # the second image is the more anomalous on every component
     assert scores["mean_prob"][0] == pytest.approx(1 - (0.9 + 0.99) / 2)
     assert set(scores) == {"features", "combined", "recon", "pattern", "mean_prob"}
+    parts = component_scores({**out, "density_score": np.array([3.0, 1.0]),
+                              "rotation_score": np.array([0.5, 2.0])})
+    np.testing.assert_array_equal(parts["density"], [3.0, 1.0])  # each part as it is
+    np.testing.assert_array_equal(parts["rotation"], [0.5, 2.0])
+
+
+def test_validation_curve_logs_the_rotation_score_and_not_the_bankless_parts():
+    from keras_adegan import ADeGAN, to_model_range
+    from keras_adegan.metrics import ValidationAUROC
+    from tests.conftest import random_images
+
+    model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4,
+                   real_task="rotation", rotation_score_weight=1.0)
+    model.compile()
+    model.stage = 2
+    images = random_images(24, seed=5)
+    labels = np.arange(24) % 3 == 0
+    callback = ValidationAUROC({"val": (images, labels)})
+    callback.set_model(model)
+    callback.on_epoch_end(0)
+    row = callback.history[-1]
+    expected = ranking_metrics({"r": model.rotation_scores(to_model_range(images))}, labels)
+    assert row["val_auroc_rotation"] == pytest.approx(expected["auroc_r"])
+    assert "val_auroc_density" not in row and "val_auroc_features" not in row
 
 
 def test_ranking_metrics_known_values():

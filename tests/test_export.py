@@ -9,7 +9,7 @@ from export.__main__ import main
 from export.convert import NETWORK_OPS, export_detector, float_ops, tflite_ops
 from export.edge_score import EdgeScorer
 from keras_adegan.errors import ADeGANError
-from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, load_detector
+from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS, load_detector
 
 FILES = [f"{graph}_{q}{batch}.tflite" for graph in ("model", "features")
          for q in ("fp32", "fp16", "int8") for batch in ("", "_batch")]
@@ -166,15 +166,20 @@ def test_other_kinds_of_model_export_with_parity(tmp_path, options, graph, outpu
     model.calibrate(to_model_range(random_images(40, seed=2)))
     model.save(tmp_path / "m.keras")
     images = random_images(16, seed=3)
-    export_detector(tmp_path / "m.keras", tmp_path / "out", formats=["tflite"],
-                    quantizations=["none"], graphs=[graph])
+    manifest = export_detector(tmp_path / "m.keras", tmp_path / "out", formats=["tflite"],
+                               quantizations=["none"], graphs=[graph])
+    parts = list(PART_OUTPUTS) if options.get("rotation_score_weight") else []
+    assert manifest["outputs"]["features"] == list(FEATURE_OUTPUTS) + parts
     prefix = "features" if graph == "features" else "model"
-    expected = model.score(to_model_range(images))[output]
+    expected = model.score(to_model_range(images))
     files = sorted((tmp_path / "out").glob(f"{prefix}_fp32*.tflite"))  # batch 1, and dynamic
     assert tmp_path / "out" / f"{prefix}_fp32.tflite" in files
     for path in files:
-        got = EdgeScorer(path).score(images)[output]
-        np.testing.assert_allclose(got, expected, atol=atol, rtol=atol, err_msg=path.name)
+        got = EdgeScorer(path).score(images)
+        assert set(got) == set(FEATURE_OUTPUTS if graph == "features" else OUTPUTS) | set(parts)
+        for key in [output] + parts:  # a rotation score's parts, unstandardised, as well
+            np.testing.assert_allclose(got[key], expected[key], atol=atol, rtol=atol,
+                                       err_msg=f"{path.name}: {key}")
 
 
 def test_representative_folder_named_like_the_anomaly_class_is_warned(tmp_path, capsys):

@@ -4,6 +4,7 @@ import pytest
 
 from keras_adegan import ADeGAN, ADeGANError, to_model_range, train_stream
 from keras_adegan.model import OUTPUTS
+from keras_adegan.scoring import threshold_at_fpr
 from tests.conftest import random_images
 
 
@@ -253,12 +254,22 @@ def test_rotation_score_adds_the_standardised_rotation_term_and_round_trips(tmp_
     images = to_model_range(random_images(12, seed=7))
     expected = (z(alone.score(images)["feature_score"], alone.score(normals)["feature_score"])
                 + 2.0 * z(rotation_score(images), rotation_score(normals)))
-    got = model.score(images)["feature_score"]
+    out = model.score(images)
+    got = out["feature_score"]
     np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3)
     np.testing.assert_allclose(model.rotation_scores(images), rotation_score(images), rtol=1e-5,
                                atol=1e-6)
-    assert set(model.calibrate(normals)["standardisation"]) == {
+    # the parts, unstandardised, are outputs too (and only of a model with a rotation score)
+    np.testing.assert_allclose(out["rotation_score"], rotation_score(images), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out["density_score"], alone.score(images)["feature_score"],
+                               rtol=1e-6)
+    assert "density_score" not in alone.score(images) and "rotation_score" not in alone.score(images)
+    model.calibrate(to_model_range(random_images(40, seed=9)) * 0.5)  # other statistics, then
+    calibration = model.calibrate(normals)  # the threshold must use the ones it just fitted
+    assert set(calibration["standardisation"]) == {
         "density_mean", "density_std", "rotation_mean", "rotation_std"}
+    assert calibration["feature_threshold"] == pytest.approx(  # with the statistics just fitted
+        threshold_at_fpr(model.score(normals)["feature_score"], 0.05), abs=1e-5)
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert loaded.rotation_score_weight == 2.0

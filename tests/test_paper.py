@@ -127,3 +127,30 @@ def test_two_training_options_at_once_are_refused(tmp_path, capsys):
     assert main(args) == 2
     assert "one training option at a time" in capsys.readouterr().err
     assert not (tmp_path / "r").exists() and not (tmp_path / "runs").exists()
+
+
+def test_rotation_cells_record_each_part_of_the_feature_score(finished, capsys):
+    root, args = finished
+    assert main(args + ["--real-task", "rotation"]) == 0
+    path = root / "results" / "digits_rotation.json"
+    data = json.loads(path.read_text())
+    cell = data["cells"]["class2-seed0"]
+    assert cell["scoring"]["rotation_score_weight"] > 0
+    for split in ("test", "validation"):
+        assert 0 <= cell[split]["auroc_density"] <= 1 and 0 <= cell[split]["auroc_rotation"] <= 1
+    table = (root / "results" / "digits_rotation.md").read_text()
+    assert "its kNN part alone | its rotation score alone" in table
+    assert f"| {cell['test']['auroc_rotation']:.3f} |" in table
+    # a cell recorded before the parts were: scored from its saved model, not retrained
+    recorded = {split: dict(cell[split]) for split in ("test", "validation")}
+    for split in ("test", "validation"):
+        del cell[split]["auroc_density"], cell[split]["auroc_rotation"]
+    path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(args + ["--real-task", "rotation"]) == 0
+    assert "parts scored" in capsys.readouterr().out
+    again = json.loads(path.read_text())["cells"]["class2-seed0"]
+    assert again["history"] == cell["history"]
+    for split in ("test", "validation"):
+        for key in ("auroc_features", "auroc_density", "auroc_rotation"):
+            assert again[split][key] == pytest.approx(recorded[split][key], abs=1e-9), key

@@ -30,8 +30,28 @@ def test_score_folder_to_csv(trained_run, digits_splits, tmp_path):
     for key in ("score", "feature_score", "paper_score"):
         np.testing.assert_allclose([float(r[key]) for r in rows], expected[key], rtol=1e-5)
     assert [r["is_anomaly"] == "True" for r in rows] == list(expected["is_anomaly"])
+    assert "rotation_score" not in rows[0] and "density_score" not in rows[0]
     assert main(["--model", str(out / "model.keras"), str(tmp_path / "imgs"),
                  "--output", str(csv_path)]) == 2  # never overwrites the user's CSV
+
+
+def test_score_csv_of_a_rotation_scored_model_has_the_parts(digits_splits, tmp_path):
+    from keras_adegan import ADeGAN
+
+    model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, bank_size=32,
+                   real_task="rotation", rotation_score_weight=0.5)
+    model.compile()
+    model.fit_feature_score(to_model_range(digits_splits.train_x[:40]))
+    model.calibrate(to_model_range(digits_splits.val_x[:40]))
+    model.save(tmp_path / "m.keras")
+    save_pngs(tmp_path / "imgs", digits_splits.test_x[:6])
+    csv_path = tmp_path / "scores.csv"
+    assert main(["--model", str(tmp_path / "m.keras"), str(tmp_path / "imgs"),
+                 "--output", str(csv_path)]) == 0
+    rows = list(csv.DictReader(csv_path.open()))
+    expected = model.score(to_model_range(digits_splits.test_x[:6]))
+    for key in ("feature_score", "density_score", "rotation_score"):
+        np.testing.assert_allclose([float(r[key]) for r in rows], expected[key], rtol=1e-5)
 
 
 def test_score_refuses_bad_images(trained_run, tmp_path, capsys):
