@@ -303,6 +303,34 @@ def biased_section(cells: list[dict], score: str) -> list[str]:
     return lines + [""]
 
 
+def validation_curve_section(cells: list[dict], score: str) -> list[str]:
+    """The validation AUROC after every stage-2 epoch, averaged over the cells that logged it:
+    the paper's score, its components and, for rotation-task cells trained since it was
+    logged, the rotation score (the feature score's kNN part needs the bank, filled after
+    training, so it has no curve)."""
+    names = [("combined", score), ("recon", "recon only"), ("pattern", "pattern only"),
+             ("rotation", "rotation score")]
+    rows: dict[int, dict[str, list[float]]] = {}
+    for cell in cells:
+        for h in cell["history"]:
+            for name, _ in names:
+                if f"val_auroc_{name}" in h:
+                    rows.setdefault(h["epoch"], {}).setdefault(name, []).append(
+                        h[f"val_auroc_{name}"])
+    shown = [(n, t) for n, t in names if any(n in r for r in rows.values())]
+    if not rows:
+        return []
+    lines = ["## Learning curves on validation", "",
+             "Validation AUROC after every stage-2 epoch, mean over the cells (count in "
+             "brackets); the validation split only.", "",
+             "| epoch | " + " | ".join(t for _, t in shown) + " |",
+             "|---|" + "---|" * len(shown)]
+    for epoch, row in sorted(rows.items()):
+        lines.append(f"| {epoch} | " + " | ".join(
+            f"{np.mean(row[n]):.3f} ({len(row[n])})" if n in row else "" for n, _ in shown) + " |")
+    return lines + [""]
+
+
 def write_markdown(results: Results, path: Path) -> None:
     """The per-class table, the mean row, the budget and the learning curves."""
     data = results.data
@@ -405,6 +433,7 @@ def write_markdown(results: Results, path: Path) -> None:
               f"- Versions: `{json.dumps(first.get('versions', {}))}`",
               f"- Raw numbers, per-cell wall time and per-epoch histories: `{results.path.name}`.",
               ""]
+    lines += validation_curve_section(cells, "A (Eq. 11)" if literal_reading else "S (Eq. 11)")
     lines += biased_section(cells, "A" if literal_reading else "S")
     curves = [c for c in cells if any("test_auroc_combined" in h for h in c["history"])]
     if curves:

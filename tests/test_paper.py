@@ -32,6 +32,9 @@ def test_cell_has_model_and_baseline_aurocs_and_provenance(finished):
     table = (root / "results" / "digits.md").read_text()
     assert "| 2 | 2 | 1 |" in table and "**mean**" in table and "Learning curves" in table
     assert "| validation mean | same cells |" in table
+    curve = table.split("## Learning curves on validation")[1]
+    last = cell["history"][-1]
+    assert f"| {last['epoch']} | {last['val_auroc_combined']:.3f} (1) |" in curve
 
 
 def test_rerun_does_no_work_and_says_so(finished, capsys):
@@ -141,6 +144,10 @@ def test_rotation_cells_record_each_part_of_the_feature_score(finished, capsys):
     table = (root / "results" / "digits_rotation.md").read_text()
     assert "its kNN part alone | its rotation score alone" in table
     assert f"| {cell['test']['auroc_rotation']:.3f} |" in table
+    curve = table.split("## Learning curves on validation")[1].split("\n\n")[1:3]
+    last = cell["history"][-1]
+    assert "| rotation score |" in curve[1].splitlines()[0]
+    assert f" {last['val_auroc_rotation']:.3f} (1) |" in curve[1].splitlines()[-1]
     # a cell recorded before the parts were: scored from its saved model, not retrained
     recorded = {split: dict(cell[split]) for split in ("test", "validation")}
     for split in ("test", "validation"):
