@@ -1,6 +1,7 @@
 """Helper run in a subprocess: losses of a few steps on one device and under MirroredStrategy.
 
 Logical devices must be configured before TensorFlow initialises, hence the separate process.
+An optional argument names a real-data task (`python -m tests.distributed_losses rotation`).
 """
 
 import json
@@ -19,11 +20,14 @@ import numpy as np  # noqa: E402
 from keras_adegan import ADeGAN, train_stream  # noqa: E402
 
 
+REAL_TASK = sys.argv[1] if len(sys.argv) > 1 else "none"
+
+
 def run(strategy):
     keras.utils.set_random_seed(0)
     with strategy.scope():
         model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4,
-                       stage1_epochs=1, seed=1)
+                       stage1_epochs=1, seed=1, real_task=REAL_TASK)
         model.compile()
     images = np.random.default_rng(0).integers(0, 256, (32, 16, 16, 1), dtype=np.uint8)
     history = model.fit(train_stream(images, 16, seed=0), epochs=2, verbose=0).history

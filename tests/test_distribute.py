@@ -11,15 +11,17 @@ import pytest
 from tests.conftest import REPO
 
 
-def test_mirrored_strategy_logs_the_same_losses_as_one_device():
+@pytest.mark.parametrize("task", ["none", "rotation"])
+def test_mirrored_strategy_logs_the_same_losses_as_one_device(task):
     script = Path(__file__).with_name("distributed_losses.py")
-    result = subprocess.run([sys.executable, "-m", "tests.distributed_losses"], capture_output=True, text=True,
-                            timeout=600, cwd=script.parents[1])
+    result = subprocess.run([sys.executable, "-m", "tests.distributed_losses", task],
+                            capture_output=True, text=True, timeout=600, cwd=script.parents[1])
     assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout)
     assert out["replicas"] == 2
     single, mirrored = out["single"], out["mirrored"]
     assert set(single) == set(mirrored) >= {"d_loss", "g_loss", "loss", "recon_loss"}
+    assert ("real_loss" in single) == (task == "rotation")
     for key in single:
         assert mirrored[key] == pytest.approx(single[key], rel=1e-4, abs=1e-5), key
 

@@ -82,10 +82,23 @@ def two_epoch_config(tiny_config):
     return dataclasses.replace(tiny_config, stage1_epochs=2, stage2_epochs=2)
 
 
+# The training options a resume must reproduce: the paper's, and beyond it the rotation task
+# with its rotation score (extra weights: the head, the score's standardisation).
+TASKS = {"paper": {}, "rotation": {"real_task": "rotation", "rotation_score_weight": 0.5}}
+
+
 @pytest.fixture(scope="module")
-def uninterrupted_run(tmp_path_factory, two_epoch_config):
-    out = tmp_path_factory.mktemp("uninterrupted") / "r"
-    return out, train(two_epoch_config, out, verbose=0)
+def uninterrupted_runs(tmp_path_factory, two_epoch_config):
+    """task -> (config, output folder, metrics) of a run that was never stopped (made once)."""
+    runs = {}
+
+    def run(task):
+        if task not in runs:
+            config = dataclasses.replace(two_epoch_config, **TASKS[task])
+            out = tmp_path_factory.mktemp(f"uninterrupted-{task}") / "r"
+            runs[task] = config, out, train(config, out, verbose=0)
+        return runs[task]
+    return run
 
 
 def _weights(run_dir):
@@ -94,11 +107,14 @@ def _weights(run_dir):
     return load_detector(run_dir / "model.keras").get_weights()
 
 
-@pytest.mark.parametrize("crash_epoch", [0, 2], ids=["stage1", "stage2"])
-def test_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config, uninterrupted_run,
-                                                  monkeypatch, crash_epoch):
+@pytest.mark.parametrize("crash_epoch,task", [(0, "paper"), (2, "paper"), (2, "rotation")],
+                         ids=["stage1", "stage2", "stage2-rotation"])
+def test_resume_reproduces_the_uninterrupted_run(tmp_path, uninterrupted_runs, monkeypatch,
+                                                  crash_epoch, task):
     """Stopped between two epochs (of stage 1 or of stage 2) and resumed, a run ends with the
     weights, histories and AUROCs of the run that was never stopped."""
+    config, reference_dir, reference = uninterrupted_runs(task)
+    assert ("real_loss" in reference["history"][-1]) == (task == "rotation")
     original = EpochCheckpoint.on_epoch_end
 
     def crash(self, epoch, logs=None):
@@ -108,19 +124,18 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config, uni
 
     monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", crash)
     with pytest.raises(KeyboardInterrupt):
-        train(two_epoch_config, tmp_path / "r", verbose=0)
+        train(config, tmp_path / "r", verbose=0)
     monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", original)
     assert (tmp_path / "r" / "backup").exists() and not (tmp_path / "r" / "model.keras").exists()
     with pytest.raises(Exception, match="--resume"):
-        train(two_epoch_config, tmp_path / "r", verbose=0)
+        train(config, tmp_path / "r", verbose=0)
     stored = (tmp_path / "r" / "config.json").read_text()
     assert main(["--output", str(tmp_path / "r"), "--resume", "--seed", "7"]) == 2
     assert (tmp_path / "r" / "config.json").read_text() == stored  # contradicting flag refused
 
-    metrics = train(two_epoch_config, tmp_path / "r", resume=True, verbose=0)
+    metrics = train(config, tmp_path / "r", resume=True, verbose=0)
     lines = (tmp_path / "r" / "history.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]  # nothing redone
-    reference_dir, reference = uninterrupted_run
     assert metrics["history"] == reference["history"]
     assert metrics["test"] == reference["test"] and metrics["validation"] == reference["validation"]
     for resumed, uninterrupted in zip(_weights(tmp_path / "r"), _weights(reference_dir)):
@@ -128,7 +143,7 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config, uni
 
 
 def test_kill_9_and_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config,
-                                                            uninterrupted_run):
+                                                            uninterrupted_runs):
     """A real `kill -9` of the command line, as soon as its first epoch is logged (wherever the
     process then is), then `--resume`: the same model as the run that was never stopped."""
     two_epoch_config.save(tmp_path / "config.json")
@@ -145,7 +160,7 @@ def test_kill_9_and_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_
     assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (out / "model.keras").exists()
     assert main(["--output", str(out), "--resume"]) == 0
-    reference_dir, reference = uninterrupted_run
+    _, reference_dir, reference = uninterrupted_runs("paper")
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["history"] == reference["history"]
     assert metrics["test"] == reference["test"]
