@@ -22,8 +22,10 @@ validation against the plain study before any test figure. Those cells also scor
 variant with the rotation task's own score added (`rotation_score_weight` in ROTATION_WEIGHTS,
 both parts standardised on the validation normals, as `ADeGAN.calibrate` does), and the
 rotation score alone. `--restudy` re-scores finished cells from their saved models after the
-grid grows (no training). `--real-weight` trains the task at another weight, as cells of their
-own (`feature_study_rotation_w<weight>.{json,md}`), to choose the weight on validation.
+grid grows (no training). `--real-weight` trains the task at another weight, and
+`--stage2-epochs` for another number of stage-2 epochs, as cells of their own
+(`feature_study_rotation_w<weight>.{json,md}`, `feature_study_rotation_stage2x<epochs>...`), to
+choose them on validation.
 
 Command line:
     python -m benchmarks.feature_study --cells mnist:1,8 fashion_mnist:1,8 cifar10:1,8 --seeds 0
@@ -45,7 +47,7 @@ from benchmarks.paper import TABLE_BUDGETS, Results
 from keras_adegan import features
 from keras_adegan.config import REAL_TASKS, ADeGANConfig
 from keras_adegan.data import load_dataset
-from keras_adegan.errors import ArgumentParser, cli_main
+from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.images import to_model_range
 from keras_adegan.model import load_detector
 from keras_adegan.outputs import write_atomically
@@ -73,12 +75,16 @@ ROTATION_RULE = (
     "chosen with the weight of (1) held fixed.")
 
 
-def study_suffix(real_task: str, real_weight: float | None) -> str:
-    """What names a study's files and run folders: "" (the plain study), "_<task>", or
-    "_<task>_w<weight>" for a task trained at other than the default weight."""
+def study_suffix(real_task: str, real_weight: float | None,
+                 stage2_epochs: int | None = None) -> str:
+    """What names a study's files and run folders: "" (the plain study), "_<task>", then
+    "_w<weight>" for a task trained at other than the default weight and "_stage2x<epochs>" for
+    another stage-2 budget than the tables'."""
     suffix = "" if real_task == "none" else f"_{real_task}"
     if real_weight is not None and real_weight != ADeGANConfig.real_weight:
         suffix += f"_w{real_weight:g}"
+    if stage2_epochs is not None:
+        suffix += f"_stage2x{stage2_epochs}"
     return suffix
 
 
@@ -264,7 +270,9 @@ def write_markdown(data: dict, path: Path) -> None:
               "- Commands: " + "; ".join(sorted({f"`{c[name]}`" for c in cells
                                                  for name in ("command", "restudy_command")
                                                  if name in c})),
-              f"- Budgets (the results tables'): `{json.dumps(TABLE_BUDGETS)}`",
+              f"- Budgets (the results tables'): `{json.dumps(TABLE_BUDGETS)}`"
+              + (f", but {data['stage2_epochs']} stage-2 epochs" if data.get("stage2_epochs")
+                 else ""),
               f"- Seeds: {sorted({c['seed'] for c in cells})}; cells: "
               + ", ".join(f"{c['dataset']} class {c['anomaly_class']}" for c in cells),
               f"- Wall time: {total:.0f} s (training {sum(c['train_seconds'] for c in cells):.0f} "
@@ -295,16 +303,23 @@ def main(argv=None) -> int:
                    help="the task's training weight (default: the config's, 1); another weight "
                         "trains its own cells, into <dataset>_<task>_w<weight> run folders and "
                         "feature_study_<task>_w<weight>.json/.md")
+    p.add_argument("--stage2-epochs", type=int, default=None,
+                   help="another stage-2 budget than the tables' (2): cells of their own, in "
+                        "<dataset>..._stage2x<epochs> run folders and feature_study..."
+                        "_stage2x<epochs>.json/.md")
     args = p.parse_args(argv)
     if args.real_weight is not None and args.real_task == "none":
         p.error("--real-weight needs --real-task")
+    if args.stage2_epochs is not None and args.stage2_epochs < 1:
+        raise ADeGANError(f"--stage2-epochs must be at least 1, got {args.stage2_epochs}")
     if args.real_weight is not None:  # the config's own checks, before any data or file
         ADeGANConfig(real_task=args.real_task, real_weight=args.real_weight)
-    suffix = study_suffix(args.real_task, args.real_weight)
+    suffix = study_suffix(args.real_task, args.real_weight, args.stage2_epochs)
     command = "python -m benchmarks.feature_study " + " ".join(sys.argv[1:] if argv is None else argv)
     out_json = Path(args.results_dir) / f"feature_study{suffix}.json"
     data = json.loads(out_json.read_text()) if out_json.exists() else {
-        "grid_bank": args.grid_bank, "choice_rule": CHOICE_RULE, "cells": {}}
+        "grid_bank": args.grid_bank, "choice_rule": CHOICE_RULE, "cells": {},
+        **({"stage2_epochs": args.stage2_epochs} if args.stage2_epochs else {})}
     for spec in args.cells:
         dataset, classes = spec.split(":")
         loaded = None
@@ -314,9 +329,11 @@ def main(argv=None) -> int:
                 if key in data["cells"] and not args.restudy:
                     continue
                 loaded = loaded or load_dataset(dataset)
+                budget = {**TABLE_BUDGETS[dataset],
+                          **({"stage2_epochs": args.stage2_epochs} if args.stage2_epochs else {})}
                 config = ADeGANConfig.preset(dataset, anomaly_class=k, seed=seed,
                                              real_task=args.real_task,
-                                             real_weight=args.real_weight, **TABLE_BUDGETS[dataset])
+                                             real_weight=args.real_weight, **budget)
                 # the run folder of benchmarks/paper.py's cell (its variant's, for a task)
                 run_dir = Path(args.runs_dir) / f"{dataset}{suffix}" / Results.key(k, seed)
                 if (run_dir / "metrics.json").exists():

@@ -73,7 +73,7 @@ def test_study_cell_scores_rotation_weights_for_a_rotation_model(digits_splits):
     assert len(variants) == len(plain) * (1 + len(ROTATION_WEIGHTS))
 
 
-def test_each_training_weight_is_a_study_of_its_own():
+def test_each_training_weight_and_budget_is_a_study_of_its_own():
     import pytest
 
     from benchmarks.feature_study import main, study_suffix
@@ -81,6 +81,8 @@ def test_each_training_weight_is_a_study_of_its_own():
     assert study_suffix("none", None) == ""
     assert study_suffix("rotation", None) == study_suffix("rotation", 1.0) == "_rotation"
     assert study_suffix("rotation", 0.3) == "_rotation_w0.3"
+    assert study_suffix("rotation", None, 10) == "_rotation_stage2x10"
+    assert study_suffix("rotation", 0.3, 10) == "_rotation_w0.3_stage2x10"
     with pytest.raises(SystemExit):
         main(["--cells", "mnist:1", "--real-weight", "2"])  # a weight needs a task
 
@@ -95,4 +97,6 @@ def test_a_bad_training_weight_is_refused_before_any_work(tmp_path, capsys):
         assert main(args + ["--real-weight", weight]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
+    assert main(args + ["--stage2-epochs", "0"]) == 2
+    assert "--stage2-epochs must be at least 1" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
