@@ -74,6 +74,14 @@ ROTATION_RULE = (
     "weight (0, 0.5, 1 or 2), and (1) and (2) choose among all of them; the bank of (2) is "
     "chosen with the weight of (1) held fixed.")
 
+BUDGET_RULE = (
+    "Written on 2026-11-29 before any cell of a `--stage2-epochs` study ran: the CIFAR-10 budget "
+    "of the rotation option becomes 10 stage-2 epochs (the tables': 2) if, on the validation "
+    "split of CIFAR-10 classes 1 and 8 (seed 0), its deployed variant (extractor | knn | cosine "
+    "| 5, rotation weight 0.5, at the grid bank) gains at least 0.02 of mean AUROC over the same "
+    "cells trained for 2 epochs (`--stage2-epochs 2`, so both are scored alike); only then are "
+    "test cells trained with it.")
+
 
 def study_suffix(real_task: str, real_weight: float | None,
                  stage2_epochs: int | None = None) -> str:
@@ -213,7 +221,8 @@ def write_markdown(data: dict, path: Path) -> None:
              "Validation AUROC (held-out normals + held-out anomaly-class images of the *train* "
              "split) of every feature-score variant, from one trained model per cell. The test "
              "split was not read by this study. Written by `benchmarks/feature_study.py`.", "",
-             f"Choice rule: {CHOICE_RULE}" + (f" {ROTATION_RULE}" if rotation else ""), ""]
+             f"Choice rule: {CHOICE_RULE}" + (f" {ROTATION_RULE}" if rotation else "")
+             + (f" {BUDGET_RULE}" if data.get("stage2_epochs") else ""), ""]
     if cells:
         choice = choose(cells, grid_bank)
         lines += ["## Choice", "",
