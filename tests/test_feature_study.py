@@ -43,6 +43,10 @@ def test_study_cell_scores_every_variant_on_validation(trained_run, digits_split
     write_markdown(data, tmp_path / "s.md")
     text = (tmp_path / "s.md").read_text()
     assert "## Choice" in text and "test split was not read" in text
+    assert "stage-2 epochs" not in text  # the budget rule belongs to budget studies only
+    write_markdown({**data, "stage2_epochs": 10}, tmp_path / "s.md")
+    text = (tmp_path / "s.md").read_text()
+    assert "CIFAR-10 budget of the rotation option" in text and "but 10 stage-2 epochs" in text
 
 
 def test_rotation_weights_are_variants_and_the_bank_keeps_the_chosen_weight():
