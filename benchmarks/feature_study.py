@@ -174,15 +174,19 @@ def study_cell(model, splits, grid_bank: int, seed: int) -> tuple[dict, float | 
     return rows, (None if rotation is None else _auroc(y, rotation))
 
 
-def choose(cells: list[dict], grid_bank: int) -> dict:
-    """Apply CHOICE_RULE to the finished cells (validation figures only)."""
+def choose(cells: list[dict], grid_bank: int, sources: tuple[str, ...] | None = None,
+           only: str | None = None) -> dict:
+    """Apply CHOICE_RULE to the finished cells (validation figures only): among the variants
+    of the given feature `sources` (default: all), or for the variant `only`."""
     datasets = sorted({c["dataset"] for c in cells})
 
     def mean_of(key):
         per = [np.mean([c["variants"][key] for c in cells if c["dataset"] == d]) for d in datasets]
         return float(np.mean(per))
 
-    best = max(grid_keys(cells, grid_bank), key=mean_of)
+    keys = [k for k in grid_keys(cells, grid_bank)
+            if sources is None or parse_variant(k)["source"] in sources]
+    best = only if only is not None else max(keys, key=mean_of)
     fields = parse_variant(best)
     bank = {"bank_size": grid_bank, "bank_selection": "random", "auroc": mean_of(best)}
     if fields["density"] == "knn":
