@@ -125,19 +125,33 @@ def model_figures(metrics: dict) -> tuple[dict, dict]:
     return test, {f"auroc_{c}": metrics["validation"][f"auroc_{c}"] for c in names}
 
 
-def add_parts(cell: dict, config: ADeGANConfig, data) -> None:
-    """Score a cell trained before its results recorded a rotation score's parts: rescore its
-    saved model with the same options (the networks, bank and calibration are rebuilt as
-    before) and take every figure of the model from that."""
-    before = cell["test"]["auroc_features"]
-    metrics = rescore(Path(cell["run_dir"]), data=data,
-                      **{k: getattr(config, k) for k in SCORE_FIELDS})
+def is_stale(cell: dict, config: ADeGANConfig) -> bool:
+    """Whether a recorded cell needs rescoring: its scoring options are no longer the
+    config's (a preset chose another on validation), or its rotation score's parts are missing
+    (cells recorded before they were)."""
+    wanted = {k: getattr(config, k) for k in SCORE_FIELDS}
+    return cell["scoring"] != wanted or (config.rotation_score_weight > 0
+                                         and "auroc_rotation" not in cell["test"])
+
+
+def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
+    """Rescore a stale cell's saved model with the config's scoring options (no retraining) and
+    take every figure of the model from that; a cell whose options changed keeps its previous
+    deployed score as `auroc_previous` and the options under `previous_scoring`."""
+    wanted = {k: getattr(config, k) for k in SCORE_FIELDS}
+    before = {split: cell[split]["auroc_features"] for split in ("test", "validation")}
+    metrics = rescore(Path(cell["run_dir"]), data=data, **wanted)
     test, validation = model_figures(metrics)
+    if cell["scoring"] != wanted:
+        cell["previous_scoring"] = cell["scoring"]
+        test["auroc_previous"], validation["auroc_previous"] = before["test"], before["validation"]
+        cell["scoring"] = wanted
     cell["test"].update(test)
     cell["validation"].update(validation)
-    print(f"class {config.anomaly_class} seed {config.seed}: parts scored; feature score "
-          f"{before:.5f} -> {test['auroc_features']:.5f} (the same options), density part "
-          f"{test['auroc_density']:.3f}, rotation part {test['auroc_rotation']:.3f}", flush=True)
+    print(f"class {config.anomaly_class} seed {config.seed}: rescored; feature score "
+          f"{before['test']:.5f} -> {test['auroc_features']:.5f}"
+          + "".join(f", {p} part {test[f'auroc_{p}']:.3f}" for p in PARTS
+                    if f"auroc_{p}" in test), flush=True)
 
 
 def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str,
@@ -344,6 +358,8 @@ def write_markdown(results: Results, path: Path) -> None:
                ("pca", "PCA-32"), ("knn", "kNN-5")]
     if any(f"auroc_{p}" in c["test"] for c in cells for p in PARTS):
         columns[1:1] = [("density", "its kNN part alone"), ("rotation", "its rotation score alone")]
+    if any("auroc_previous" in c["test"] for c in cells):
+        columns[1:1] = [("previous", "deployed before (previous scoring)")]
     variants: dict[str, dict[int, list[dict]]] = {}  # the main table shows every variant's cells
     for name in VARIANTS if own is None else []:
         other = path.with_name(f"{dataset}_{name}.json")
@@ -373,7 +389,12 @@ def write_markdown(results: Results, path: Path) -> None:
               *(["`its kNN part alone` and `its rotation score alone`: the deployed score's two "
                  "parts, each scored alone from the same model (an ablation: standardising or "
                  "weighting a part does not change its own AUROC).", ""]
-                if columns[1][0] == "density" else []),
+                if "density" in dict(columns) else []),
+              *(["`deployed before (previous scoring)`: the same models' deployed score under "
+                 "the scoring they were first recorded with, before the preset took another "
+                 "one chosen on validation (`dataset_scoring*.md`; the options are under "
+                 "`previous_scoring` in the JSON).", ""]
+                if "previous" in dict(columns) else []),
               *[f"`{name}: ...` columns: {VARIANTS[name][2]}; a training option, so its cells "
                 f"are their own models, in `{dataset}_{name}.json`; mean over its seeds (their "
                 "number in brackets)." for name in variants],
@@ -411,7 +432,8 @@ def write_markdown(results: Results, path: Path) -> None:
             + f" | {wins['features']}/{len(by_class)} | {wins['combined']}/{len(by_class)} | |")
         val = {name: [np.mean([c["validation"][f"auroc_{name}"] for c in group
                                if f"auroc_{name}" in c.get("validation", {})] or [np.nan])
-                      for group in by_class.values()] for name in COMPONENTS + PARTS}
+                      for group in by_class.values()] for name in COMPONENTS + PARTS
+               + ("previous",)}
         lines.append("| validation mean | same cells | | " + " | ".join(
             f"{np.nanmean(val[name]):.3f}" if name in val and not np.all(np.isnan(val[name]))
             else "" for name, _ in columns) + " |" * len(extra) + " | | | |")
@@ -515,9 +537,9 @@ def main(argv=None) -> int:
                    and "biased" not in results.cell(c.anomaly_class, c.seed)
                    and not any("test_bs_auroc_combined" in h
                                for h in results.cell(c.anomaly_class, c.seed)["history"])]
-    unsplit = [c for c in configs if c not in todo and c.rotation_score_weight > 0
-               and "auroc_rotation" not in results.cell(c.anomaly_class, c.seed)["test"]]
-    if undiagnosed or unsplit:
+    stale = [c for c in configs if c not in todo
+             and is_stale(results.cell(c.anomaly_class, c.seed), c)]
+    if undiagnosed or stale:
         data = load_dataset(args.dataset, args.data_dir)
         for config in undiagnosed:  # cells trained without the diagnostic: last epoch only
             cell = results.cell(config.anomaly_class, config.seed)
@@ -525,9 +547,9 @@ def main(argv=None) -> int:
             results.add(cell)
             print(f"class {config.anomaly_class} seed {config.seed}: diagnosed after training",
                   flush=True)
-        for config in unsplit:
+        for config in stale:
             cell = results.cell(config.anomaly_class, config.seed)
-            add_parts(cell, config, data)
+            rescore_cell(cell, config, data)
             results.add(cell)
         write_tables(results, results_dir, name)
     if not todo:

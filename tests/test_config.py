@@ -65,13 +65,19 @@ def test_differences_name_each_changed_field():
 def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
     from keras_adegan.config import TASK_SCORING
 
-    plain = ADeGANConfig.preset("mnist")
+    plain = ADeGANConfig.preset("fashion_mnist")
     assert (plain.feature_source, plain.rotation_score_weight) == ("noise", 0.0)
-    rotation = ADeGANConfig.preset("mnist", real_task="rotation")
+    rotation = ADeGANConfig.preset("fashion_mnist", real_task="rotation")
     assert {k: getattr(rotation, k) for k in TASK_SCORING["rotation"]} == TASK_SCORING["rotation"]
-    mine = ADeGANConfig.preset("mnist", real_task="rotation", feature_source="noise",
+    mine = ADeGANConfig.preset("fashion_mnist", real_task="rotation", feature_source="noise",
                                rotation_score_weight=0.0)
     assert (mine.feature_source, mine.rotation_score_weight) == ("noise", 0.0)
+    # a dataset whose own scoring won on validation gets it on top of the task's
+    mnist = ADeGANConfig.preset("mnist", real_task="rotation")
+    assert (mnist.feature_source, mnist.feature_k, mnist.rotation_score_weight) == (
+        "extractor", 5, 0.0)
+    assert ADeGANConfig.preset("mnist", real_task="rotation",
+                               rotation_score_weight=1.0).rotation_score_weight == 1.0
     with pytest.raises(ADeGANError, match="rotation_score_weight needs a model trained with "
                                           "real_task rotation"):
         ADeGANConfig(rotation_score_weight=0.5)
@@ -82,7 +88,7 @@ def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
 
     from keras_adegan.config import add_config_flags, config_from_flags
 
-    ADeGANConfig.preset("mnist").save(tmp_path / "c.json")
+    ADeGANConfig.preset("fashion_mnist").save(tmp_path / "c.json")
     parser = argparse.ArgumentParser()
     add_config_flags(parser)
     parser.add_argument("--config")
@@ -91,3 +97,10 @@ def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
     config = config_from_flags(args)
     assert (config.real_task, config.feature_source, config.feature_k,
             config.rotation_score_weight) == ("rotation", "extractor", 1, 0.5)
+    ADeGANConfig.preset("mnist").save(tmp_path / "m.json")  # the dataset's own choice as well
+    args = parser.parse_args(["--config", str(tmp_path / "m.json"), "--real-task", "rotation"])
+    assert config_from_flags(args).rotation_score_weight == 0.0
+    saved = ADeGANConfig.preset("fashion_mnist", real_task="rotation", feature_k=1)
+    saved.save(tmp_path / "r.json")  # no --real-task: the file's own scoring stands
+    args = parser.parse_args(["--config", str(tmp_path / "r.json")])
+    assert config_from_flags(args) == saved

@@ -155,9 +155,40 @@ def test_rotation_cells_record_each_part_of_the_feature_score(finished, capsys):
     path.write_text(json.dumps(data))
     capsys.readouterr()
     assert main(args + ["--real-task", "rotation"]) == 0
-    assert "parts scored" in capsys.readouterr().out
+    assert "rescored" in capsys.readouterr().out
     again = json.loads(path.read_text())["cells"]["class2-seed0"]
     assert again["history"] == cell["history"]
     for split in ("test", "validation"):
         for key in ("auroc_features", "auroc_density", "auroc_rotation"):
             assert again[split][key] == pytest.approx(recorded[split][key], abs=1e-9), key
+
+
+def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the_old_figure(
+        finished, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from keras_adegan import config
+
+    root, args = finished
+    shutil.copytree(root, tmp_path / "copy")
+    args = [str(tmp_path / "copy" / a[len(str(root)) + 1:]) if a.startswith(str(root)) else a
+            for a in args]
+    path = tmp_path / "copy" / "results" / "digits.json"
+    old = json.loads(path.read_text())["cells"]["class2-seed0"]
+    data = json.loads(path.read_text())  # the copy rescores its own run folder
+    data["cells"]["class2-seed0"]["run_dir"] = old["run_dir"].replace(str(root),
+                                                                      str(tmp_path / "copy"))
+    path.write_text(json.dumps(data))
+    monkeypatch.setitem(config.DATASET_SCORING, ("digits", "none"), {"feature_k": 1})
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "rescored" in capsys.readouterr().out
+    cell = json.loads(path.read_text())["cells"]["class2-seed0"]
+    assert cell["scoring"]["feature_k"] == 1 and cell["previous_scoring"]["feature_k"] == 5
+    assert cell["test"]["auroc_previous"] == old["test"]["auroc_features"]
+    assert cell["validation"]["auroc_previous"] == old["validation"]["auroc_features"]
+    assert cell["history"] == old["history"]  # not retrained
+    table = (tmp_path / "copy" / "results" / "digits.md").read_text()
+    assert "deployed before (previous scoring)" in table
+    assert f"| {old['test']['auroc_features']:.3f} |" in table
+    assert main(args) == 0 and "nothing to do" in capsys.readouterr().out
