@@ -61,12 +61,16 @@ def summary_row(name: str, cells: list[dict]) -> str:
             f"{f['counts']} | {f['minutes']:.0f} min |")
 
 
+def classes(n: int) -> str:
+    return f"{n} class" if n == 1 else f"{n} classes"
+
+
 def cell_counts(cells: list[dict]) -> str:
     groups = by_class(cells)
     per_class = sorted({len(g) for g in groups.values()})
     counts = str(per_class[0]) if len(per_class) == 1 else f"{per_class[0]}-{per_class[-1]}"
-    return (f"{len(groups)} classes; seeds {', '.join(map(str, sorted({c['seed'] for c in cells})))}"
-            f" ({counts} per class)")
+    seeds = ", ".join(map(str, sorted({c["seed"] for c in cells})))
+    return f"{classes(len(groups))}; seeds {seeds} ({counts} per class)"
 
 
 def option_row(name: str, option: str, cells: list[dict]) -> str:
@@ -90,7 +94,7 @@ def seed_means(cells: list[dict]) -> str:
     for seed in sorted({c["seed"] for c in cells}):
         mine = [c for c in cells if c["seed"] == seed]
         parts.append(f"seed {seed}: {np.mean([c['test']['auroc_features'] for c in mine]):.3f} "
-                     f"over {len(mine)} classes")
+                     f"over {classes(len(mine))}")
     return "; ".join(parts)
 
 

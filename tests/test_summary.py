@@ -19,7 +19,7 @@ def test_summary_averages_seeds_within_a_class_then_classes(tmp_path, capsys):
     # class 0: 0.8 (not above kNN's 0.8), class 1: 0.6 (above 0.5): mean 0.700, 1 of 2 wins
     assert "| MNIST | **0.700** | 0.600 |" in out and "| 1/2 |" in out
     assert "seeds 0, 1 (1-2 per class) | 3 min |" in out
-    assert "seed 0: 0.750 over 2 classes; seed 1: 0.700 over 1 classes" in out
+    assert "seed 0: 0.750 over 2 classes; seed 1: 0.700 over 1 class" in out
 
 
 def test_training_options_get_their_own_rows(tmp_path, capsys):
