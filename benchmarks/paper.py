@@ -125,13 +125,19 @@ def model_figures(metrics: dict) -> tuple[dict, dict]:
     return test, {f"auroc_{c}": metrics["validation"][f"auroc_{c}"] for c in names}
 
 
+def recorded_scoring(cell: dict) -> dict:
+    """A cell's scoring options; a field added to SCORE_FIELDS after the cell was recorded had
+    its default value then."""
+    return {k: cell["scoring"].get(k, getattr(ADeGANConfig, k)) for k in SCORE_FIELDS}
+
+
 def is_stale(cell: dict, config: ADeGANConfig) -> bool:
     """Whether a recorded cell needs rescoring: its scoring options are no longer the
     config's (a preset chose another on validation), or its rotation score's parts are missing
     (cells recorded before they were)."""
     wanted = {k: getattr(config, k) for k in SCORE_FIELDS}
-    return cell["scoring"] != wanted or (config.rotation_score_weight > 0
-                                         and "auroc_rotation" not in cell["test"])
+    return recorded_scoring(cell) != wanted or (config.rotation_score_weight > 0
+                                                and "auroc_rotation" not in cell["test"])
 
 
 def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
@@ -142,7 +148,7 @@ def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
     before = {split: cell[split]["auroc_features"] for split in ("test", "validation")}
     metrics = rescore(Path(cell["run_dir"]), data=data, **wanted)
     test, validation = model_figures(metrics)
-    if cell["scoring"] != wanted:
+    if recorded_scoring(cell) != wanted:
         cell["previous_scoring"] = cell["scoring"]
         test["auroc_previous"], validation["auroc_previous"] = before["test"], before["validation"]
         cell["scoring"] = wanted

@@ -380,6 +380,7 @@ def chosen_scoring(dataset: str, real_task: str | None) -> dict:
     task = real_task or "none"
     return {**TASK_SCORING.get(task, {}), **DATASET_SCORING.get((dataset, task), {})}
 
+
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.
 # Epochs are this project's CPU budget, not the paper's (which does not state them).
 PRESETS: dict[str, dict] = {

@@ -45,6 +45,20 @@ def test_rerun_does_no_work_and_says_so(finished, capsys):
     assert (root / "results" / "digits.json").read_text() == before
 
 
+def test_a_cell_recorded_before_a_scoring_field_existed_is_not_stale(finished):
+    from benchmarks.paper import is_stale
+    from keras_adegan.config import ADeGANConfig
+
+    root, _ = finished
+    cell = json.loads((root / "results" / "digits.json").read_text())["cells"]["class2-seed0"]
+    config = ADeGANConfig.preset("digits")
+    assert not is_stale(cell, config)
+    del cell["scoring"]["rotation_score_weight"]  # as in cells recorded before it existed
+    assert not is_stale(cell, config)
+    cell["scoring"]["feature_k"] = 1
+    assert is_stale(cell, config)
+
+
 def test_other_budget_in_same_results_file_is_refused(finished, capsys):
     root, args = finished
     other = [a if a != "4" else "8" for a in args]  # --width 8
