@@ -88,7 +88,7 @@ def validation_auroc(model, splits, options: dict) -> float:
     config = ADeGANConfig(real_task=model.real_task, **options)  # checked as a user's would be
     copy = model.with_scoring(**scoring_options(config, len(splits.train_x)))
     copy.fit_feature_score(to_model_range(splits.train_x))
-    copy.calibrate(to_model_range(splits.val_x[splits.val_y == 0]))
+    copy.calibrate(to_model_range(splits.val_normals))
     scores = copy.raw_outputs(to_model_range(splits.val_x))["feature_score"]
     return float(roc_auc_score(splits.val_y, scores))
 
@@ -184,6 +184,7 @@ def main(argv=None) -> int:
     data["datasets"][args.dataset] = entry
     todo = [k for k in keys if k not in entry["cells"]]
     data_images = load_dataset(args.dataset) if todo else None
+    out.parent.mkdir(parents=True, exist_ok=True)
     for key in todo:
         start = time.time()
         model = load_detector(runs / key / "model.keras")
@@ -199,7 +200,6 @@ def main(argv=None) -> int:
         write_markdown(data, out.with_suffix(".md"))
         print(f"{args.dataset} {key}: general {entry['cells'][key]['general']:.3f}, own "
               f"{entry['cells'][key]['own']:.3f} ({time.time() - start:.0f} s)", flush=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(out, json.dumps(data, indent=1) + "\n")
     write_markdown(data, out.with_suffix(".md"))
     print(json.dumps(decide(entry), indent=1))

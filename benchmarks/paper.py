@@ -125,30 +125,34 @@ def model_figures(metrics: dict) -> tuple[dict, dict]:
     return test, {f"auroc_{c}": metrics["validation"][f"auroc_{c}"] for c in names}
 
 
-def recorded_scoring(cell: dict) -> dict:
-    """A cell's scoring options; a field added to SCORE_FIELDS after the cell was recorded had
-    its default value then."""
-    return {k: cell["scoring"].get(k, getattr(ADeGANConfig, k)) for k in SCORE_FIELDS}
+def scoring_of(config: ADeGANConfig) -> dict:
+    """The config's scoring options (`SCORE_FIELDS`)."""
+    return {k: getattr(config, k) for k in SCORE_FIELDS}
+
+
+def recorded_scoring(options: dict) -> dict:
+    """Scoring options as recorded (a cell's, or a run's config); a field added to
+    SCORE_FIELDS after they were recorded had its default value then."""
+    return {k: options.get(k, getattr(ADeGANConfig, k)) for k in SCORE_FIELDS}
 
 
 def is_stale(cell: dict, config: ADeGANConfig) -> bool:
     """Whether a recorded cell needs rescoring: its scoring options are no longer the
     config's (a preset chose another on validation), or its rotation score's parts are missing
     (cells recorded before they were)."""
-    wanted = {k: getattr(config, k) for k in SCORE_FIELDS}
-    return recorded_scoring(cell) != wanted or (config.rotation_score_weight > 0
-                                                and "auroc_rotation" not in cell["test"])
+    return recorded_scoring(cell["scoring"]) != scoring_of(config) or (
+        config.rotation_score_weight > 0 and "auroc_rotation" not in cell["test"])
 
 
 def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
     """Rescore a stale cell's saved model with the config's scoring options (no retraining) and
     take every figure of the model from that; a cell whose options changed keeps its previous
     deployed score as `auroc_previous` and the options under `previous_scoring`."""
-    wanted = {k: getattr(config, k) for k in SCORE_FIELDS}
+    wanted = scoring_of(config)
     before = {split: cell[split]["auroc_features"] for split in ("test", "validation")}
     metrics = rescore(Path(cell["run_dir"]), data=data, **wanted)
     test, validation = model_figures(metrics)
-    if recorded_scoring(cell) != wanted:
+    if recorded_scoring(cell["scoring"]) != wanted:
         cell["previous_scoring"] = cell["scoring"]
         test["auroc_previous"], validation["auroc_previous"] = before["test"], before["validation"]
         cell["scoring"] = wanted
@@ -167,9 +171,8 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
     resume = (run_dir / "backup").exists()
     if (run_dir / "metrics.json").exists():  # trained before (e.g. by the feature study)
         metrics = json.loads((run_dir / "metrics.json").read_text())
-        wanted = {k: getattr(config, k) for k in SCORE_FIELDS}
-        if {k: metrics["config"].get(k) for k in SCORE_FIELDS} != wanted:
-            metrics = rescore(run_dir, data=data, **wanted)
+        if recorded_scoring(metrics["config"]) != scoring_of(config):
+            metrics = rescore(run_dir, data=data, **scoring_of(config))
     else:
         metrics = train(config, run_dir, data=data, resume=resume, overwrite=not resume,
                         test_curve=test_curve, batch_statistics_curve=batch_statistics_curve,
@@ -193,7 +196,7 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
         "train_seconds": metrics["train_seconds"],
         "baseline_seconds": round(base_seconds, 1),
         "resumed": resume,
-        "scoring": {k: getattr(config, k) for k in SCORE_FIELDS},
+        "scoring": scoring_of(config),
         "data": metrics["data"],
         "versions": metrics["versions"],
         "code": metrics.get("code"),
