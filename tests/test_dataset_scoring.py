@@ -79,3 +79,16 @@ def test_confirmation_scores_every_cell_on_validation_and_records_it(trained_run
     assert "test split was not read" in text and "Decision:" in text
     assert main(args + ["--classes", "0,1"]) == 2  # class 1 was never trained
     assert "no trained model for class1-seed0" in capsys.readouterr().err
+
+
+def test_a_missing_study_or_a_bad_class_list_is_one_error_line_and_writes_nothing(tmp_path,
+                                                                                   capsys):
+    args = ["--dataset", "digits", "--results-dir", str(tmp_path / "results"), "--runs-dir",
+            str(tmp_path / "runs")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error:") and "no study file" in err[0]
+    with pytest.raises(SystemExit) as stop:
+        main(args + ["--classes", "a-b"])
+    assert stop.value.code == 2 and "like 0-9" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

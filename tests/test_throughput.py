@@ -41,3 +41,12 @@ def test_rotation_task_adds_four_extractor_passes_to_training_and_scoring_flops(
     assert counts["rotation"]["stage1"] == counts["none"]["stage1"]
     assert model.rotation_score_weight > 0  # the option's preset scores the rotation task too
     assert counts["rotation"]["score"] - counts["none"]["score"] == pytest.approx(4 * e)
+
+
+def test_unknown_real_task_is_one_error_line(capsys, tmp_path):
+    out = tmp_path / "t.jsonl"
+    with pytest.raises(SystemExit) as stop:
+        main(["--real-task", "jigsaw", "--json", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1 and err[0].startswith("error:")
+    assert "jigsaw" in err[0] and not out.exists()
