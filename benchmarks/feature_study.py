@@ -130,9 +130,12 @@ def _auroc(labels, scores) -> float:
     return float(roc_auc_score(labels, scores))
 
 
-def study_cell(model, splits, grid_bank: int, seed: int) -> tuple[dict, float | None]:
-    """Validation AUROC of every variant for one trained model, and of the rotation score
-    alone (None for a model without the rotation task)."""
+def study_cell(model, splits, grid_bank: int | None, seed: int,
+               sources: tuple[str, ...] = features.SOURCES) -> tuple[dict, float | None]:
+    """Validation AUROC of every variant of the given feature `sources` for one trained model,
+    and of the rotation score alone (None for a model without the rotation task). With
+    `grid_bank` None, every kNN variant is scored over every training normal only (bank
+    `full`), without the smaller banks."""
     train = features.network_features(model, to_model_range(splits.train_x))
     val = features.network_features(model, to_model_range(splits.val_x))
     y = splits.val_y
@@ -147,7 +150,7 @@ def study_cell(model, splits, grid_bank: int, seed: int) -> tuple[dict, float | 
             density = standardise(scores, y == 0)
             for weight in ROTATION_WEIGHTS:
                 rows[f"{key}|rot{weight:g}"] = _auroc(y, density + weight * rotation)
-    for source in features.SOURCES:
+    for source in sources:
         f_train = features.combine(train, source)
         f_val = features.combine(val, source)
         head = features.fit_head(f_train, train["pattern"], model.n_patterns, "gaussian",
@@ -157,13 +160,15 @@ def study_cell(model, splits, grid_bank: int, seed: int) -> tuple[dict, float | 
         for distance in features.DISTANCES:
             space = f_train / np.maximum(np.linalg.norm(f_train, axis=1, keepdims=True), 1e-12) \
                 if distance == "cosine" else f_train
-            order = features.coreset_order(space, min(CORESET_MAX, len(space)), seed)
-            rng = np.random.default_rng(seed)
-            banks = {f"random{grid_bank}": rng.permutation(len(f_train))[:grid_bank],
-                     "full": np.arange(len(f_train)), "random16384": rng.permutation(len(f_train))[:16384]}
-            for size in (4096, 1024, 256):
-                banks[f"coreset{size}"] = order[:size]
-                banks[f"random{size}"] = rng.permutation(len(f_train))[:size]
+            banks = {"full": np.arange(len(f_train))}
+            if grid_bank is not None:
+                order = features.coreset_order(space, min(CORESET_MAX, len(space)), seed)
+                rng = np.random.default_rng(seed)
+                banks.update({f"random{grid_bank}": rng.permutation(len(f_train))[:grid_bank],
+                              "random16384": rng.permutation(len(f_train))[:16384]})
+                for size in (4096, 1024, 256):
+                    banks[f"coreset{size}"] = order[:size]
+                    banks[f"random{size}"] = rng.permutation(len(f_train))[:size]
             for bank_name, index in banks.items():
                 head = features.fit_head(f_train[index], None, model.n_patterns, "knn", distance,
                                          len(index))
