@@ -83,6 +83,14 @@ BUDGET_RULE = (
     "test cells trained with it.")
 
 
+def budget_rule(cells: list[dict]) -> str:
+    """The rule a `--stage2-epochs` study's figures decide by: BUDGET_RULE for CIFAR-10's;
+    none was written for another dataset's."""
+    if any(c["dataset"] == "cifar10" for c in cells):
+        return BUDGET_RULE
+    return "No rule was written for this budget study: its figures decide nothing."
+
+
 def study_suffix(real_task: str, real_weight: float | None,
                  stage2_epochs: int | None = None) -> str:
     """What names a study's files and run folders: "" (the plain study), "_<task>", then
@@ -231,7 +239,7 @@ def write_markdown(data: dict, path: Path) -> None:
              "split) of every feature-score variant, from one trained model per cell. The test "
              "split was not read by this study. Written by `benchmarks/feature_study.py`.", "",
              f"Choice rule: {CHOICE_RULE}" + (f" {ROTATION_RULE}" if rotation else "")
-             + (f" {BUDGET_RULE}" if data.get("stage2_epochs") else ""), ""]
+             + (f" {budget_rule(cells)}" if data.get("stage2_epochs") else ""), ""]
     if cells:
         choice = choose(cells, grid_bank)
         lines += ["## Choice", "",

@@ -46,7 +46,11 @@ def test_study_cell_scores_every_variant_on_validation(trained_run, digits_split
     assert "stage-2 epochs" not in text  # the budget rule belongs to budget studies only
     write_markdown({**data, "stage2_epochs": 10}, tmp_path / "s.md")
     text = (tmp_path / "s.md").read_text()
-    assert "CIFAR-10 budget of the rotation option" in text and "but 10 stage-2 epochs" in text
+    assert "No rule was written for this budget study" in text  # the rule is CIFAR-10's
+    assert "but 10 stage-2 epochs" in text
+    data["cells"]["x"]["dataset"] = "cifar10"
+    write_markdown({**data, "stage2_epochs": 10}, tmp_path / "s.md")
+    assert "CIFAR-10 budget of the rotation option" in (tmp_path / "s.md").read_text()
 
 
 def test_rotation_weights_are_variants_and_the_bank_keeps_the_chosen_weight():
