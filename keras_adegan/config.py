@@ -68,6 +68,9 @@ class ADeGANConfig:
         stage1_epochs: epochs of adversarial training (stage 1, Eq. 1).
         stage2_epochs: epochs of self-supervised training (stage 2, Eq. 8).
         width: channels of the first convolution; the networks double it once.
+        extractor_blocks: beyond the paper, a deeper E: residual blocks (two 3x3
+            convolutions and a skip) after each of E's two strided convolutions, at the same
+            feature shapes; 0 (the default) is the paper's DCGAN-style E.
         val_fraction: share of the training split's images held out for validation
             (normals and anomaly-class images alike).
         train_limit: use at most this many normal training images (None: all).
@@ -120,6 +123,7 @@ class ADeGANConfig:
     stage1_epochs: int = 10
     stage2_epochs: int = 10
     width: int = 32
+    extractor_blocks: int = 0
     val_fraction: float = 0.1
     train_limit: int | None = None
     seed: int = 0
@@ -145,7 +149,7 @@ class ADeGANConfig:
         numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "cross_mix_min",
                    "learning_rate", "beta_1", "beta_2", "val_fraction", "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
-                 "stage2_epochs", "width", "seed", "feature_k")
+                 "stage2_epochs", "width", "extractor_blocks", "seed", "feature_k")
         types = [(isinstance(getattr(self, name), (int, float))
                   and not isinstance(getattr(self, name), bool)
                   and math.isfinite(getattr(self, name)), f"{name} must be a finite number")
@@ -168,6 +172,7 @@ class ADeGANConfig:
             (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1, "beta_1 and beta_2 must be in [0, 1)"),
             (self.seed >= 0, "seed must be >= 0"),
             (self.width >= 1, "width must be at least 1"),
+            (self.extractor_blocks >= 0, "extractor_blocks must be >= 0"),
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)"),
             (self.train_limit is None or self.train_limit >= 1, "train_limit must be >= 1"),
             (self.anomaly_class >= 0, "anomaly_class must be >= 0"),

@@ -75,6 +75,8 @@ class ADeGAN(keras.Model):
         noise_dim: size of z_n.
         noise_std: sigma of z_n ~ N(0, sigma^2).
         width: channels of the networks' first convolution.
+        extractor_blocks: beyond the paper, residual blocks after each of E's strided
+            convolutions (`networks.build_extractor`); 0 is the paper's E.
         alpha: weight of L_ip (Eq. 6).
         beta: weight of L_sl (Eq. 3).
         gamma: weight of L_recon (Eq. 7).
@@ -115,7 +117,7 @@ class ADeGAN(keras.Model):
     """
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
-                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
+                 width=32, extractor_blocks=0, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
                  real_weight=1.0, cross_mix_min=0.25,
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
                  score="features", feature_source="noise", feature_density="knn",
@@ -128,6 +130,7 @@ class ADeGAN(keras.Model):
         self.noise_dim = int(noise_dim)
         self.noise_std = float(noise_std)
         self.width = int(width)
+        self.extractor_blocks = extractor_blocks
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.reading = str(reading)
         self.real_task, self.real_weight = str(real_task), float(real_weight)
@@ -171,7 +174,7 @@ class ADeGAN(keras.Model):
                                          dtype=self.precision)
         self.discriminator = build_discriminator(self.image_shape, width, dtype=self.precision)
         self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width,
-                                         dtype=self.precision)
+                                         dtype=self.precision, blocks=self.extractor_blocks)
         self.rotation_head = None
         if self.real_task == "rotation":
             self.rotation_head = keras.layers.Dense(4, name="rotation_logits", dtype="float32")
@@ -219,7 +222,7 @@ class ADeGAN(keras.Model):
         config = super().get_config()
         config.update(image_shape=list(self.image_shape), n_patterns=self.n_patterns,
                       noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
-                      alpha=self.alpha, beta=self.beta, gamma=self.gamma, reading=self.reading,
+                      extractor_blocks=self.extractor_blocks, alpha=self.alpha, beta=self.beta, gamma=self.gamma, reading=self.reading,
                       real_task=self.real_task, real_weight=self.real_weight,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
                       seed=self.seed, precision=self.precision, run_config=self.run_config,
@@ -700,7 +703,8 @@ def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -
     normals, which sizes a bank that holds them all)."""
     model = ADeGAN(image_shape=image_shape, n_patterns=config.n_patterns,
                    noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
-                   alpha=config.alpha, beta=config.beta, gamma=config.gamma, reading=config.reading,
+                   extractor_blocks=config.extractor_blocks, alpha=config.alpha, beta=config.beta,
+                   gamma=config.gamma, reading=config.reading,
                    real_task=config.real_task, real_weight=config.real_weight,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
                    seed=config.seed, precision=config.precision, run_config=config.to_dict(),

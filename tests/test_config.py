@@ -30,6 +30,7 @@ def test_json_round_trip(tmp_path):
     ("beta", float("nan")), ("gamma", float("inf")), ("learning_rate", float("nan")),
     ("seed", -1), ("stage1_epochs", 0), ("stage2_epochs", 0), ("width", 2.5), ("beta_1", 1.0),
     ("score", "best"), ("feature_k", 0), ("bank_size", 3), ("feature_source", "pixels"),
+    ("extractor_blocks", -1), ("extractor_blocks", 1.5),
 ])
 def test_invalid_values_are_refused(field, value):
     with pytest.raises(ADeGANError, match="invalid configuration"):

@@ -51,6 +51,10 @@ def test_study_cell_scores_every_variant_on_validation(trained_run, digits_split
     data["cells"]["x"]["dataset"] = "cifar10"
     write_markdown({**data, "stage2_epochs": 10}, tmp_path / "s.md")
     assert "CIFAR-10 budget of the rotation option" in (tmp_path / "s.md").read_text()
+    assert "deeper E" not in (tmp_path / "s.md").read_text()
+    write_markdown({**data, "extractor_blocks": 1}, tmp_path / "s.md")
+    text = (tmp_path / "s.md").read_text()
+    assert "trained with a deeper E" in text and "1 residual block(s) per stage" in text
 
 
 def test_rotation_weights_are_variants_and_the_bank_keeps_the_chosen_weight():
@@ -91,6 +95,8 @@ def test_each_training_weight_and_budget_is_a_study_of_its_own():
     assert study_suffix("rotation", 0.3) == "_rotation_w0.3"
     assert study_suffix("rotation", None, 10) == "_rotation_stage2x10"
     assert study_suffix("rotation", 0.3, 10) == "_rotation_w0.3_stage2x10"
+    assert study_suffix("rotation", None, None, 1) == "_rotation_blocks1"
+    assert study_suffix("rotation", None, None, 0) == "_rotation"  # the paper's E
     with pytest.raises(SystemExit):
         main(["--cells", "mnist:1", "--real-weight", "2"])  # a weight needs a task
 
@@ -107,4 +113,6 @@ def test_a_bad_training_weight_is_refused_before_any_work(tmp_path, capsys):
         assert len(err) == 1 and err[0].startswith("error:") and message in err[0]
     assert main(args + ["--stage2-epochs", "0"]) == 2
     assert "--stage2-epochs must be at least 1" in capsys.readouterr().err
+    assert main(args + ["--extractor-blocks", "-1"]) == 2
+    assert "extractor_blocks must be >= 0" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

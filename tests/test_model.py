@@ -228,6 +228,26 @@ def test_rotation_task_trains_e_on_real_normals_and_round_trips(tmp_path):
                                   model.rotation_head.get_weights()[0])
 
 
+def test_a_deeper_extractor_trains_and_round_trips(tmp_path):
+    """Beyond the paper: extractor_blocks adds residual blocks to E only; the model trains both
+    stages, saves, loads with the same weights and scores, and keeps them through with_scoring."""
+    model = tiny_model(stage1_epochs=1, extractor_blocks=1, real_task="rotation")
+    assert len(model.extractor.layers) == len(tiny_model().extractor.layers) + 2
+    assert len(model.discriminator.layers) == len(tiny_model().discriminator.layers)
+    history = model.fit(tiny_stream(), epochs=2, verbose=0).history
+    assert np.isfinite(history["real_loss"][-1]) and np.isfinite(history["recon_loss"][-1])
+    calibrated(model)
+    images = to_model_range(random_images(10, seed=4))
+    before = model.score(images)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.extractor_blocks == 1 and loaded.get_config()["extractor_blocks"] == 1
+    for a, b in zip(loaded.extractor.get_weights(), model.extractor.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.score(images)["feature_score"], before["feature_score"])
+    assert model.with_scoring(feature_k=1).extractor_blocks == 1
+
+
 def test_rotation_score_adds_the_standardised_rotation_term_and_round_trips(tmp_path):
     """Beyond the paper: rotation_score_weight w makes the feature score
     z(kNN) + w * z(rotation score), each standardised on the calibration normals; computed here
