@@ -117,8 +117,8 @@ class ADeGAN(keras.Model):
     """
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
-                 width=32, extractor_blocks=0, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
-                 real_weight=1.0, cross_mix_min=0.25,
+                 width=32, extractor_blocks=0, alpha=1.0, beta=1.0, gamma=10.0, reading="ours",
+                 real_task="none", real_weight=1.0, cross_mix_min=0.25,
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
                  score="features", feature_source="noise", feature_density="knn",
                  feature_distance="cosine", feature_k=5, bank_size=1024,
@@ -222,7 +222,8 @@ class ADeGAN(keras.Model):
         config = super().get_config()
         config.update(image_shape=list(self.image_shape), n_patterns=self.n_patterns,
                       noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
-                      extractor_blocks=self.extractor_blocks, alpha=self.alpha, beta=self.beta, gamma=self.gamma, reading=self.reading,
+                      extractor_blocks=self.extractor_blocks, alpha=self.alpha,
+                      beta=self.beta, gamma=self.gamma, reading=self.reading,
                       real_task=self.real_task, real_weight=self.real_weight,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
                       seed=self.seed, precision=self.precision, run_config=self.run_config,
