@@ -90,12 +90,13 @@ def decide(entry: dict) -> dict:
 
 
 def _label(key: str) -> str:
+    """A variant in words, without the "|" that would split a markdown table's cell."""
     fields = parse_variant(key)
-    text = f"{fields['source']} | {fields['density']}"
+    text = f"{fields['source']}, {fields['density']}"
     if fields["density"] == "knn":
-        text += f" | {fields['distance']} | k = {fields['k']}"
+        text += f", {fields['distance']}, k = {fields['k']}"
     if fields["rotation_score_weight"]:
-        text += f" | + {fields['rotation_score_weight']:g} x rotation"
+        text += f", + {fields['rotation_score_weight']:g} x rotation score"
     return text
 
 

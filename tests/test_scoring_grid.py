@@ -90,6 +90,8 @@ def test_the_grid_scores_every_cell_on_validation_records_it_and_resumes(trained
     assert entry["preset"] == "noise|knn|cosine|5|full" and len(cell["variants"]) == 14
     text = (results / "scoring_grid.md").read_text()
     assert "test split was not read" in text and "Decision:" in text and "(preset)" in text
+    row = next(line for line in text.splitlines() if "(preset)" in line)
+    assert row.startswith("| noise, knn, cosine, k = 5 (preset) |") and row.count("|") == 4
     assert main(args) == 0  # a finished cell is kept, not scored again
     again = json.loads((results / "scoring_grid.json").read_text())["datasets"]["digits"]
     assert again["cells"]["class0-seed0"]["seconds"] == cell["seconds"]
