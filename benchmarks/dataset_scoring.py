@@ -79,6 +79,30 @@ def options_of(choice: dict) -> dict:
     return options
 
 
+def add_table_arguments(p: ArgumentParser) -> None:
+    """The flags that name a results table's cells and where their models and results are."""
+    p.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10 or digits")
+    p.add_argument("--classes", type=parse_list, default=list(range(10)), help="e.g. 0-9")
+    p.add_argument("--seeds", type=parse_list, default=[0], help="e.g. 0,1,2")
+    p.add_argument("--real-task", choices=REAL_TASKS, default="none",
+                   help="the cells trained with this task (beyond the paper)")
+    p.add_argument("--results-dir", default="results")
+    p.add_argument("--runs-dir", default="runs/paper", help="where the table's run folders are")
+
+
+def table_runs(args) -> tuple[Path, list[str]]:
+    """The run folder of the table's cells named by `args` (`add_table_arguments`) and their
+    keys, or `ADeGANError` naming the cells that have no trained model."""
+    suffix = "" if args.real_task == "none" else f"_{args.real_task}"
+    runs = Path(args.runs_dir) / f"{args.dataset}{suffix}"
+    keys = [Results.key(k, s) for k in args.classes for s in args.seeds]
+    missing = [k for k in keys if not (runs / k / "model.keras").is_file()]
+    if missing:
+        raise ADeGANError(f"{runs} has no trained model for {', '.join(missing)}: run "
+                          "benchmarks.paper for those cells first")
+    return runs, keys
+
+
 def validation_auroc(model, splits, options: dict) -> float:
     """AUROC on the validation split of `model`'s feature score with other scoring options,
     computed as a user's run computes it (fitted on training normals, calibrated on validation
@@ -146,16 +170,10 @@ def write_markdown(data: dict, path: Path) -> None:
 def main(argv=None) -> int:
     p = ArgumentParser(prog="python -m benchmarks.dataset_scoring",
                        description=__doc__.split("\n")[0])
-    p.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10 or digits")
-    p.add_argument("--classes", type=parse_list, default=list(range(10)), help="e.g. 0-9")
-    p.add_argument("--seeds", type=parse_list, default=[0], help="e.g. 0,1,2")
-    p.add_argument("--real-task", choices=REAL_TASKS, default="none",
-                   help="confirm on the cells trained with this task (beyond the paper)")
+    add_table_arguments(p)
     p.add_argument("--study", default=None,
                    help="the study file whose cells of the dataset propose its own variant "
                         "(default: the general study, results/feature_study[_<task>].json)")
-    p.add_argument("--results-dir", default="results")
-    p.add_argument("--runs-dir", default="runs/paper", help="where the table's run folders are")
     args = p.parse_args(argv)
     suffix = "" if args.real_task == "none" else f"_{args.real_task}"
     general_path = Path(args.results_dir) / f"feature_study{suffix}.json"
@@ -164,12 +182,7 @@ def main(argv=None) -> int:
         if not path.is_file():
             raise ADeGANError(f"no study file {path}: run benchmarks.feature_study first")
     studies = [json.loads(path.read_text()) for path in (general_path, study_path)]
-    runs = Path(args.runs_dir) / f"{args.dataset}{suffix}"
-    keys = [Results.key(k, s) for k in args.classes for s in args.seeds]
-    missing = [k for k in keys if not (runs / k / "model.keras").is_file()]
-    if missing:
-        raise ADeGANError(f"{runs} has no trained model for {', '.join(missing)}: run "
-                          "benchmarks.paper for those cells first")
+    runs, keys = table_runs(args)
     proposed = candidates(*studies, args.dataset)
     out = Path(args.results_dir) / f"dataset_scoring{suffix}.json"
     data = json.loads(out.read_text()) if out.exists() else {"rule": CONFIRM_RULE, "datasets": {}}

@@ -31,10 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.dataset_scoring import E_SOURCES, MARGIN
+from benchmarks.dataset_scoring import E_SOURCES, MARGIN, add_table_arguments, table_runs
 from benchmarks.feature_study import parse_variant, study_cell
-from benchmarks.paper import Results, parse_list
-from keras_adegan.config import REAL_TASKS, ADeGANConfig
+from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.model import load_detector
@@ -136,21 +135,10 @@ def write_markdown(data: dict, path: Path) -> None:
 def main(argv=None) -> int:
     p = ArgumentParser(prog="python -m benchmarks.scoring_grid",
                        description=__doc__.split("\n")[0])
-    p.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10 or digits")
-    p.add_argument("--classes", type=parse_list, default=list(range(10)), help="e.g. 0-9")
-    p.add_argument("--seeds", type=parse_list, default=[0], help="e.g. 0,1,2")
-    p.add_argument("--real-task", choices=REAL_TASKS, default="none",
-                   help="the cells trained with this task (beyond the paper)")
-    p.add_argument("--results-dir", default="results")
-    p.add_argument("--runs-dir", default="runs/paper", help="where the table's run folders are")
+    add_table_arguments(p)
     args = p.parse_args(argv)
     suffix = "" if args.real_task == "none" else f"_{args.real_task}"
-    runs = Path(args.runs_dir) / f"{args.dataset}{suffix}"
-    keys = [Results.key(k, s) for k in args.classes for s in args.seeds]
-    missing = [k for k in keys if not (runs / k / "model.keras").is_file()]
-    if missing:
-        raise ADeGANError(f"{runs} has no trained model for {', '.join(missing)}: run "
-                          "benchmarks.paper for those cells first")
+    runs, keys = table_runs(args)
     preset = variant_key(ADeGANConfig.preset(args.dataset, real_task=args.real_task))
     out = Path(args.results_dir) / f"scoring_grid{suffix}.json"
     data = json.loads(out.read_text()) if out.exists() else {"rule": GRID_RULE, "datasets": {}}
