@@ -50,3 +50,17 @@ def test_unknown_real_task_is_one_error_line(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert stop.value.code == 2 and len(err) == 1 and err[0].startswith("error:")
     assert "jigsaw" in err[0] and not out.exists()
+    with pytest.raises(SystemExit) as stop:
+        main(["--extractor-blocks", "-1", "--json", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1 and "--extractor-blocks must be >= 0" in err[0]
+    assert not out.exists()
+
+
+def test_a_deeper_extractor_adds_its_blocks_convolutions_to_the_flops():
+    from keras_adegan.networks import build_extractor
+
+    plain = build_extractor((16, 16, 1), n_patterns=4, noise_dim=4, width=4)
+    deeper = build_extractor((16, 16, 1), n_patterns=4, noise_dim=4, width=4, blocks=1)
+    blocks = 2 * (2 * 9 * 4 * 4 * 8 * 8) + 2 * (2 * 9 * 8 * 8 * 4 * 4)  # 8x8x4, then 4x4x8
+    assert layer_flops(deeper) - layer_flops(plain) == pytest.approx(blocks)
