@@ -46,7 +46,7 @@ def test_study_cell_scores_every_variant_on_validation(trained_run, digits_split
     assert "stage-2 epochs" not in text  # the budget rule belongs to budget studies only
     write_markdown({**data, "stage2_epochs": 10}, tmp_path / "s.md")
     text = (tmp_path / "s.md").read_text()
-    assert "No rule was written for this budget study" in text  # the rule is CIFAR-10's
+    assert "No rule was written for this study" in text  # the rule is CIFAR-10's
     assert "but 10 stage-2 epochs" in text
     data["cells"]["x"]["dataset"] = "cifar10"
     write_markdown({**data, "stage2_epochs": 10}, tmp_path / "s.md")
@@ -55,6 +55,10 @@ def test_study_cell_scores_every_variant_on_validation(trained_run, digits_split
     write_markdown({**data, "extractor_blocks": 1}, tmp_path / "s.md")
     text = (tmp_path / "s.md").read_text()
     assert "trained with a deeper E" in text and "1 residual block(s) per stage" in text
+    assert "study's weight" not in text
+    write_markdown({**data, "real_weight": 10.0}, tmp_path / "s.md")
+    text = (tmp_path / "s.md").read_text()
+    assert "trained at the study's weight" in text and "rotation task at weight 10" in text
 
 
 def test_rotation_weights_are_variants_and_the_bank_keeps_the_chosen_weight():
