@@ -106,6 +106,36 @@ WEIGHT_RULE = (
     "validation splits of those table cells.")
 
 
+# What the rules of a study of another training option compare, and by how much it must win.
+RULE_BASELINE = "feature_study_rotation_stage2x2.json"
+RULE_VARIANT = "extractor|knn|cosine|5|random{bank}|rot0.5"
+RULE_GAIN = 0.02
+
+
+def rule_comparison(data: dict, path: Path) -> list[str]:
+    """The markdown lines of a training-option study's rule: its deployed variant against the
+    same cells of RULE_BASELINE (in `path`'s folder) on validation, and the decision."""
+    baseline_path = path.parent / RULE_BASELINE
+    rules = any(data.get(k) for k in ("stage2_epochs", "extractor_blocks", "real_weight"))
+    if not rules or path.with_suffix(".json").name == RULE_BASELINE \
+            or not baseline_path.is_file():
+        return []
+    baseline = json.loads(baseline_path.read_text())["cells"]
+    variant = RULE_VARIANT.format(bank=data["grid_bank"])
+    keys = sorted(k for k, c in data["cells"].items()
+                  if c["dataset"] == "cifar10" and variant in c["variants"]
+                  and variant in baseline.get(k, {}).get("variants", {}))
+    if not keys:
+        return []
+    here = float(np.mean([data["cells"][k]["variants"][variant] for k in keys]))
+    before = float(np.mean([baseline[k]["variants"][variant] for k in keys]))
+    verdict = "train the table's cells with it" if here - before >= RULE_GAIN else "not adopted"
+    return ["## The rule's comparison", "",
+            f"The deployed variant ({variant}) on validation, this study against `{RULE_BASELINE}`"
+            f" on the same cells ({', '.join(keys)}): {here:.4f} against {before:.4f}, gain "
+            f"{here - before:+.4f} (the rule asks for {RULE_GAIN}): **{verdict}**.", ""]
+
+
 def study_rules(data: dict, cells: list[dict]) -> str:
     """The rules a study of another training option decides by (BUDGET_RULE, DEPTH_RULE,
     WEIGHT_RULE): each was written for CIFAR-10's cells; another dataset's decide nothing."""
@@ -320,7 +350,8 @@ def write_markdown(data: dict, path: Path) -> None:
                 lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values)
                              + f" | {mean:.3f} |")
     total = sum(c["train_seconds"] + c["study_seconds"] for c in cells)
-    lines += ["", "## Reproduction", "",
+    lines += [""] + rule_comparison(data, path)
+    lines += ["## Reproduction", "",
               "- Commands: " + "; ".join(sorted({f"`{c[name]}`" for c in cells
                                                  for name in ("command", "restudy_command")
                                                  if name in c})),

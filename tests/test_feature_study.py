@@ -1,3 +1,4 @@
+import pytest
 
 from benchmarks.feature_study import BANK_SIZES, ROTATION_WEIGHTS, choose, study_cell, write_markdown
 from keras_adegan.model import load_detector
@@ -90,8 +91,6 @@ def test_study_cell_scores_rotation_weights_for_a_rotation_model(digits_splits):
 
 
 def test_each_training_weight_and_budget_is_a_study_of_its_own():
-    import pytest
-
     from benchmarks.feature_study import main, study_suffix
 
     assert study_suffix("none", None) == ""
@@ -120,3 +119,24 @@ def test_a_bad_training_weight_is_refused_before_any_work(tmp_path, capsys):
     assert main(args + ["--extractor-blocks", "-1"]) == 2
     assert "extractor_blocks must be >= 0" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("here,verdict", [(0.45, "train the table's cells with it"),
+                                          (0.43, "not adopted")])
+def test_a_training_option_study_shows_its_rules_comparison(tmp_path, here, verdict):
+    import json
+
+    from benchmarks.feature_study import RULE_BASELINE
+
+    def study(value):
+        c = cell("cifar10", 0.9, 0.92, 0.918)
+        c["variants"]["extractor|knn|cosine|5|random64|rot0.5"] = value
+        return {"grid_bank": 64, "cells": {"cifar10-class1-seed0": c}}
+
+    (tmp_path / RULE_BASELINE).write_text(json.dumps(study(0.42)))
+    write_markdown({**study(here), "extractor_blocks": 1}, tmp_path / "s.md")
+    text = (tmp_path / "s.md").read_text()
+    assert "## The rule's comparison" in text and f"**{verdict}**" in text
+    assert f"{here:.4f} against 0.4200, gain {here - 0.42:+.4f}" in text
+    write_markdown(study(here), tmp_path / "s.md")  # no training option: no rule to compare
+    assert "rule's comparison" not in (tmp_path / "s.md").read_text()
