@@ -408,7 +408,9 @@ def write_markdown(results: Results, path: Path) -> None:
                 f"are their own models, in `{dataset}_{name}.json`; mean over its seeds (their "
                 "number in brackets)." for name in variants],
               *([""] if variants else []),
-              "`seeds`: the cells (seeds) averaged in the row.", "",
+              "`seeds`: the cells (seeds) averaged in the row; a figure followed by (n) "
+              "averages only the n of them that have it (a column added after some cells ran, "
+              "or parts that a later scoring no longer computes).", "",
               "| class | name | seeds | " + " | ".join(t for _, t in columns)
               + "".join(f" | {t}" for _, _, t in extra)
               + f" | deployed > kNN | {'A' if literal_reading else 'S'} > kNN | train s |",
@@ -428,7 +430,9 @@ def write_markdown(results: Results, path: Path) -> None:
             wins[name] += won[name]
         seconds = np.mean([c["train_seconds"] for c in group])
         lines.append(f"| {k} | {group[0]['class_name'] or ''} | {len(group)} | "
-                     + " | ".join(_mean_std(row[name]) for name, _ in columns)
+                     + " | ".join(_mean_std(row[name])
+                                  + (f" ({len(row[name])})" if 0 < len(row[name]) < len(group)
+                                     else "") for name, _ in columns)
                      + "".join(f" | {_variant_cell(variants[v].get(k, []), key)}"
                                for v, key, _ in extra)
                      + f" | {'yes' if won['features'] else 'no'} | "

@@ -206,3 +206,16 @@ def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the
     assert "deployed before (previous scoring)" in table
     assert f"| {old['test']['auroc_features']:.3f} |" in table
     assert main(args) == 0 and "nothing to do" in capsys.readouterr().out
+    # a seed recorded under the new scoring has no previous figure: the row says how many do
+    data = json.loads(path.read_text())
+    later = json.loads(json.dumps(cell))
+    later.update(seed=1, previous_scoring=None)
+    for split in ("test", "validation"):
+        del later[split]["auroc_previous"]
+    data["cells"]["class2-seed1"] = later
+    path.write_text(json.dumps(data))
+    assert main(args) == 0
+    row = next(line for line in (tmp_path / "copy" / "results" / "digits.md").read_text()
+               .splitlines() if line.startswith("| 2 |"))
+    assert row.split(" | ")[2] == "2"  # two seeds in the row
+    assert f" {old['test']['auroc_features']:.3f} (1) |" in row  # one of them has the figure
