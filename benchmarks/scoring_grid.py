@@ -114,7 +114,10 @@ def write_markdown(data: dict, path: Path) -> None:
                   f"- Preset: {_label(d['preset'])}: {d['preset_auroc']:.4f}.",
                   f"- Best of the grid: {_label(d['best'])}: {d['best_auroc']:.4f} (gain "
                   f"{d['gain']:+.4f} over {d['cells']} cells: classes {classes}, seeds {seeds}).",
-                  f"- Decision: **{'adopt the best variant' if d['adopt'] else 'keep the preset'}**.",
+                  "- Decision: " + (f"none yet: {d['cells']} of the {entry['requested']} "
+                                    "cells asked for are scored"
+                                    if d["cells"] < entry.get("requested", 0) else
+                                    f"**{'adopt the best variant' if d['adopt'] else 'keep the preset'}**") + ".",
                   "", "Mean over seeds, per held-out class; variants best first.", "",
                   "| variant | " + " | ".join(str(k) for k in classes) + " | mean |",
                   "|---|" + "---|" * (len(classes) + 1)]
@@ -143,7 +146,8 @@ def main(argv=None) -> int:
     out = Path(args.results_dir) / f"scoring_grid{suffix}.json"
     data = json.loads(out.read_text()) if out.exists() else {"rule": GRID_RULE, "datasets": {}}
     entry = data["datasets"].setdefault(args.dataset, {"cells": {}})
-    entry.update(preset=preset, runs=str(runs), command="python -m benchmarks.scoring_grid "
+    entry.update(preset=preset, runs=str(runs), requested=len(keys),
+                 command="python -m benchmarks.scoring_grid "
                  + " ".join(sys.argv[1:] if argv is None else argv))
     todo = [k for k in keys if k not in entry["cells"]]
     images = load_dataset(args.dataset) if todo else None

@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from benchmarks.dataset_scoring import validation_auroc
-from benchmarks.scoring_grid import decide, main, scoring_of, variant_key
+from benchmarks.scoring_grid import decide, main, scoring_of, variant_key, write_markdown
 from keras_adegan import ADeGANConfig
 from keras_adegan.errors import ADeGANError
 from keras_adegan.model import load_detector
@@ -96,6 +96,11 @@ def test_the_grid_scores_every_cell_on_validation_records_it_and_resumes(trained
     again = json.loads((results / "scoring_grid.json").read_text())["datasets"]["digits"]
     assert again["cells"]["class0-seed0"]["seconds"] == cell["seconds"]
     capsys.readouterr()
+    partial = json.loads((results / "scoring_grid.json").read_text())
+    partial["datasets"]["digits"]["requested"] = 3  # as if stopped after one cell of three
+    write_markdown(partial, tmp_path / "partial.md")
+    assert "Decision: none yet: 1 of the 3 cells asked for are scored." in (
+        tmp_path / "partial.md").read_text()
     assert main(args + ["--classes", "0,1"]) == 2  # class 1 was never trained
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no trained model for class1-seed0" in err[0]
