@@ -107,6 +107,31 @@ def _weights(run_dir):
     return load_detector(run_dir / "model.keras").get_weights()
 
 
+def assert_same_run(metrics, run_dir, reference, reference_dir):
+    """The same histories, AUROCs and weights, to float32 rounding: two traces of one train
+    step in one process may be fused differently by TensorFlow's graph optimiser, which once
+    moved a logged total loss by one unit in the last place. A resume that lost any state
+    (optimizer moments, a random stream, an epoch) differs by far more."""
+    def close(got, want, where):
+        if isinstance(want, dict):
+            assert got.keys() == want.keys(), where
+            for key in want:
+                close(got[key], want[key], f"{where}.{key}")
+        elif isinstance(want, list):
+            assert len(got) == len(want), where
+            for i, (g, w) in enumerate(zip(got, want)):
+                close(g, w, f"{where}[{i}]")
+        elif isinstance(want, float):
+            assert got == pytest.approx(want, rel=1e-6), where
+        else:
+            assert got == want, where
+
+    for part in ("history", "test", "validation"):
+        close(metrics[part], reference[part], part)
+    for resumed, uninterrupted in zip(_weights(run_dir), _weights(reference_dir)):
+        np.testing.assert_allclose(resumed, uninterrupted, rtol=1e-5, atol=1e-7)
+
+
 @pytest.mark.parametrize("crash_epoch,task", [(0, "paper"), (2, "paper"), (2, "rotation")],
                          ids=["stage1", "stage2", "stage2-rotation"])
 def test_resume_reproduces_the_uninterrupted_run(tmp_path, uninterrupted_runs, monkeypatch,
@@ -136,10 +161,7 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, uninterrupted_runs, m
     metrics = train(config, tmp_path / "r", resume=True, verbose=0)
     lines = (tmp_path / "r" / "history.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]  # nothing redone
-    assert metrics["history"] == reference["history"]
-    assert metrics["test"] == reference["test"] and metrics["validation"] == reference["validation"]
-    for resumed, uninterrupted in zip(_weights(tmp_path / "r"), _weights(reference_dir)):
-        np.testing.assert_array_equal(resumed, uninterrupted)
+    assert_same_run(metrics, tmp_path / "r", reference, reference_dir)
 
 
 def test_kill_9_and_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config,
@@ -161,11 +183,7 @@ def test_kill_9_and_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_
     assert not (out / "model.keras").exists()
     assert main(["--output", str(out), "--resume"]) == 0
     _, reference_dir, reference = uninterrupted_runs("paper")
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["history"] == reference["history"]
-    assert metrics["test"] == reference["test"]
-    for resumed, uninterrupted in zip(_weights(out), _weights(reference_dir)):
-        np.testing.assert_array_equal(resumed, uninterrupted)
+    assert_same_run(json.loads((out / "metrics.json").read_text()), out, reference, reference_dir)
 
 
 def test_short_real_mnist_run(tmp_path, datasets_root):
