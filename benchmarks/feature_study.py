@@ -106,7 +106,10 @@ WEIGHT_RULE = (
     "validation splits of those table cells.")
 
 
-# What the rules of a study of another training option compare, and by how much it must win.
+# A study of another training option: the field its data records, and the rule it decides by.
+OPTION_RULES = (("stage2_epochs", BUDGET_RULE), ("extractor_blocks", DEPTH_RULE),
+                ("real_weight", WEIGHT_RULE))
+# What those rules compare, and by how much the option must win.
 RULE_BASELINE = "feature_study_rotation_stage2x2.json"
 RULE_VARIANT = "extractor|knn|cosine|5|random{bank}|rot0.5"
 RULE_GAIN = 0.02
@@ -116,7 +119,7 @@ def rule_comparison(data: dict, path: Path) -> list[str]:
     """The markdown lines of a training-option study's rule: its deployed variant against the
     same cells of RULE_BASELINE (in `path`'s folder) on validation, and the decision."""
     baseline_path = path.parent / RULE_BASELINE
-    rules = any(data.get(k) for k in ("stage2_epochs", "extractor_blocks", "real_weight"))
+    rules = any(data.get(key) for key, _ in OPTION_RULES)
     if not rules or path.with_suffix(".json").name == RULE_BASELINE \
             or not baseline_path.is_file():
         return []
@@ -139,9 +142,7 @@ def rule_comparison(data: dict, path: Path) -> list[str]:
 def study_rules(data: dict, cells: list[dict]) -> str:
     """The rules a study of another training option decides by (BUDGET_RULE, DEPTH_RULE,
     WEIGHT_RULE): each was written for CIFAR-10's cells; another dataset's decide nothing."""
-    rules = [rule for key, rule in (("stage2_epochs", BUDGET_RULE),
-                                    ("extractor_blocks", DEPTH_RULE),
-                                    ("real_weight", WEIGHT_RULE)) if data.get(key)]
+    rules = [rule for key, rule in OPTION_RULES if data.get(key)]
     if rules and not any(c["dataset"] == "cifar10" for c in cells):
         return "No rule was written for this study of a training option: its figures decide nothing."
     return " ".join(rules)

@@ -66,7 +66,7 @@ def variant_key(config: ADeGANConfig) -> str:
     return key + (f"|rot{weight:g}" if weight else "")
 
 
-def scoring_of(key: str) -> dict:
+def variant_options(key: str) -> dict:
     """The config fields of a grid variant, for `DATASET_SCORING`."""
     fields = parse_variant(key)
     return {"feature_source": fields["source"], "feature_density": fields["density"],

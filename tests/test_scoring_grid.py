@@ -4,7 +4,7 @@ import shutil
 import pytest
 
 from benchmarks.dataset_scoring import validation_auroc
-from benchmarks.scoring_grid import decide, main, scoring_of, variant_key, write_markdown
+from benchmarks.scoring_grid import decide, main, variant_options, variant_key, write_markdown
 from keras_adegan import ADeGANConfig
 from keras_adegan.errors import ADeGANError
 from keras_adegan.model import load_detector
@@ -18,7 +18,7 @@ from keras_adegan.model import load_detector
 def test_the_presets_scoring_is_a_grid_variant_and_back(dataset, task, key):
     config = ADeGANConfig.preset(dataset, real_task=task)
     assert variant_key(config) == key
-    assert ADeGANConfig.preset(dataset, real_task=task, **scoring_of(key)) == config
+    assert ADeGANConfig.preset(dataset, real_task=task, **variant_options(key)) == config
 
 
 def test_variants_outside_the_grid_are_refused():
@@ -58,7 +58,7 @@ def test_the_grids_figure_is_the_saved_models_own(trained_run, tiny_config):
     key = variant_key(tiny_config)
     assert variants[key] == pytest.approx(metrics["validation"]["auroc_features"], abs=1e-6)
     other = "extractor|knn|euclidean|10|full"
-    options = {"score": "features", "bank_selection": "random", **scoring_of(other)}
+    options = {"score": "features", "bank_selection": "random", **variant_options(other)}
     assert variants[other] == pytest.approx(validation_auroc(model, splits, options), abs=1e-6)
 
 
@@ -72,7 +72,7 @@ def test_a_rotation_models_weighted_variant_is_what_its_scoring_computes(digits_
     model.fit_feature_score(to_model_range(digits_splits.train_x))
     variants, _ = study_cell(model, digits_splits, None, 0, sources=("extractor", "noise"))
     key = "extractor|knn|cosine|5|full|rot2"
-    options = {"score": "features", "bank_selection": "random", **scoring_of(key)}
+    options = {"score": "features", "bank_selection": "random", **variant_options(key)}
     assert variants[key] == pytest.approx(validation_auroc(model, digits_splits, options),
                                           abs=1e-6)
 
