@@ -115,6 +115,60 @@ RULE_VARIANT = "extractor|knn|cosine|5|random{bank}|rot0.5"
 RULE_GAIN = 0.02
 
 
+CONTRAST_RULE = (
+    "Written on 2026-11-29 before any cell of a contrastive study ran: a dataset's results "
+    "table gets a column of the contrastive option (`--real-task contrastive`, the tables' "
+    "budget) if, on the validation split of its classes 1 and 8 (seed 0), the option's variant "
+    "extractor | knn | cosine | 5 with rotation weight 0.5 over every training normal beats by "
+    "at least 0.02 of mean AUROC the better of the two options already in the table, each on "
+    "the same cells with the variant it deploys for that dataset (CONTRAST_BASELINES); else the "
+    "option is not adopted for that dataset.")
+CONTRAST_VARIANT = "extractor|knn|cosine|5|full|rot0.5"
+# What each dataset's contrastive cells are compared with: (study file, deployed variant) of
+# the plain model and of the rotation option, on the same cells.
+CONTRAST_BASELINES = {
+    "mnist": (("feature_study.json", "noise|knn|cosine|5|full"),
+              ("feature_study_rotation.json", "extractor|knn|cosine|5|full")),
+    "fashion_mnist": (("feature_study.json", "noise|knn|cosine|5|full"),
+                      ("feature_study_rotation.json", "extractor|knn|cosine|5|full|rot0.5")),
+    "cifar10": (("feature_study.json", "noise|knn|cosine|5|full"),
+                ("feature_study_rotation_stage2x2.json", "extractor|knn|cosine|5|full|rot0.5")),
+}
+
+
+def contrast_comparison(data: dict, path: Path) -> list[str]:
+    """The markdown lines of CONTRAST_RULE for a contrastive study: per dataset, the option's
+    variant against the better of CONTRAST_BASELINES on the same cells, and the decision."""
+    if data.get("real_task") != "contrastive":
+        return []
+    lines = ["## The rule's comparison", "",
+             f"Mean validation AUROC over each dataset's cells that every file has: the "
+             f"contrastive option's {CONTRAST_VARIANT} against the options already in the table.",
+             "", "| dataset | cells | contrastive | " + " | ".join(
+                 ("plain", "rotation")) + " | gain over the better | decision |",
+             "|---|---|---|---|---|---|---|"]
+    for dataset, baselines in CONTRAST_BASELINES.items():
+        others = [json.loads((path.parent / name).read_text())["cells"]
+                  if (path.parent / name).is_file() else {} for name, _ in baselines]
+        keys = sorted(k for k, c in data["cells"].items() if c["dataset"] == dataset
+                      and CONTRAST_VARIANT in c["variants"]
+                      and all(variant in other.get(k, {}).get("variants", {})
+                              for other, (_, variant) in zip(others, baselines)))
+        if not keys:
+            continue
+        here = float(np.mean([data["cells"][k]["variants"][CONTRAST_VARIANT] for k in keys]))
+        before = [float(np.mean([other[k]["variants"][variant] for k in keys]))
+                  for other, (_, variant) in zip(others, baselines)]
+        gain = here - max(before)
+        verdict = "**a table column**" if gain >= RULE_GAIN else "not adopted"
+        lines.append(f"| {dataset} | {', '.join(keys)} | {here:.4f} | "
+                     + " | ".join(f"{b:.4f}" for b in before) + f" | {gain:+.4f} | {verdict} |")
+    lines.append("")
+    lines.append("Baselines (file, variant): " + "; ".join(
+        f"{d}: " + ", ".join(f"`{n}` {v}" for n, v in b) for d, b in CONTRAST_BASELINES.items()))
+    return lines + [""]
+
+
 def rule_comparison(data: dict, path: Path) -> list[str]:
     """The markdown lines of a training-option study's rule: its deployed variant against the
     same cells of RULE_BASELINE (in `path`'s folder) on validation, and the decision."""
@@ -200,7 +254,7 @@ def _auroc(labels, scores) -> float:
 def study_cell(model, splits, grid_bank: int | None, seed: int,
                sources: tuple[str, ...] = features.SOURCES) -> tuple[dict, float | None]:
     """Validation AUROC of every variant of the given feature `sources` for one trained model,
-    and of the rotation score alone (None for a model without the rotation task). With
+    and of the rotation score alone (None for a model without a rotation head). With
     `grid_bank` None, every kNN variant is scored over every training normal only (bank
     `full`), without the smaller banks."""
     train = features.network_features(model, to_model_range(splits.train_x))
@@ -208,7 +262,7 @@ def study_cell(model, splits, grid_bank: int | None, seed: int,
     y = splits.val_y
     rows = {}
     rotation = None
-    if model.real_task == "rotation":
+    if model.rotation_head is not None:
         rotation = standardise(model.rotation_scores(to_model_range(splits.val_x)), y == 0)
 
     def record(key, scores):
@@ -298,7 +352,8 @@ def write_markdown(data: dict, path: Path) -> None:
              "split) of every feature-score variant, from one trained model per cell. The test "
              "split was not read by this study. Written by `benchmarks/feature_study.py`.", "",
              f"Choice rule: {CHOICE_RULE}" + (f" {ROTATION_RULE}" if rotation else "")
-             + f" {study_rules(data, cells)}".rstrip(), ""]
+             + f" {study_rules(data, cells)}".rstrip()
+             + (f" {CONTRAST_RULE}" if data.get("real_task") == "contrastive" else ""), ""]
     if cells:
         choice = choose(cells, grid_bank)
         lines += ["## Choice", "",
@@ -351,7 +406,7 @@ def write_markdown(data: dict, path: Path) -> None:
                 lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values)
                              + f" | {mean:.3f} |")
     total = sum(c["train_seconds"] + c["study_seconds"] for c in cells)
-    lines += [""] + rule_comparison(data, path)
+    lines += [""] + rule_comparison(data, path) + contrast_comparison(data, path)
     lines += ["## Reproduction", "",
               "- Commands: " + "; ".join(sorted({f"`{c[name]}`" for c in cells
                                                  for name in ("command", "restudy_command")
@@ -415,6 +470,7 @@ def main(argv=None) -> int:
     out_json = Path(args.results_dir) / f"feature_study{suffix}.json"
     data = json.loads(out_json.read_text()) if out_json.exists() else {
         "grid_bank": args.grid_bank, "choice_rule": CHOICE_RULE, "cells": {},
+        **({"real_task": args.real_task} if args.real_task != "none" else {}),
         **({"stage2_epochs": args.stage2_epochs} if args.stage2_epochs else {}),
         **({"extractor_blocks": args.extractor_blocks} if args.extractor_blocks else {}),
         **({"real_weight": args.real_weight}

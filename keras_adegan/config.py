@@ -24,7 +24,9 @@ SELECTIONS = ("coreset", "random")
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
-REAL_TASKS = ("none", "rotation")
+REAL_TASKS = ("none", "rotation", "contrastive")
+# Real-normal tasks that train a rotation head on E, whose own score the feature score may add.
+ROTATION_TASKS = ("rotation", "contrastive")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
                 "bank_size", "bank_selection", "rotation_score_weight")
@@ -52,13 +54,18 @@ class ADeGANConfig:
             printed: L2 norms in Eq. 3, 7 and 9, within-pattern interpolants in L_sl, L_ip
             into E only, Eq. 11 as A(x) = -(1/n_c) log p + (1 - log p) log q).
         real_task: beyond the paper: a self-supervised task on the *real* training normals
-            in stage 2, so that E learns from them too: "none" (the paper) or "rotation" (E
+            in stage 2, so that E learns from them too: "none" (the paper), "rotation" (E
             predicts by how many quarter turns each real normal was rotated, through a small
-            head on its features; the RotNet/GEOM line of work). Presets and the command
+            head on its features; the RotNet/GEOM line of work) or "contrastive" (CSI: E's
+            features, through a projection head, pull two random views of an image together
+            and push every other image and every other rotation of it away, and the rotation
+            head learns the turns of both views; `keras_adegan.augment`). Presets and the command
             line then default to the scoring chosen for it on validation (`TASK_SCORING`:
             E's trunk, k = 5, rotation score weight 0.5; `DATASET_SCORING` where a dataset's
             own choice won on validation).
         real_weight: weight of the real-normal task's loss, added to Eq. 8.
+        contrast_temperature: temperature of the contrastive task's similarities
+            (`real_task="contrastive"`; SimCLR's and CSI's 0.5).
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
         learning_rate: Adam learning rate for G, D and E.
@@ -88,9 +95,9 @@ class ADeGANConfig:
         bank_size: rows of the kNN bank, subsampled from the training normals; None keeps
             every training normal.
         bank_selection: "coreset" (greedy k-centre) or "random".
-        rotation_score_weight: beyond the paper, for models trained with
-            `real_task="rotation"`: weight of the rotation task's own score (how badly E
-            tells an image's quarter turns apart) added to the feature score, each part
+        rotation_score_weight: beyond the paper, for models trained with a rotation head
+            (`real_task` "rotation" or "contrastive"): weight of the rotation task's own score
+            (how badly E tells an image's quarter turns apart) added to the feature score, each part
             standardised on the validation normals; 0 keeps the feature score alone.
 
     The feature-score fields are scoring options: they change no training step, so runs that
@@ -115,6 +122,7 @@ class ADeGANConfig:
     reading: str = "ours"
     real_task: str = "none"
     real_weight: float = 1.0
+    contrast_temperature: float = 0.5
     cross_mix_min: float = 0.25
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -146,8 +154,9 @@ class ADeGANConfig:
 
     def validate(self) -> None:
         """Raise `ADeGANError` naming the first field that is out of range."""
-        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "cross_mix_min",
-                   "learning_rate", "beta_1", "beta_2", "val_fraction", "rotation_score_weight")
+        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "contrast_temperature",
+                   "cross_mix_min", "learning_rate", "beta_1", "beta_2", "val_fraction",
+                   "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
                  "stage2_epochs", "width", "extractor_blocks", "seed", "feature_k")
         types = [(isinstance(getattr(self, name), (int, float))
@@ -182,9 +191,10 @@ class ADeGANConfig:
             (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"),
             (self.real_weight >= 0, "real_weight must be >= 0"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
-            (self.rotation_score_weight == 0 or self.real_task == "rotation",
-             "rotation_score_weight needs a model trained with real_task rotation "
-             "(--real-task rotation)"),
+            (self.contrast_temperature > 0, "contrast_temperature must be positive"),
+            (self.rotation_score_weight == 0 or self.real_task in ROTATION_TASKS,
+             "rotation_score_weight needs a model trained with a rotation head (--real-task "
+             f"{' or '.join(ROTATION_TASKS)})"),
             (self.color_mode is None or self.color_mode in COLOR_MODES,
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
             (self.feature_source in SOURCES, f"feature_source must be one of {', '.join(SOURCES)}"),
@@ -364,9 +374,11 @@ def config_from_flags(args: argparse.Namespace) -> "ADeGANConfig":
 
 
 # Beyond the paper: the scoring chosen on validation for models trained with a real-normal
-# task (results/feature_study_rotation.md), under the options a user gives.
+# task (results/feature_study_<task>.md), under the options a user gives.
 TASK_SCORING: dict[str, dict] = {
     "rotation": dict(feature_source="extractor", feature_k=5, rotation_score_weight=0.5),
+    # the rotation option's choice, until the contrastive task's own study chooses
+    "contrastive": dict(feature_source="extractor", feature_k=5, rotation_score_weight=0.5),
 }
 
 # Where a dataset's own scoring beat the general one on validation, by the rule of

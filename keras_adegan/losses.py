@@ -121,6 +121,22 @@ def rotation_loss(logits, turns):
     return _cross_entropy(turns, logits)
 
 
+def contrastive_loss(projections, temperature: float):
+    """Beyond the paper: SimCLR's NT-Xent on two views of the same images.
+
+    `projections` stacks the first views of n images over their second views ([2n, d]); each
+    row's positive is the other view of its image and every other row is a negative (so, with
+    rotated copies among the images, another rotation of the same image is a negative: CSI's
+    shifted instances). Cosine similarities are divided by `temperature`.
+    """
+    z = tf.math.l2_normalize(tf.cast(projections, tf.float32), axis=1)
+    n2 = tf.shape(z)[0]
+    similarity = tf.matmul(z, z, transpose_b=True) / temperature
+    similarity -= 1e9 * tf.eye(n2)  # a row is not its own negative
+    positives = (tf.range(n2) + n2 // 2) % n2
+    return _cross_entropy(positives, similarity)
+
+
 def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
     """Eq. 8: alpha * L_ip + beta * L_sl + gamma * L_recon."""
     return alpha * l_ip + beta * l_sl + gamma * l_recon

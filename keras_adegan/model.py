@@ -34,8 +34,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_adegan import features, losses, scoring
-from keras_adegan.config import PRECISIONS, READINGS, REAL_TASKS, SCORE_FIELDS, SCORES, ADeGANConfig
+from keras_adegan import augment, features, losses, scoring
+from keras_adegan.config import (PRECISIONS, READINGS, REAL_TASKS, ROTATION_TASKS, SCORE_FIELDS,
+                                 SCORES, ADeGANConfig)
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import build_discriminator, build_extractor, build_generator, run_to_features
 
@@ -44,6 +45,7 @@ OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error",
 FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "pattern")
 # The feature score's two parts, unstandardised: outputs of models with a rotation score only.
 PART_OUTPUTS = ("density_score", "rotation_score")
+PROJECTION_DIM = 128  # the contrastive task's projection (SimCLR's and CSI's)
 STAGE_METRICS = {
     1: ("d_loss", "g_loss"),
     2: ("loss", "ip_loss", "sl_loss", "recon_loss", "sl_accuracy"),
@@ -59,6 +61,15 @@ class TrainingStages(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.model.stage = 1 if epoch < self.stage1_epochs else 2
+
+
+def _all_replicas(values):
+    """`values` of every replica in sync, stacked in replica order (this replica's alone
+    outside a multi-replica strategy)."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None or ctx.num_replicas_in_sync == 1:
+        return values
+    return ctx.all_gather(values, axis=0)
 
 
 def _adam(learning_rate, beta_1, beta_2, name):
@@ -82,10 +93,14 @@ class ADeGAN(keras.Model):
         gamma: weight of L_recon (Eq. 7).
         reading: "ours" or "literal": how the paper's losses and its score S (Eq. 11) are
             read (see `keras_adegan.losses.stage2_losses` and `keras_adegan.scoring`).
-        real_task: beyond the paper: "none", or "rotation" (in stage 2, E also learns to tell
+        real_task: beyond the paper: "none"; "rotation" (in stage 2, E also learns to tell
             how far each real training normal was rotated, through `rotation_head` on its
-            features layer, weighted by `real_weight`).
+            features layer, weighted by `real_weight`); or "contrastive" (CSI: two random
+            views of every rotated copy, `keras_adegan.augment`; through `projection_head`,
+            E pulls an image's two views together and pushes every other image and rotation
+            away, `losses.contrastive_loss`, and `rotation_head` learns the views' turns).
         real_weight: weight of the real-normal task, added to Eq. 8.
+        contrast_temperature: temperature of the contrastive task's similarities.
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
@@ -105,7 +120,7 @@ class ADeGAN(keras.Model):
             them all, pass their number, as `build_model` does for
             `ADeGANConfig(bank_size=None)`, the default chosen on validation).
         bank_selection: "coreset" (greedy k-centre) or "random" subsampling of the bank.
-        rotation_score_weight: beyond the paper, for `real_task="rotation"` models: the
+        rotation_score_weight: beyond the paper, for models with a rotation head: the
             feature score becomes the kNN/Gaussian score plus this weight times the rotation
             task's own score (`features.rotation_scores`), each standardised on the
             validation normals by `calibrate()`; 0 (the default) leaves the feature score
@@ -118,7 +133,8 @@ class ADeGAN(keras.Model):
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, extractor_blocks=0, alpha=1.0, beta=1.0, gamma=10.0, reading="ours",
-                 real_task="none", real_weight=1.0, cross_mix_min=0.25,
+                 real_task="none", real_weight=1.0, contrast_temperature=0.5,
+                 cross_mix_min=0.25,
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
                  score="features", feature_source="noise", feature_density="knn",
                  feature_distance="cosine", feature_k=5, bank_size=1024,
@@ -134,6 +150,7 @@ class ADeGAN(keras.Model):
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.reading = str(reading)
         self.real_task, self.real_weight = str(real_task), float(real_weight)
+        self.contrast_temperature = float(contrast_temperature)
         self.cross_mix_min = float(cross_mix_min)
         self.stage1_epochs = int(stage1_epochs)
         self.seed = int(seed)
@@ -159,10 +176,13 @@ class ADeGAN(keras.Model):
         if not (np.isfinite(self.rotation_score_weight) and self.rotation_score_weight >= 0):
             raise ADeGANError(f"rotation_score_weight must be a finite number >= 0, got "
                               f"{rotation_score_weight!r}")
-        if self.rotation_score_weight > 0 and self.real_task != "rotation":
-            raise ADeGANError("rotation_score_weight needs a model trained with "
-                              "real_task='rotation' (--real-task rotation); this one has "
-                              f"real_task={self.real_task!r}")
+        if not (np.isfinite(self.contrast_temperature) and self.contrast_temperature > 0):
+            raise ADeGANError(f"contrast_temperature must be a finite number > 0, got "
+                              f"{contrast_temperature!r}")
+        if self.rotation_score_weight > 0 and self.real_task not in ROTATION_TASKS:
+            raise ADeGANError("rotation_score_weight needs a model trained with a rotation head "
+                              f"(real_task {' or '.join(map(repr, ROTATION_TASKS))}); this one "
+                              f"has real_task={self.real_task!r}")
         if not 1 <= self.feature_k <= self.bank_size:
             raise ADeGANError(f"feature_k must be between 1 and bank_size ({self.bank_size}), "
                               f"got {self.feature_k}")
@@ -175,10 +195,15 @@ class ADeGAN(keras.Model):
         self.discriminator = build_discriminator(self.image_shape, width, dtype=self.precision)
         self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width,
                                          dtype=self.precision, blocks=self.extractor_blocks)
-        self.rotation_head = None
-        if self.real_task == "rotation":
+        self.rotation_head = self.projection_head = None
+        if self.real_task in ROTATION_TASKS:
             self.rotation_head = keras.layers.Dense(4, name="rotation_logits", dtype="float32")
             self.rotation_head.build((None, 8 * width))
+        if self.real_task == "contrastive":  # SimCLR's two-layer projection head
+            self.projection_head = keras.Sequential(
+                [keras.layers.Dense(8 * width, activation="relu", dtype=self.precision),
+                 keras.layers.Dense(PROJECTION_DIM, dtype="float32")], name="projection")
+            self.projection_head.build((None, 8 * width))
 
         def state(name, value):
             return self.add_weight(name=name, shape=(), initializer=keras.initializers.Constant(value),
@@ -225,6 +250,7 @@ class ADeGAN(keras.Model):
                       extractor_blocks=self.extractor_blocks, alpha=self.alpha,
                       beta=self.beta, gamma=self.gamma, reading=self.reading,
                       real_task=self.real_task, real_weight=self.real_weight,
+                      contrast_temperature=self.contrast_temperature,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
                       seed=self.seed, precision=self.precision, run_config=self.run_config,
                       score=self.score_choice, feature_source=self.feature_source,
@@ -242,7 +268,7 @@ class ADeGAN(keras.Model):
         copy = type(self).from_config({**self.get_config(), **options})
         if hasattr(self, "g_optimizer"):
             copy.compile_from_config(self.get_compile_config())
-        for name in ("generator", "discriminator", "extractor", "rotation_head"):
+        for name in ("generator", "discriminator", "extractor", "rotation_head", "projection_head"):
             if getattr(self, name) is not None:
                 getattr(copy, name).set_weights(getattr(self, name).get_weights())
         return copy
@@ -266,9 +292,10 @@ class ADeGAN(keras.Model):
         self.e_optimizer.build(self._extractor_variables())
 
     def _extractor_variables(self):
-        """E's trainable variables, with the rotation head's when the model has one."""
-        head = self.rotation_head.trainable_variables if self.rotation_head is not None else []
-        return self.extractor.trainable_variables + head
+        """E's trainable variables, with its task heads' when the model has them."""
+        heads = [head.trainable_variables for head in (self.rotation_head, self.projection_head)
+                 if head is not None]
+        return self.extractor.trainable_variables + sum(heads, [])
 
     def get_compile_config(self):
         return {name: keras.optimizers.serialize(getattr(self, name))
@@ -385,10 +412,8 @@ class ADeGAN(keras.Model):
             out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
                                        self.noise_std, self.alpha, self.beta, self.gamma,
                                        reading=self.reading)
-            if self.real_task == "rotation":  # beyond the paper: E also learns from real normals
-                rotated, turns = losses.rotated_copies(x)
-                logits = self.rotation_head(run_to_features(self.extractor, rotated, True))
-                out["real_loss"] = losses.rotation_loss(logits, turns)
+            if self.real_task != "none":  # beyond the paper: E also learns from real normals
+                out["real_loss"] = self._real_loss(x)
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables
@@ -400,6 +425,40 @@ class ADeGAN(keras.Model):
             tf.equal(tf.argmax(out.pop("sl_logits"), -1, output_type=tf.int32), z["labels"]),
             tf.float32))
         return {**out, "sl_accuracy": accuracy}
+
+    def _real_loss(self, x):
+        """The real-normal task's loss on this replica's real images `x`."""
+        rotated, turns = losses.rotated_copies(x)
+        if self.real_task == "rotation":
+            return losses.rotation_loss(
+                self.rotation_head(run_to_features(self.extractor, rotated, True)), turns)
+        views = tf.concat([augment.apply_views(rotated, self._view_params(tf.shape(x)[0], k))
+                           for k in (6, 7)], axis=0)
+        hidden = run_to_features(self.extractor, views, True)
+        first, second = tf.split(self.projection_head(hidden), 2)
+        # every replica contrasts the global batch's views, as one device would
+        projections = tf.concat([_all_replicas(first), _all_replicas(second)], 0)
+        return (losses.contrastive_loss(projections, self.contrast_temperature)
+                + losses.rotation_loss(self.rotation_head(hidden), tf.concat([turns] * 2, 0)))
+
+    def _view_params(self, batch_size, k):
+        """`augment.draw_view_params` for this replica's rotated copies (`losses.rotated_copies`
+        order: turn-major), drawn for the global batch as `_latents` draws codes."""
+        ctx = tf.distribute.get_replica_context()
+        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
+        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        turns = 4 if self.image_shape[0] == self.image_shape[1] else 2
+        step = tf.cast(self.g_optimizer.iterations, tf.int64)
+        params = augment.draw_view_params(turns * batch_size * replicas,
+                                          tf.stack([tf.constant(self.seed * 16 + k, tf.int64), step]))
+        start = replica * batch_size
+
+        def take(values):  # [turns, global batch, ...] -> this replica's [turns * batch, ...]
+            values = tf.reshape(values, tf.concat([[turns, batch_size * replicas],
+                                                   tf.shape(values)[1:]], 0))
+            values = values[:, start:start + batch_size]
+            return tf.reshape(values, tf.concat([[turns * batch_size], tf.shape(values)[2:]], 0))
+        return {name: take(value) for name, value in params.items()}
 
     # ------------------------------------------------------------------ scoring
 
@@ -580,10 +639,10 @@ class ADeGAN(keras.Model):
 
     def rotation_scores(self, images, batch_size: int = 256) -> np.ndarray:
         """The rotation task's own score of model-range images, unstandardised (models trained
-        with `real_task="rotation"` only)."""
+        with a rotation head, `real_task` "rotation" or "contrastive", only)."""
         if self.rotation_head is None:
             raise ADeGANError("the rotation score needs a model trained with "
-                              "real_task='rotation' (--real-task rotation)")
+                              "a rotation head (--real-task rotation or contrastive)")
         return self._batched("rotation", lambda x: {"rotation": self._rotation_score(x)},
                              images, batch_size)["rotation"]
 
@@ -707,6 +766,7 @@ def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -
                    extractor_blocks=config.extractor_blocks, alpha=config.alpha, beta=config.beta,
                    gamma=config.gamma, reading=config.reading,
                    real_task=config.real_task, real_weight=config.real_weight,
+                   contrast_temperature=config.contrast_temperature,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
                    seed=config.seed, precision=config.precision, run_config=config.to_dict(),
                    **scoring_options(config, n_train))

@@ -94,7 +94,9 @@ CASES = [
     ("train", ["--real-weight", "-1"], "real_weight must be >= 0"),
     ("train", ["--real-weight", "nan"], "real_weight must be a finite number"),
     ("train", ["--rotation-score-weight", "1"], "rotation_score_weight needs a model trained "
-                                                "with real_task rotation"),
+                                                "with a rotation head"),
+    ("train", ["--real-task", "contrastive", "--contrast-temperature", "0"],
+     "contrast_temperature must be positive"),
     ("train", ["--real-task", "rotation", "--rotation-score-weight", "-1"],
      "rotation_score_weight must be >= 0"),
     ("train", ["--feature-k", "0"], "feature_k must be between 1 and bank_size"),

@@ -80,8 +80,9 @@ def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
     assert ADeGANConfig.preset("mnist", real_task="rotation",
                                rotation_score_weight=1.0).rotation_score_weight == 1.0
     with pytest.raises(ADeGANError, match="rotation_score_weight needs a model trained with "
-                                          "real_task rotation"):
+                                          "a rotation head"):
         ADeGANConfig(rotation_score_weight=0.5)
+    assert ADeGANConfig(real_task="contrastive", rotation_score_weight=0.5).rotation_score_weight
 
 
 def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REPO
 
 
-@pytest.mark.parametrize("task", ["none", "rotation"])
+@pytest.mark.parametrize("task", ["none", "rotation", "contrastive"])
 def test_mirrored_strategy_logs_the_same_losses_as_one_device(task):
     script = Path(__file__).with_name("distributed_losses.py")
     result = subprocess.run([sys.executable, "-m", "tests.distributed_losses", task],
@@ -21,9 +21,20 @@ def test_mirrored_strategy_logs_the_same_losses_as_one_device(task):
     assert out["replicas"] == 2
     single, mirrored = out["single"], out["mirrored"]
     assert set(single) == set(mirrored) >= {"d_loss", "g_loss", "loss", "recon_loss"}
-    assert ("real_loss" in single) == (task == "rotation")
+    assert ("real_loss" in single) == (task != "none")
     for key in single:
         assert mirrored[key] == pytest.approx(single[key], rel=1e-4, abs=1e-5), key
+
+
+def test_contrastive_gradient_under_mirrored_strategy_is_one_devices():
+    """The contrastive task gathers every replica's views; its gradient, scaled and summed as
+    `ADeGAN` trains, must be the one-device gradient (the loss test above cannot see a scale:
+    Adam's first steps hardly depend on it)."""
+    result = subprocess.run([sys.executable, "-m", "tests.distributed_contrast"],
+                            capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout)
+    np.testing.assert_allclose(out["mirrored"], out["single"], rtol=1e-5, atol=1e-7)
 
 
 def _free_ports(n):

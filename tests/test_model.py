@@ -298,7 +298,8 @@ def test_rotation_score_adds_the_standardised_rotation_term_and_round_trips(tmp_
 
 
 @pytest.mark.parametrize("options,message", [
-    ({"rotation_score_weight": 1.0}, "needs a model trained with real_task='rotation'"),
+    ({"rotation_score_weight": 1.0}, "needs a model trained with a rotation head"),
+    ({"real_task": "contrastive", "contrast_temperature": 0.0}, "finite number > 0"),
     ({"real_task": "rotation", "rotation_score_weight": -1.0}, "finite number >= 0"),
     ({"real_task": "rotation", "rotation_score_weight": float("nan")}, "finite number >= 0"),
 ])
@@ -308,5 +309,5 @@ def test_bad_rotation_score_weight_is_a_clear_error(options, message):
 
 
 def test_rotation_score_of_a_model_without_the_task_is_a_clear_error():
-    with pytest.raises(ADeGANError, match="needs a model trained with real_task='rotation'"):
+    with pytest.raises(ADeGANError, match="needs a model trained with a rotation head"):
         tiny_model().rotation_scores(np.zeros((2, 16, 16, 1), np.float32))
