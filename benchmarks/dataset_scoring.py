@@ -107,7 +107,7 @@ def validation_auroc(model, splits, options: dict) -> float:
     """AUROC on the validation split of `model`'s feature score with other scoring options,
     computed as a user's run computes it (fitted on training normals, calibrated on validation
     normals)."""
-    if model.real_task != "rotation":
+    if model.rotation_head is None:
         options = {**options, "rotation_score_weight": 0.0}
     config = ADeGANConfig(real_task=model.real_task, **options)  # checked as a user's would be
     copy = model.with_scoring(**scoring_options(config, len(splits.train_x)))

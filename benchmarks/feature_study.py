@@ -123,9 +123,16 @@ CONTRAST_RULE = (
     "at least 0.02 of mean AUROC the better of the two options already in the table, each on "
     "the same cells with the variant it deploys for that dataset (CONTRAST_BASELINES); else the "
     "option is not adopted for that dataset.")
-CONTRAST_VARIANT = "extractor|knn|cosine|5|full|rot0.5"
-# What each dataset's contrastive cells are compared with: (study file, deployed variant) of
-# the plain model and of the rotation option, on the same cells.
+PATTERN_RULE = (
+    "Written on 2026-11-29 before any cell of a pattern-task study ran (and before any "
+    "contrastive figure was read): the same rule as for the contrastive option, for "
+    "`--real-task patterns`, with the option's variant extractor | knn | cosine | 5 over every "
+    "training normal (the model has no rotation head).")
+# A real-normal task's study: the rule it decides by and the variant that rule compares.
+TASK_RULES = {"contrastive": (CONTRAST_RULE, "extractor|knn|cosine|5|full|rot0.5"),
+              "patterns": (PATTERN_RULE, "extractor|knn|cosine|5|full")}
+# What each dataset's cells of a task study are compared with: (study file, deployed variant)
+# of the plain model and of the rotation option, on the same cells.
 CONTRAST_BASELINES = {
     "mnist": (("feature_study.json", "noise|knn|cosine|5|full"),
               ("feature_study_rotation.json", "extractor|knn|cosine|5|full")),
@@ -136,27 +143,29 @@ CONTRAST_BASELINES = {
 }
 
 
-def contrast_comparison(data: dict, path: Path) -> list[str]:
-    """The markdown lines of CONTRAST_RULE for a contrastive study: per dataset, the option's
+def task_comparison(data: dict, path: Path) -> list[str]:
+    """The markdown lines of a task study's rule (TASK_RULES): per dataset, the option's
     variant against the better of CONTRAST_BASELINES on the same cells, and the decision."""
-    if data.get("real_task") != "contrastive":
+    if data.get("real_task") not in TASK_RULES:
         return []
+    task = data["real_task"]
+    variant_here = TASK_RULES[task][1]
     lines = ["## The rule's comparison", "",
              f"Mean validation AUROC over each dataset's cells that every file has: the "
-             f"contrastive option's {CONTRAST_VARIANT} against the options already in the table.",
-             "", "| dataset | cells | contrastive | " + " | ".join(
+             f"{task} option's {variant_here} against the options already in the table.",
+             "", f"| dataset | cells | {task} | " + " | ".join(
                  ("plain", "rotation")) + " | gain over the better | decision |",
              "|---|---|---|---|---|---|---|"]
     for dataset, baselines in CONTRAST_BASELINES.items():
         others = [json.loads((path.parent / name).read_text())["cells"]
                   if (path.parent / name).is_file() else {} for name, _ in baselines]
         keys = sorted(k for k, c in data["cells"].items() if c["dataset"] == dataset
-                      and CONTRAST_VARIANT in c["variants"]
+                      and variant_here in c["variants"]
                       and all(variant in other.get(k, {}).get("variants", {})
                               for other, (_, variant) in zip(others, baselines)))
         if not keys:
             continue
-        here = float(np.mean([data["cells"][k]["variants"][CONTRAST_VARIANT] for k in keys]))
+        here = float(np.mean([data["cells"][k]["variants"][variant_here] for k in keys]))
         before = [float(np.mean([other[k]["variants"][variant] for k in keys]))
                   for other, (_, variant) in zip(others, baselines)]
         gain = here - max(before)
@@ -353,7 +362,8 @@ def write_markdown(data: dict, path: Path) -> None:
              "split was not read by this study. Written by `benchmarks/feature_study.py`.", "",
              f"Choice rule: {CHOICE_RULE}" + (f" {ROTATION_RULE}" if rotation else "")
              + f" {study_rules(data, cells)}".rstrip()
-             + (f" {CONTRAST_RULE}" if data.get("real_task") == "contrastive" else ""), ""]
+             + (f" {TASK_RULES[data['real_task']][0]}" if data.get("real_task") in TASK_RULES
+                else ""), ""]
     if cells:
         choice = choose(cells, grid_bank)
         lines += ["## Choice", "",
@@ -406,7 +416,7 @@ def write_markdown(data: dict, path: Path) -> None:
                 lines.append(f"| {name} | " + " | ".join(f"{v:.3f}" for v in values)
                              + f" | {mean:.3f} |")
     total = sum(c["train_seconds"] + c["study_seconds"] for c in cells)
-    lines += [""] + rule_comparison(data, path) + contrast_comparison(data, path)
+    lines += [""] + rule_comparison(data, path) + task_comparison(data, path)
     lines += ["## Reproduction", "",
               "- Commands: " + "; ".join(sorted({f"`{c[name]}`" for c in cells
                                                  for name in ("command", "restudy_command")

@@ -24,7 +24,7 @@ SELECTIONS = ("coreset", "random")
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
-REAL_TASKS = ("none", "rotation", "contrastive")
+REAL_TASKS = ("none", "rotation", "contrastive", "patterns")
 # Real-normal tasks that train a rotation head on E, whose own score the feature score may add.
 ROTATION_TASKS = ("rotation", "contrastive")
 # Fields that only change how a trained model scores, never how it trains.
@@ -59,7 +59,9 @@ class ADeGANConfig:
             head on its features; the RotNet/GEOM line of work) or "contrastive" (CSI: E's
             features, through a projection head, pull two random views of an image together
             and push every other image and every other rotation of it away, and the rotation
-            head learns the turns of both views; `keras_adegan.augment`). Presets and the command
+            head learns the turns of both views; `keras_adegan.augment`) or "patterns" (E
+            assigns each real normal to one of its patterns with confidence while using every
+            pattern equally, `losses.pattern_assignment_loss`). Presets and the command
             line then default to the scoring chosen for it on validation (`TASK_SCORING`:
             E's trunk, k = 5, rotation score weight 0.5; `DATASET_SCORING` where a dataset's
             own choice won on validation).
@@ -379,6 +381,8 @@ TASK_SCORING: dict[str, dict] = {
     "rotation": dict(feature_source="extractor", feature_k=5, rotation_score_weight=0.5),
     # the rotation option's choice, until the contrastive task's own study chooses
     "contrastive": dict(feature_source="extractor", feature_k=5, rotation_score_weight=0.5),
+    # E's trunk, as for the other tasks, until the pattern task's own study chooses
+    "patterns": dict(feature_source="extractor", feature_k=5),
 }
 
 # Where a dataset's own scoring beat the general one on validation, by the rule of

@@ -121,6 +121,17 @@ def rotation_loss(logits, turns):
     return _cross_entropy(turns, logits)
 
 
+def pattern_assignment_loss(logits, marginal):
+    """Beyond the paper: E assigns real normals to its patterns (IMSAT / RIM information
+    maximisation): log n_c - H(marginal) + mean_i H(p_i), with p_i E's pattern distribution for
+    image i (`logits`) and `marginal` the batch mean of the p_i (over every replica). Zero when
+    each image has one pattern for sure and every pattern is used equally often."""
+    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
+    conditional = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
+    spread = -tf.reduce_sum(marginal * tf.math.log(marginal + 1e-12))
+    return tf.math.log(tf.cast(tf.shape(log_p)[-1], tf.float32)) - spread + conditional
+
+
 def contrastive_loss(projections, temperature: float):
     """Beyond the paper: SimCLR's NT-Xent on two views of the same images.
 

@@ -98,7 +98,9 @@ class ADeGAN(keras.Model):
             features layer, weighted by `real_weight`); or "contrastive" (CSI: two random
             views of every rotated copy, `keras_adegan.augment`; through `projection_head`,
             E pulls an image's two views together and pushes every other image and rotation
-            away, `losses.contrastive_loss`, and `rotation_head` learns the views' turns).
+            away, `losses.contrastive_loss`, and `rotation_head` learns the views' turns); or
+            "patterns" (E assigns every real normal to a pattern with confidence while using all
+            patterns equally, `losses.pattern_assignment_loss`).
         real_weight: weight of the real-normal task, added to Eq. 8.
         contrast_temperature: temperature of the contrastive task's similarities.
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
@@ -428,6 +430,10 @@ class ADeGAN(keras.Model):
 
     def _real_loss(self, x):
         """The real-normal task's loss on this replica's real images `x`."""
+        if self.real_task == "patterns":
+            logits, _ = self.extractor(x, training=True)
+            probs = _all_replicas(tf.nn.softmax(tf.cast(logits, tf.float32)))
+            return losses.pattern_assignment_loss(logits, tf.reduce_mean(probs, axis=0))
         rotated, turns = losses.rotated_copies(x)
         if self.real_task == "rotation":
             return losses.rotation_loss(

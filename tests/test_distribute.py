@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import REPO
 
 
-@pytest.mark.parametrize("task", ["none", "rotation", "contrastive"])
+@pytest.mark.parametrize("task", ["none", "rotation", "contrastive", "patterns"])
 def test_mirrored_strategy_logs_the_same_losses_as_one_device(task):
     script = Path(__file__).with_name("distributed_losses.py")
     result = subprocess.run([sys.executable, "-m", "tests.distributed_losses", task],

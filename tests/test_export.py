@@ -156,7 +156,10 @@ def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
     ({"reading": "literal"}, "full", "paper_score", 1e-4),           # Eq. 11 as printed
     ({"extractor_blocks": 1, "real_task": "rotation", "rotation_score_weight": 1.0},
      "features", "feature_score", 1e-4),                             # a deeper E
-], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading", "deeper-extractor"])
+    ({"real_task": "contrastive", "rotation_score_weight": 1.0}, "features", "feature_score",
+     1e-4),                                    # + a projection head, which scoring leaves out
+], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading", "deeper-extractor",
+        "contrastive-task"])
 def test_other_kinds_of_model_export_with_parity(tmp_path, options, graph, output, atol):
     from keras_adegan import ADeGAN, to_model_range
     from tests.conftest import random_images

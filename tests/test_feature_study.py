@@ -140,3 +140,46 @@ def test_a_training_option_study_shows_its_rules_comparison(tmp_path, here, verd
     assert f"{here:.4f} against 0.4200, gain {here - 0.42:+.4f}" in text
     write_markdown(study(here), tmp_path / "s.md")  # no training option: no rule to compare
     assert "rule's comparison" not in (tmp_path / "s.md").read_text()
+
+
+def test_a_contrastive_study_is_compared_with_the_better_table_option_per_dataset(tmp_path):
+    """CONTRAST_RULE: per dataset, the option's fixed variant against the better of the plain
+    and rotation studies' deployed variants on the same cells, adopted at a 0.02 gain only."""
+    import json
+
+    from benchmarks.feature_study import CONTRAST_BASELINES, TASK_RULES
+
+    CONTRAST_RULE, CONTRAST_VARIANT = TASK_RULES["contrastive"]
+
+    def study(dataset_values):
+        cells = {}
+        for dataset, variant, values in dataset_values:
+            for k, value in zip((1, 8), values):
+                c = cell(dataset, 0.9, 0.92, 0.918)
+                c["anomaly_class"] = k
+                c["variants"][variant] = value
+                cells[f"{dataset}-class{k}-seed0"] = c
+        return {"grid_bank": 64, "cells": cells}
+
+    (plain_file, plain), (rotation_file, mnist_rotation) = CONTRAST_BASELINES["mnist"]
+    _, (_, fashion_rotation) = CONTRAST_BASELINES["fashion_mnist"]
+    (tmp_path / plain_file).write_text(json.dumps(study(
+        [("mnist", plain, (0.90, 0.92)), ("fashion_mnist", plain, (0.80, 0.80))])))
+    (tmp_path / rotation_file).write_text(json.dumps(study(
+        [("mnist", mnist_rotation, (0.88, 0.90)), ("fashion_mnist", fashion_rotation, (0.85, 0.87))])))
+    mine = study([("mnist", CONTRAST_VARIANT, (0.93, 0.93)),           # +0.02 over plain 0.91
+                  ("fashion_mnist", CONTRAST_VARIANT, (0.87, 0.86))])  # +0.005 over rotation
+    write_markdown({**mine, "real_task": "contrastive"}, tmp_path / "s.md")
+    text = (tmp_path / "s.md").read_text()
+    assert CONTRAST_RULE in text and "## The rule's comparison" in text
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines()
+            if line.startswith("| mnist |") or line.startswith("| fashion_mnist |")}
+    assert "| 0.9300 | 0.9100 | 0.8900 | +0.0200 | **a table column** |" in rows["mnist"]
+    assert "| 0.8650 | 0.8000 | 0.8600 | +0.0050 | not adopted |" in rows["fashion_mnist"]
+    assert "cifar10 |" not in text.split("## The rule's comparison")[1].split("Baselines")[0]
+    write_markdown(mine, tmp_path / "s.md")  # a study without the task: no such rule
+    assert CONTRAST_RULE not in (tmp_path / "s.md").read_text()
+    write_markdown({**mine, "real_task": "patterns"}, tmp_path / "s.md")  # its own variant,
+    text = (tmp_path / "s.md").read_text()  # here the synthetic cells' full-bank 0.92
+    assert TASK_RULES["patterns"][0] in text and CONTRAST_RULE not in text
+    assert "| 0.9200 | 0.9100 | 0.8900 | +0.0100 | not adopted |" in text

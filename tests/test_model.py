@@ -228,6 +228,66 @@ def test_rotation_task_trains_e_on_real_normals_and_round_trips(tmp_path):
                                   model.rotation_head.get_weights()[0])
 
 
+def test_contrastive_task_trains_both_heads_and_round_trips(tmp_path):
+    """Beyond the paper: with real_task="contrastive", stage 2 fits E's projection head
+    (contrastive loss) and rotation head on random views of rotated real normals; both heads
+    are saved with the model and survive with_scoring, and the rotation score can be used."""
+    model = tiny_model(stage1_epochs=1, real_task="contrastive", contrast_temperature=0.2,
+                       rotation_score_weight=1.0)
+    assert model.projection_head is not None and tiny_model(real_task="rotation").projection_head is None
+    assert len(model._extractor_variables()) == len(model.extractor.trainable_variables) + 6
+    heads_before = [model.projection_head.get_weights()[0].copy(),
+                    model.rotation_head.get_weights()[0].copy()]
+    history = model.fit(tiny_stream(), epochs=2, verbose=0).history
+    assert "real_loss" in history and np.isfinite(history["real_loss"][-1])
+    # a chance-level NT-Xent over 2 views x 4 turns x 16 images plus chance rotation: ~ln(127) + ln(4)
+    assert history["real_loss"][-1] < np.log(127) + np.log(4) + 0.5
+    for head, before in zip((model.projection_head, model.rotation_head), heads_before):
+        assert not np.array_equal(head.get_weights()[0], before)  # each learnt
+    calibrated(model)
+    images = to_model_range(random_images(10, seed=4))
+    before = model.score(images)
+    assert "rotation_score" in before
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert (loaded.real_task, loaded.contrast_temperature) == ("contrastive", 0.2)
+    for a, b in zip(loaded.projection_head.get_weights(), model.projection_head.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(loaded.score(images)["feature_score"], before["feature_score"])
+    copy = model.with_scoring(feature_k=1)
+    for a, b in zip(copy.projection_head.get_weights(), model.projection_head.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_pattern_task_spreads_real_normals_over_the_patterns_and_round_trips(tmp_path):
+    """Beyond the paper: with real_task="patterns", stage 2 also trains E to assign each real
+    normal to a pattern with confidence and to use every pattern; no head is added."""
+    model = tiny_model(stage1_epochs=1, real_task="patterns")
+    assert model.rotation_head is None and model.projection_head is None
+    history = model.fit(tiny_stream(), epochs=2, verbose=0).history
+    assert 0.0 <= history["real_loss"][-1] <= np.log(4) + 1e-5
+    calibrated(model)
+    images = to_model_range(random_images(10, seed=4))
+    before = model.score(images)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.real_task == "patterns"
+    np.testing.assert_array_equal(loaded.score(images)["feature_score"], before["feature_score"])
+
+
+def test_contrastive_views_follow_the_seed_and_step():
+    """The views of a step are drawn for the global batch from (seed, step), like the latent
+    codes: the same step draws the same views, the next step others."""
+    model = tiny_model(real_task="contrastive")
+    first = model._view_params(8, 6)
+    assert first["boxes"].shape == (4 * 8, 4)  # four turns of eight images
+    again = model._view_params(8, 6)
+    np.testing.assert_array_equal(first["boxes"].numpy(), again["boxes"].numpy())
+    assert not np.array_equal(model._view_params(8, 7)["boxes"].numpy(), first["boxes"].numpy())
+    model.g_optimizer.iterations.assign(1)
+    assert not np.array_equal(model._view_params(8, 6)["boxes"].numpy(), first["boxes"].numpy())
+
+
 def test_a_deeper_extractor_trains_and_round_trips(tmp_path):
     """Beyond the paper: extractor_blocks adds residual blocks to E only; the model trains both
     stages, saves, loads with the same weights and scores, and keeps them through with_scoring."""

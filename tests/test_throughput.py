@@ -26,13 +26,13 @@ def test_benchmark_prints_every_figure(capsys, tmp_path):
     assert out.read_text().count("\n") == 1
 
 
-def test_rotation_task_adds_four_extractor_passes_to_training_and_scoring_flops():
+def test_real_tasks_add_their_extractor_passes_to_training_and_scoring_flops():
     from benchmarks.throughput import training_flops
     from keras_adegan.config import ADeGANConfig
     from keras_adegan.model import build_model
 
     counts = {}
-    for task in ("none", "rotation"):
+    for task in ("none", "rotation", "contrastive"):
         config = ADeGANConfig.preset("digits", width=4, real_task=task)
         model = build_model(config, (16, 16, 1), 64)
         counts[task] = training_flops(model)
@@ -41,6 +41,11 @@ def test_rotation_task_adds_four_extractor_passes_to_training_and_scoring_flops(
     assert counts["rotation"]["stage1"] == counts["none"]["stage1"]
     assert model.rotation_score_weight > 0  # the option's preset scores the rotation task too
     assert counts["rotation"]["score"] - counts["none"]["score"] == pytest.approx(4 * e)
+    # two views of four turns, each through E and the projection head (32 -> 32 -> 128 units)
+    projection = 2.0 * (32 * 32 + 32 * 128)
+    assert counts["contrastive"]["stage2"] - counts["none"]["stage2"] == pytest.approx(
+        3 * 8 * (e + projection))
+    assert counts["contrastive"]["score"] == counts["rotation"]["score"]
 
 
 def test_unknown_real_task_is_one_error_line(capsys, tmp_path):
