@@ -146,10 +146,9 @@ CONTRAST_BASELINES = {
 def task_comparison(data: dict, path: Path) -> list[str]:
     """The markdown lines of a task study's rule (TASK_RULES): per dataset, the option's
     variant against the better of CONTRAST_BASELINES on the same cells, and the decision."""
-    if data.get("real_task") not in TASK_RULES:
+    if task_rule(data) is None:
         return []
-    task = data["real_task"]
-    variant_here = TASK_RULES[task][1]
+    task, variant_here = data["real_task"], task_rule(data)[1]
     lines = ["## The rule's comparison", "",
              f"Mean validation AUROC over each dataset's cells that every file has: the "
              f"{task} option's {variant_here} against the options already in the table.",
@@ -183,7 +182,8 @@ def rule_comparison(data: dict, path: Path) -> list[str]:
     same cells of RULE_BASELINE (in `path`'s folder) on validation, and the decision."""
     baseline_path = path.parent / RULE_BASELINE
     rules = any(data.get(key) for key, _ in OPTION_RULES)
-    if not rules or path.with_suffix(".json").name == RULE_BASELINE \
+    if not rules or data.get("real_task") in TASK_RULES \
+            or path.with_suffix(".json").name == RULE_BASELINE \
             or not baseline_path.is_file():
         return []
     baseline = json.loads(baseline_path.read_text())["cells"]
@@ -202,11 +202,23 @@ def rule_comparison(data: dict, path: Path) -> list[str]:
             f"{here - before:+.4f} (the rule asks for {RULE_GAIN}): **{verdict}**.", ""]
 
 
+def task_rule(data: dict) -> tuple[str, str] | None:
+    """(rule, variant) of TASK_RULES for a study of a task at the tables' budget; None for any
+    other study (a task trained at another budget, depth or weight decides nothing by it)."""
+    if any(data.get(key) for key, _ in OPTION_RULES):
+        return None
+    return TASK_RULES.get(data.get("real_task"))
+
+
 def study_rules(data: dict, cells: list[dict]) -> str:
-    """The rules a study of another training option decides by (BUDGET_RULE, DEPTH_RULE,
-    WEIGHT_RULE): each was written for CIFAR-10's cells; another dataset's decide nothing."""
+    """The rules a study decides by: a task's (TASK_RULES), or another training option's
+    (BUDGET_RULE, DEPTH_RULE, WEIGHT_RULE), each written for the rotation option on CIFAR-10's
+    cells; another dataset's or another task's study of such an option decides nothing."""
+    if task_rule(data):
+        return task_rule(data)[0]
     rules = [rule for key, rule in OPTION_RULES if data.get(key)]
-    if rules and not any(c["dataset"] == "cifar10" for c in cells):
+    if rules and (data.get("real_task") in TASK_RULES
+                  or not any(c["dataset"] == "cifar10" for c in cells)):
         return "No rule was written for this study of a training option: its figures decide nothing."
     return " ".join(rules)
 
@@ -361,9 +373,7 @@ def write_markdown(data: dict, path: Path) -> None:
              "split) of every feature-score variant, from one trained model per cell. The test "
              "split was not read by this study. Written by `benchmarks/feature_study.py`.", "",
              f"Choice rule: {CHOICE_RULE}" + (f" {ROTATION_RULE}" if rotation else "")
-             + f" {study_rules(data, cells)}".rstrip()
-             + (f" {TASK_RULES[data['real_task']][0]}" if data.get("real_task") in TASK_RULES
-                else ""), ""]
+             + f" {study_rules(data, cells)}".rstrip(), ""]
     if cells:
         choice = choose(cells, grid_bank)
         lines += ["## Choice", "",

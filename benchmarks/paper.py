@@ -229,6 +229,14 @@ VARIANTS = {
                  "rotated (`--real-task rotation`), and its feature score is the one chosen for "
                  "it on validation (`feature_study_rotation.md`): kNN in E's trunk plus 0.5 x "
                  "the rotation score, each standardised on validation normals"),
+    "contrastive": ({"real_task": "contrastive"}, "S (Eq. 11)",
+                    "beyond the paper, E also learns from real training normals by contrasting "
+                    "random views of them and of their rotations, with a rotation head "
+                    "(`--real-task contrastive`, CSI-style; `feature_study_contrastive.md`)"),
+    "patterns": ({"real_task": "patterns"}, "S (Eq. 11)",
+                 "beyond the paper, E also learns to assign real training normals to its "
+                 "patterns with confidence, using all of them (`--real-task patterns`; "
+                 "`feature_study_patterns.md`)"),
 }
 
 
@@ -541,8 +549,8 @@ def main(argv=None) -> int:
     budget = budget_of(configs[0])
     variant = variant_of(budget)
     if args.reading != "ours" and args.real_task != "none":
-        raise ADeGANError("one training option at a time: --reading literal or --real-task "
-                          "rotation, not both")
+        raise ADeGANError("one training option at a time: --reading literal or --real-task, "
+                          "not both")
     name = args.dataset if variant is None else f"{args.dataset}_{variant}"
     results = Results(results_dir / f"{name}.json", args.dataset, budget)
     todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)]

@@ -23,7 +23,9 @@ import numpy as np
 DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10 (JPEG copy)"}
 COLUMNS = ("features", "combined", "recon", "pattern", "pca", "knn")
 OPTIONS = {"literal": ("the paper read literally (`--reading literal`)", "A"),
-           "rotation": ("beyond the paper: rotation task (`--real-task rotation`)", "S")}
+           "rotation": ("beyond the paper: rotation task (`--real-task rotation`)", "S"),
+           "contrastive": ("beyond the paper: contrastive task (`--real-task contrastive`)", "S"),
+           "patterns": ("beyond the paper: pattern task (`--real-task patterns`)", "S")}
 
 
 def by_class(cells: list[dict]) -> dict[int, list[dict]]:

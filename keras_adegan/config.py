@@ -56,7 +56,7 @@ class ADeGANConfig:
         real_task: beyond the paper: a self-supervised task on the *real* training normals
             in stage 2, so that E learns from them too: "none" (the paper), "rotation" (E
             predicts by how many quarter turns each real normal was rotated, through a small
-            head on its features; the RotNet/GEOM line of work) or "contrastive" (CSI: E's
+            head on its features; the RotNet/GEOM line of work), "contrastive" (CSI: E's
             features, through a projection head, pull two random views of an image together
             and push every other image and every other rotation of it away, and the rotation
             head learns the turns of both views; `keras_adegan.augment`) or "patterns" (E

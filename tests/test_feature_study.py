@@ -147,7 +147,7 @@ def test_a_contrastive_study_is_compared_with_the_better_table_option_per_datase
     and rotation studies' deployed variants on the same cells, adopted at a 0.02 gain only."""
     import json
 
-    from benchmarks.feature_study import CONTRAST_BASELINES, TASK_RULES
+    from benchmarks.feature_study import CONTRAST_BASELINES, OPTION_RULES, TASK_RULES
 
     CONTRAST_RULE, CONTRAST_VARIANT = TASK_RULES["contrastive"]
 
@@ -183,3 +183,11 @@ def test_a_contrastive_study_is_compared_with_the_better_table_option_per_datase
     text = (tmp_path / "s.md").read_text()  # here the synthetic cells' full-bank 0.92
     assert TASK_RULES["patterns"][0] in text and CONTRAST_RULE not in text
     assert "| 0.9200 | 0.9100 | 0.8900 | +0.0100 | not adopted |" in text
+    # the task at another budget: neither its rule nor the rotation option's budget rule applies
+    with_cifar = {**mine["cells"], **study([("cifar10", CONTRAST_VARIANT, (0.5, 0.5))])["cells"]}
+    for key, rule in OPTION_RULES:  # (those rules were written for CIFAR-10's cells)
+        write_markdown({**mine, "cells": with_cifar, "real_task": "contrastive", key: 10},
+                       tmp_path / "s.md")
+        text = (tmp_path / "s.md").read_text()
+        assert "its figures decide nothing" in text and "rule's comparison" not in text
+        assert CONTRAST_RULE not in text and rule not in text

@@ -146,6 +146,18 @@ def test_two_training_options_at_once_are_refused(tmp_path, capsys):
     assert not (tmp_path / "r").exists() and not (tmp_path / "runs").exists()
 
 
+def test_every_training_option_has_a_results_file_of_its_own():
+    """A cell of any real-normal task or reading must land in `<dataset>_<option>.json`, never in
+    the paper's table (`variant_of` None)."""
+    from benchmarks.paper import VARIANTS, budget_of, variant_of
+    from keras_adegan.config import READINGS, REAL_TASKS, ADeGANConfig
+
+    assert variant_of(budget_of(ADeGANConfig.preset("mnist"))) is None
+    options = [{"real_task": t} for t in REAL_TASKS[1:]] + [{"reading": r} for r in READINGS[1:]]
+    names = [variant_of(budget_of(ADeGANConfig.preset("mnist", **o))) for o in options]
+    assert None not in names and len(set(names)) == len(options) == len(VARIANTS)
+
+
 def test_rotation_cells_record_each_part_of_the_feature_score(finished, capsys):
     root, args = finished
     assert main(args + ["--real-task", "rotation"]) == 0
