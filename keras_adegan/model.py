@@ -337,16 +337,22 @@ class ADeGAN(keras.Model):
 
     # ------------------------------------------------------------------ latent codes
 
-    def _latents(self, batch_size):
-        """Codes for this replica's slice of the global batch (see the module docstring)."""
+    def _global_batch(self, batch_size):
+        """(global batch size, where this replica's slice starts, seed of random stream k):
+        random draws are made for the global batch, keyed by (seed, step), and sliced."""
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
         replica = ctx.replica_id_in_sync_group if ctx is not None else 0
-        n = batch_size * replicas
         step = tf.cast(self.g_optimizer.iterations, tf.int64)
 
         def seed(k):
             return tf.stack([tf.constant(self.seed * 16 + k, tf.int64), step])
+        return batch_size * replicas, replica * batch_size, seed
+
+    def _latents(self, batch_size):
+        """Codes for this replica's slice of the global batch (see the module docstring), from
+        random streams 0-5."""
+        n, start, seed = self._global_batch(batch_size)
 
         labels = tf.random.stateless_uniform([n], seed(0), 0, self.n_patterns, dtype=tf.int32)
         shift = tf.random.stateless_uniform([n], seed(1), 1, self.n_patterns, dtype=tf.int32)
@@ -355,7 +361,6 @@ class ADeGAN(keras.Model):
         lam_within = tf.random.stateless_uniform([n, 1], seed(4))
         lam_across = tf.random.stateless_uniform([n, 1], seed(5), self.cross_mix_min,
                                                  1.0 - self.cross_mix_min)
-        start = replica * batch_size
         take = lambda t: t[start:start + batch_size]  # noqa: E731
         return {
             "labels": take(labels),
@@ -439,7 +444,7 @@ class ADeGAN(keras.Model):
             return losses.rotation_loss(
                 self.rotation_head(run_to_features(self.extractor, rotated, True)), turns)
         views = tf.concat([augment.apply_views(rotated, self._view_params(tf.shape(x)[0], k))
-                           for k in (6, 7)], axis=0)
+                           for k in (6, 7)], axis=0)  # two views, random streams 6 and 7
         hidden = run_to_features(self.extractor, views, True)
         first, second = tf.split(self.projection_head(hidden), 2)
         # every replica contrasts the global batch's views, as one device would
@@ -448,20 +453,15 @@ class ADeGAN(keras.Model):
                 + losses.rotation_loss(self.rotation_head(hidden), tf.concat([turns] * 2, 0)))
 
     def _view_params(self, batch_size, k):
-        """`augment.draw_view_params` for this replica's rotated copies (`losses.rotated_copies`
-        order: turn-major), drawn for the global batch as `_latents` draws codes."""
-        ctx = tf.distribute.get_replica_context()
-        replicas = ctx.num_replicas_in_sync if ctx is not None else 1
-        replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        """`augment.draw_view_params` from random stream `k` for this replica's rotated copies
+        (`losses.rotated_copies` order: turn-major), drawn for the global batch as `_latents`
+        draws codes."""
+        n, start, seed = self._global_batch(batch_size)
         turns = 4 if self.image_shape[0] == self.image_shape[1] else 2
-        step = tf.cast(self.g_optimizer.iterations, tf.int64)
-        params = augment.draw_view_params(turns * batch_size * replicas,
-                                          tf.stack([tf.constant(self.seed * 16 + k, tf.int64), step]))
-        start = replica * batch_size
+        params = augment.draw_view_params(turns * n, seed(k))
 
         def take(values):  # [turns, global batch, ...] -> this replica's [turns * batch, ...]
-            values = tf.reshape(values, tf.concat([[turns, batch_size * replicas],
-                                                   tf.shape(values)[1:]], 0))
+            values = tf.reshape(values, tf.concat([[turns, n], tf.shape(values)[1:]], 0))
             values = values[:, start:start + batch_size]
             return tf.reshape(values, tf.concat([[turns * batch_size], tf.shape(values)[2:]], 0))
         return {name: take(value) for name, value in params.items()}
