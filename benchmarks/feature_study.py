@@ -26,6 +26,9 @@ grid grows (no training). `--real-weight` trains the task at another weight,
 `--stage2-epochs` for another number of stage-2 epochs, and `--extractor-blocks` with a deeper
 E, as cells of their own (`feature_study_rotation_w<weight>.{json,md}`,
 `feature_study_rotation_stage2x<epochs>...`, `..._blocks<n>...`), to choose them on validation.
+`--real-task contrastive` and `--real-task patterns` study the other two tasks on real normals
+(`feature_study_<task>.{json,md}`); each is compared, dataset by dataset, with the options already
+in the results tables (TASK_RULES, CONTRAST_BASELINES).
 
 Command line:
     python -m benchmarks.feature_study --cells mnist:1,8 fashion_mnist:1,8 cifar10:1,8 --seeds 0
