@@ -68,7 +68,7 @@ def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
 
     plain = ADeGANConfig.preset("fashion_mnist")
     assert (plain.feature_source, plain.rotation_score_weight) == ("noise", 0.0)
-    rotation = ADeGANConfig.preset("fashion_mnist", real_task="rotation")
+    rotation = ADeGANConfig.preset("cifar10", real_task="rotation")
     assert {k: getattr(rotation, k) for k in TASK_SCORING["rotation"]} == TASK_SCORING["rotation"]
     mine = ADeGANConfig.preset("fashion_mnist", real_task="rotation", feature_source="noise",
                                rotation_score_weight=0.0)
@@ -79,6 +79,9 @@ def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
         "extractor", 5, 0.0)
     assert ADeGANConfig.preset("mnist", real_task="rotation",
                                rotation_score_weight=1.0).rotation_score_weight == 1.0
+    fashion = ADeGANConfig.preset("fashion_mnist", real_task="rotation")
+    assert (fashion.feature_source, fashion.feature_distance, fashion.feature_k,
+            fashion.rotation_score_weight) == ("extractor", "euclidean", 1, 2.0)
     with pytest.raises(ADeGANError, match="rotation_score_weight needs a model trained with "
                                           "a rotation head"):
         ADeGANConfig(rotation_score_weight=0.5)
@@ -90,7 +93,7 @@ def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
 
     from keras_adegan.config import add_config_flags, config_from_flags
 
-    ADeGANConfig.preset("fashion_mnist").save(tmp_path / "c.json")
+    ADeGANConfig.preset("cifar10").save(tmp_path / "c.json")
     parser = argparse.ArgumentParser()
     add_config_flags(parser)
     parser.add_argument("--config")

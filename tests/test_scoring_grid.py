@@ -12,7 +12,8 @@ from keras_adegan.model import load_detector
 
 @pytest.mark.parametrize("dataset,task,key", [
     ("fashion_mnist", "none", "noise|knn|cosine|5|full"),
-    ("fashion_mnist", "rotation", "extractor|knn|cosine|5|full|rot0.5"),
+    ("fashion_mnist", "rotation", "extractor|knn|euclidean|1|full|rot2"),  # DATASET_SCORING
+    ("cifar10", "rotation", "extractor|knn|cosine|5|full|rot0.5"),
     ("mnist", "rotation", "extractor|knn|cosine|5|full"),  # DATASET_SCORING: weight 0
 ])
 def test_the_presets_scoring_is_a_grid_variant_and_back(dataset, task, key):
