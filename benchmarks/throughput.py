@@ -56,10 +56,11 @@ def layer_flops(network) -> float:
 def training_flops(model) -> dict[str, float]:
     """FLOPs per image of each training stage and of scoring (see the module docstring). With
     the rotation task, stage 2 also runs E on the four quarter-turns of every real image (the
-    contrastive task: on two views of each, and its projection head too), and so does scoring
-    when the feature score uses the rotation score."""
+    contrastive task: on two views of each, and its projection head too; the pattern task: E
+    once more on the real image), and so does scoring when the feature score uses the rotation
+    score."""
     g, d, e = (layer_flops(n) for n in (model.generator, model.discriminator, model.extractor))
-    task = 4.0 * e if model.real_task == "rotation" else 0.0
+    task = {"none": 0.0, "rotation": 4.0 * e, "patterns": e}.get(model.real_task)
     if model.real_task == "contrastive":
         task = 8.0 * (e + layer_flops(model.projection_head))
     turns_scored = 4.0 * e if model.rotation_score_weight > 0 else 0.0
@@ -135,7 +136,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--precision", default="float32", choices=["float32", "mixed_bfloat16"])
     p.add_argument("--jit", action="store_true", help="XLA-compile the training step")
     p.add_argument("--real-task", default="none", choices=REAL_TASKS,
-                   help="beyond the paper: stage 2 with the rotation task on real images")
+                   help="beyond the paper: stage 2 with a task on real images")
     p.add_argument("--extractor-blocks", type=int, default=0,
                    help="beyond the paper: residual blocks per stage of a deeper E")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")

@@ -31,21 +31,23 @@ def test_real_tasks_add_their_extractor_passes_to_training_and_scoring_flops():
     from keras_adegan.config import ADeGANConfig
     from keras_adegan.model import build_model
 
-    counts = {}
-    for task in ("none", "rotation", "contrastive"):
+    counts, models = {}, {}
+    for task in ("none", "rotation", "contrastive", "patterns"):
         config = ADeGANConfig.preset("digits", width=4, real_task=task)
-        model = build_model(config, (16, 16, 1), 64)
-        counts[task] = training_flops(model)
-    e = layer_flops(model.extractor)
+        models[task] = build_model(config, (16, 16, 1), 64)
+        counts[task] = training_flops(models[task])
+    e = layer_flops(models["none"].extractor)
     assert counts["rotation"]["stage2"] - counts["none"]["stage2"] == pytest.approx(3 * 4 * e)
     assert counts["rotation"]["stage1"] == counts["none"]["stage1"]
-    assert model.rotation_score_weight > 0  # the option's preset scores the rotation task too
+    # the option's preset scores the rotation task too
+    assert models["rotation"].rotation_score_weight > 0
     assert counts["rotation"]["score"] - counts["none"]["score"] == pytest.approx(4 * e)
     # two views of four turns, each through E and the projection head (32 -> 32 -> 128 units)
     projection = 2.0 * (32 * 32 + 32 * 128)
     assert counts["contrastive"]["stage2"] - counts["none"]["stage2"] == pytest.approx(
         3 * 8 * (e + projection))
     assert counts["contrastive"]["score"] == counts["rotation"]["score"]
+    assert counts["patterns"]["stage2"] - counts["none"]["stage2"] == pytest.approx(3 * e)
 
 
 def test_unknown_real_task_is_one_error_line(capsys, tmp_path):
