@@ -227,8 +227,11 @@ VARIANTS = {
     "rotation": ({"real_task": "rotation"}, "S (Eq. 11)",
                  "beyond the paper, E also learns to tell how far real training normals were "
                  "rotated (`--real-task rotation`), and its feature score is the one chosen for "
-                 "it on validation (`feature_study_rotation.md`): kNN in E's trunk plus 0.5 x "
-                 "the rotation score, each standardised on validation normals"),
+                 "it on validation: kNN in E's trunk plus 0.5 x the rotation score, each "
+                 "standardised on validation normals (`feature_study_rotation.md`), or the "
+                 "dataset's own choice (MNIST: the kNN part alone, `dataset_scoring_rotation.md`; "
+                 "Fashion-MNIST: Euclidean kNN-1 plus 2 x the rotation score, "
+                 "`scoring_grid_rotation.md`)"),
     "contrastive": ({"real_task": "contrastive"}, "S (Eq. 11)",
                     "beyond the paper, E also learns from real training normals by contrasting "
                     "random views of them and of their rotations, with a rotation head "
