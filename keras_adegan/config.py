@@ -62,9 +62,9 @@ class ADeGANConfig:
             head learns the turns of both views; `keras_adegan.augment`) or "patterns" (E
             assigns each real normal to one of its patterns with confidence while using every
             pattern equally, `losses.pattern_assignment_loss`). Presets and the command
-            line then default to the scoring chosen for it on validation (`TASK_SCORING`:
-            E's trunk, k = 5, rotation score weight 0.5; `DATASET_SCORING` where a dataset's
-            own choice won on validation).
+            line then default to the scoring chosen for the task on validation
+            (`TASK_SCORING`; for the rotation task E's trunk, k = 5, rotation score weight
+            0.5; `DATASET_SCORING` where a dataset's own choice won on validation).
         real_weight: weight of the real-normal task's loss, added to Eq. 8.
         contrast_temperature: temperature of the contrastive task's similarities
             (`real_task="contrastive"`; SimCLR's and CSI's 0.5).
@@ -379,10 +379,12 @@ def config_from_flags(args: argparse.Namespace) -> "ADeGANConfig":
 # task (results/feature_study_<task>.md), under the options a user gives.
 TASK_SCORING: dict[str, dict] = {
     "rotation": dict(feature_source="extractor", feature_k=5, rotation_score_weight=0.5),
-    # the rotation option's choice, until the contrastive task's own study chooses
-    "contrastive": dict(feature_source="extractor", feature_k=5, rotation_score_weight=0.5),
-    # E's trunk, as for the other tasks, until the pattern task's own study chooses
-    "patterns": dict(feature_source="extractor", feature_k=5),
+    # the contrastive study's choice (results/feature_study_contrastive.md: cosine kNN-1 in E's
+    # trunk over every training normal, validation 0.764; the option is in no results table)
+    "contrastive": dict(feature_source="extractor", feature_k=1),
+    # the pattern study's choice (results/feature_study_patterns.md: Euclidean kNN-1 in D's
+    # trunk over every training normal, validation 0.758; the option is in no results table)
+    "patterns": dict(feature_source="discriminator", feature_distance="euclidean", feature_k=1),
 }
 
 # Where a dataset's own scoring beat the general one on validation, by the rule of

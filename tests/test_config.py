@@ -68,8 +68,10 @@ def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
 
     plain = ADeGANConfig.preset("fashion_mnist")
     assert (plain.feature_source, plain.rotation_score_weight) == ("noise", 0.0)
-    rotation = ADeGANConfig.preset("cifar10", real_task="rotation")
-    assert {k: getattr(rotation, k) for k in TASK_SCORING["rotation"]} == TASK_SCORING["rotation"]
+    for task in ("rotation", "contrastive", "patterns"):  # no dataset's own choice on CIFAR-10
+        preset = ADeGANConfig.preset("cifar10", real_task=task)
+        assert {k: getattr(preset, k) for k in TASK_SCORING[task]} == TASK_SCORING[task]
+    assert ADeGANConfig.preset("cifar10", real_task="patterns").feature_source == "discriminator"
     mine = ADeGANConfig.preset("fashion_mnist", real_task="rotation", feature_source="noise",
                                rotation_score_weight=0.0)
     assert (mine.feature_source, mine.rotation_score_weight) == ("noise", 0.0)
