@@ -33,7 +33,8 @@ def test_real_tasks_add_their_extractor_passes_to_training_and_scoring_flops():
 
     counts, models = {}, {}
     for task in ("none", "rotation", "contrastive", "patterns"):
-        config = ADeGANConfig.preset("digits", width=4, real_task=task)
+        weight = {"contrastive": {"rotation_score_weight": 0.5}}.get(task, {})  # as rotation's
+        config = ADeGANConfig.preset("digits", width=4, real_task=task, **weight)
         models[task] = build_model(config, (16, 16, 1), 64)
         counts[task] = training_flops(models[task])
     e = layer_flops(models["none"].extractor)
@@ -46,7 +47,7 @@ def test_real_tasks_add_their_extractor_passes_to_training_and_scoring_flops():
     projection = 2.0 * (32 * 32 + 32 * 128)
     assert counts["contrastive"]["stage2"] - counts["none"]["stage2"] == pytest.approx(
         3 * 8 * (e + projection))
-    assert counts["contrastive"]["score"] == counts["rotation"]["score"]
+    assert counts["contrastive"]["score"] == counts["rotation"]["score"]  # the same score
     assert counts["patterns"]["stage2"] - counts["none"]["stage2"] == pytest.approx(3 * e)
 
 
