@@ -149,14 +149,14 @@ CONTRAST_BASELINES = {
 def task_comparison(data: dict, path: Path) -> list[str]:
     """The markdown lines of a task study's rule (TASK_RULES): per dataset, the option's
     variant against the better of CONTRAST_BASELINES on the same cells, and the decision."""
-    if task_rule(data) is None:
+    rule = task_rule(data)
+    if rule is None:
         return []
-    task, variant_here = data["real_task"], task_rule(data)[1]
+    task, variant_here = data["real_task"], rule[1]
     lines = ["## The rule's comparison", "",
              f"Mean validation AUROC over each dataset's cells that every file has: the "
              f"{task} option's {variant_here} against the options already in the table.",
-             "", f"| dataset | cells | {task} | " + " | ".join(
-                 ("plain", "rotation")) + " | gain over the better | decision |",
+             "", f"| dataset | cells | {task} | plain | rotation | gain over the better | decision |",
              "|---|---|---|---|---|---|---|"]
     for dataset, baselines in CONTRAST_BASELINES.items():
         others = [json.loads((path.parent / name).read_text())["cells"]
@@ -217,8 +217,9 @@ def study_rules(data: dict, cells: list[dict]) -> str:
     """The rules a study decides by: a task's (TASK_RULES), or another training option's
     (BUDGET_RULE, DEPTH_RULE, WEIGHT_RULE), each written for the rotation option on CIFAR-10's
     cells; another dataset's or another task's study of such an option decides nothing."""
-    if task_rule(data):
-        return task_rule(data)[0]
+    rule = task_rule(data)
+    if rule:
+        return rule[0]
     rules = [rule for key, rule in OPTION_RULES if data.get(key)]
     if rules and (data.get("real_task") in TASK_RULES
                   or not any(c["dataset"] == "cifar10" for c in cells)):

@@ -56,12 +56,14 @@ def layer_flops(network) -> float:
 def training_flops(model) -> dict[str, float]:
     """FLOPs per image of each training stage and of scoring (see the module docstring). With
     the rotation task, stage 2 also runs E on the four quarter-turns of every real image (the
-    contrastive task: on two views of each, and its projection head too; the pattern task: E
-    once more on the real image), and so does scoring when the feature score uses the rotation
+    contrastive task: on two views of each, and its projection head too; the pattern task reuses
+    E's pass on the batch), and so does scoring when the feature score uses the rotation
     score."""
     g, d, e = (layer_flops(n) for n in (model.generator, model.discriminator, model.extractor))
-    task = {"none": 0.0, "rotation": 4.0 * e, "patterns": e}.get(model.real_task)
-    if model.real_task == "contrastive":
+    task = 0.0
+    if model.real_task == "rotation":
+        task = 4.0 * e
+    elif model.real_task == "contrastive":
         task = 8.0 * (e + layer_flops(model.projection_head))
     turns_scored = 4.0 * e if model.rotation_score_weight > 0 else 0.0
     return {"stage1": 3.0 * (g + 2.0 * d),            # G(z); D(real), D(fake)

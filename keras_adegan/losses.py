@@ -105,11 +105,17 @@ def reconstruction_loss(x, x_rec, reading: str = "ours"):
     return tf.reduce_mean(tf.square(difference))
 
 
+def quarter_turns(image_shape) -> tuple[int, ...]:
+    """The quarter turns the rotation tasks use for images of `image_shape` ((H, W, ...)): 0, 1,
+    2 and 3 for square images, 0 and 2 otherwise (a quarter turn would change the shape)."""
+    return (0, 1, 2, 3) if image_shape[0] == image_shape[1] else (0, 2)
+
+
 def rotated_copies(x):
-    """Beyond the paper: every image of `x` turned by 0, 1, 2 and 3 quarter turns (square
-    images; 0 and 2 otherwise), stacked, with the number of turns as the label."""
+    """Beyond the paper: every image of `x` turned by each of its `quarter_turns`, stacked
+    turn by turn, with the number of turns as the label."""
     x = tf.convert_to_tensor(x, tf.float32)
-    turns = (0, 1, 2, 3) if x.shape[1] == x.shape[2] else (0, 2)
+    turns = quarter_turns(x.shape[1:])
     images = tf.concat([tf.image.rot90(x, k) for k in turns], axis=0)
     labels = tf.repeat(tf.constant(turns, tf.int32), tf.shape(x)[0])
     return images, labels
@@ -172,7 +178,8 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
             equal), `z_n` and `z_n_other`, `lam_within` and `lam_across` (mixing weights).
 
     Returns:
-        dict with `loss`, `ip_loss`, `sl_loss`, `recon_loss` and `sl_logits` (E's logits on the
+        dict with `loss`, `ip_loss`, `sl_loss`, `recon_loss`, `x_logits` (E's pattern logits
+        on `x`, for a task on real normals) and `sl_logits` (E's logits on the
         L_sl images, for its accuracy).
     """
     batch = tf.shape(x)[0]
@@ -204,4 +211,4 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
     recon_loss = reconstruction_loss(x, x_rec, reading)
     return {"loss": stage2_loss(ip_loss, sl_loss, recon_loss, alpha, beta, gamma),
             "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
-            "sl_logits": sl_logits}
+            "x_logits": x_logits, "sl_logits": sl_logits}

@@ -419,8 +419,9 @@ class ADeGAN(keras.Model):
             out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
                                        self.noise_std, self.alpha, self.beta, self.gamma,
                                        reading=self.reading)
+            x_logits = out.pop("x_logits")
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
-                out["real_loss"] = self._real_loss(x)
+                out["real_loss"] = self._real_loss(x, x_logits)
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables
@@ -433,12 +434,12 @@ class ADeGAN(keras.Model):
             tf.float32))
         return {**out, "sl_accuracy": accuracy}
 
-    def _real_loss(self, x):
-        """The real-normal task's loss on this replica's real images `x`."""
+    def _real_loss(self, x, x_logits):
+        """The real-normal task's loss on this replica's real images `x`, whose pattern logits
+        E gave in Eq. 8's step (`x_logits`)."""
         if self.real_task == "patterns":
-            logits, _ = self.extractor(x, training=True)
-            probs = _all_replicas(tf.nn.softmax(tf.cast(logits, tf.float32)))
-            return losses.pattern_assignment_loss(logits, tf.reduce_mean(probs, axis=0))
+            probs = _all_replicas(tf.nn.softmax(tf.cast(x_logits, tf.float32)))
+            return losses.pattern_assignment_loss(x_logits, tf.reduce_mean(probs, axis=0))
         rotated, turns = losses.rotated_copies(x)
         if self.real_task == "rotation":
             return losses.rotation_loss(
@@ -457,7 +458,7 @@ class ADeGAN(keras.Model):
         (`losses.rotated_copies` order: turn-major), drawn for the global batch as `_latents`
         draws codes."""
         n, start, seed = self._global_batch(batch_size)
-        turns = 4 if self.image_shape[0] == self.image_shape[1] else 2
+        turns = len(losses.quarter_turns(self.image_shape))
         params = augment.draw_view_params(turns * n, seed(k))
 
         def take(values):  # [turns, global batch, ...] -> this replica's [turns * batch, ...]

@@ -159,6 +159,8 @@ def test_stage2_losses_match_their_closed_forms():
     got = losses.stage2_losses(stub_generator, stub_extractor, x, z, N_C, SIGMA, 1.0, 2.0, 10.0)
     for key, value in closed_form(x, z).items():
         assert float(got[key]) == pytest.approx(value, rel=1e-5), key
+    # E's logits on the real batch, which the pattern task reuses instead of a second pass
+    np.testing.assert_allclose(got["x_logits"], stub_extractor(x)[0], rtol=1e-6)
 
 
 @pytest.mark.parametrize("mutation", ["same_partner", "labels_for_partner", "no_mixing",
