@@ -44,7 +44,7 @@ PAPER_MEAN = {"mnist": 0.907}
 COMPONENTS = ("features", "combined", "recon", "pattern", "mean_prob")
 PARTS = ("density", "rotation")  # a rotation-scored feature score's parts, each alone
 CELL_KEYS = ("anomaly_class", "seed")
-# The budgets of the committed tables (README, "Results"): 2 + 2 epochs at width 32; CIFAR-10 on
+# The budgets of the committed tables (docs/results.md): 2 + 2 epochs at width 32; CIFAR-10 on
 # 15,000 training normals. The feature study trains its cells with the same budgets.
 TABLE_BUDGETS = {
     "mnist": dict(stage1_epochs=2, stage2_epochs=2, width=32),
@@ -232,14 +232,6 @@ VARIANTS = {
                  "dataset's own choice (MNIST: the kNN part alone, `dataset_scoring_rotation.md`; "
                  "Fashion-MNIST: Euclidean kNN-1 plus 2 x the rotation score, "
                  "`scoring_grid_rotation.md`)"),
-    "contrastive": ({"real_task": "contrastive"}, "S (Eq. 11)",
-                    "beyond the paper, E also learns from real training normals by contrasting "
-                    "random views of them and of their rotations, with a rotation head "
-                    "(`--real-task contrastive`, CSI-style; `feature_study_contrastive.md`)"),
-    "patterns": ({"real_task": "patterns"}, "S (Eq. 11)",
-                 "beyond the paper, E also learns to assign real training normals to its "
-                 "patterns with confidence, using all of them (`--real-task patterns`; "
-                 "`feature_study_patterns.md`)"),
 }
 
 

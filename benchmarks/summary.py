@@ -1,4 +1,4 @@
-"""The README's results summary, computed from the committed tables (`results/<dataset>.json`).
+"""The results summary of docs/results.md, computed from the committed tables (`results/<dataset>.json`).
 
 One row per dataset: the mean over held-out classes (each class: the mean of its seeds) of every
 column of `benchmarks/paper.py`, the validation mean of the deployed score, the classes on which
@@ -23,9 +23,7 @@ import numpy as np
 DATASETS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10 (JPEG copy)"}
 COLUMNS = ("features", "combined", "recon", "pattern", "pca", "knn")
 OPTIONS = {"literal": ("the paper read literally (`--reading literal`)", "A"),
-           "rotation": ("beyond the paper: rotation task (`--real-task rotation`)", "S"),
-           "contrastive": ("beyond the paper: contrastive task (`--real-task contrastive`)", "S"),
-           "patterns": ("beyond the paper: pattern task (`--real-task patterns`)", "S")}
+           "rotation": ("beyond the paper: rotation task (`--real-task rotation`)", "S")}
 
 
 def by_class(cells: list[dict]) -> dict[int, list[dict]]:

@@ -30,18 +30,12 @@ SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28,
 
 
 def layer_flops(network) -> float:
-    """Forward FLOPs of one image through a network (convolutions and dense layers, and the
-    two convolutions of each of E's residual blocks)."""
+    """Forward FLOPs of one image through a network (convolutions and dense layers)."""
     from keras import layers
-
-    from keras_adegan.networks import ResidualBlock
 
     total = 0.0
     for layer in network.layers:
-        if isinstance(layer, ResidualBlock):  # two 3 x 3 convolutions at the block's shape
-            _, h, w, c = layer.output.shape
-            total += 2 * (2.0 * 9 * c * c * h * w)
-        elif isinstance(layer, layers.Conv2D):
+        if isinstance(layer, layers.Conv2D):
             _, h, w, c_out = layer.output.shape
             c_in = layer.input.shape[-1]
             total += 2.0 * np.prod(layer.kernel_size) * c_in * c_out * h * w
@@ -55,16 +49,10 @@ def layer_flops(network) -> float:
 
 def training_flops(model) -> dict[str, float]:
     """FLOPs per image of each training stage and of scoring (see the module docstring). With
-    the rotation task, stage 2 also runs E on the four quarter-turns of every real image (the
-    contrastive task: on two views of each, and its projection head too; the pattern task reuses
-    E's pass on the batch), and so does scoring when the feature score uses the rotation
-    score."""
+    the rotation task, stage 2 also runs E on the four quarter-turns of every real image, and so
+    does scoring when the feature score uses the rotation score."""
     g, d, e = (layer_flops(n) for n in (model.generator, model.discriminator, model.extractor))
-    task = 0.0
-    if model.real_task == "rotation":
-        task = 4.0 * e
-    elif model.real_task == "contrastive":
-        task = 8.0 * (e + layer_flops(model.projection_head))
+    task = 4.0 * e if model.real_task == "rotation" else 0.0
     turns_scored = 4.0 * e if model.rotation_score_weight > 0 else 0.0
     return {"stage1": 3.0 * (g + 2.0 * d),            # G(z); D(real), D(fake)
             "stage2": 3.0 * (4.0 * g + 4.0 * e + task),  # E(x); G(4 code sets); E(3 generated sets)
@@ -95,8 +83,7 @@ def measure(args) -> dict:
     shape = SHAPES[args.dataset]
     config = ADeGANConfig.preset(args.dataset, batch_size=args.batch_size, width=args.width,
                                  precision=args.precision, jit_compile=args.jit,
-                                 real_task=args.real_task,
-                                 extractor_blocks=args.extractor_blocks)
+                                 real_task=args.real_task)
     images = np.random.default_rng(0).integers(0, 256, (args.batch_size * 64,) + shape, np.uint8)
     model = build_model(config, shape, len(images))
     stream = train_stream(images, config.batch_size, 0).repeat()
@@ -139,18 +126,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--jit", action="store_true", help="XLA-compile the training step")
     p.add_argument("--real-task", default="none", choices=REAL_TASKS,
                    help="beyond the paper: stage 2 with a task on real images")
-    p.add_argument("--extractor-blocks", type=int, default=0,
-                   help="beyond the paper: residual blocks per stage of a deeper E")
     p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--peak-gflops", type=float, default=256.0,
                    help="fp32 peak of the machine (default: 2 cores x AVX-512 FMA x 2.0 GHz)")
     p.add_argument("--json", default=None, help="append the result as one JSON line here")
-    args = p.parse_args(argv)
-    if args.extractor_blocks < 0:
-        p.error(f"--extractor-blocks must be >= 0, got {args.extractor_blocks}")
-    return args
+    return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
@@ -162,7 +144,7 @@ def main(argv=None) -> int:
     flops = result["flops_per_image"]
     print(f"{args.dataset} {tuple(result['dataset_shape'])}, width {result['config']['width']}, "
           f"batch {args.batch_size}, {args.precision}, jit={args.jit}, threads={args.threads or 'all'}, "
-          f"real task {args.real_task}, extractor blocks {args.extractor_blocks}")
+          f"real task {args.real_task}")
     for stage in ("stage1", "stage2"):
         print(f"  {stage}: {result[f'{stage}_images_per_s']:8.0f} images/s, "
               f"{flops[stage] / 1e6:6.1f} MFLOP/image, {result[f'{stage}_gflops']:6.1f} GFLOP/s "

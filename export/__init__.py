@@ -5,7 +5,9 @@
 * `python -m export.edge_score DIR/features_int8.tflite IMAGES...` scores images with
   ai_edge_litert, without TensorFlow (`export.edge_score`).
 
-Names are imported on first use, so that importing the edge scorer never loads TensorFlow.
+Names are imported on first use, so that importing the edge scorer never loads TensorFlow. An
+installed copy is `keras_adegan.export` (pyproject.toml maps this folder there); a checkout
+imports it as `export`. Imports inside it are relative, so both names work.
 
 Example:
     >>> from export import export_detector, EdgeScorer
@@ -22,5 +24,5 @@ __all__ = sorted(_PUBLIC)
 
 def __getattr__(name):
     if name in _PUBLIC:
-        return getattr(importlib.import_module(f"export.{_PUBLIC[name]}"), name)
+        return getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
     raise AttributeError(f"module 'export' has no attribute {name!r}")

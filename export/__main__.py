@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from export.formats import FORMATS, GRAPHS, QUANTIZATIONS, REPRESENTATIVE_IMAGES
+from .formats import FORMATS, GRAPHS, QUANTIZATIONS, REPRESENTATIVE_IMAGES
 from keras_adegan.data import class_names_of
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.images import collect_images, read_for_model
@@ -61,7 +61,7 @@ def main(argv=None) -> int:
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier export")
     args = parser.parse_args(argv)
     import_tensorflow_quietly()
-    from export.convert import export_detector
+    from .convert import export_detector
     from keras_adegan.model import load_detector
 
     images = None

@@ -42,7 +42,7 @@ import tensorflow as tf
 from tensorflow.lite.python import schema_py_generated as schema
 from tensorflow.lite.tools import flatbuffer_utils
 
-from export.formats import FORMATS, GRAPHS, QUANTIZATIONS, REPRESENTATIVE_IMAGES, SIGNATURES
+from .formats import FORMATS, GRAPHS, QUANTIZATIONS, REPRESENTATIVE_IMAGES, SIGNATURES
 from keras_adegan.config import SCORE_FIELDS
 from keras_adegan.errors import ADeGANError
 from keras_adegan.features import PADDING

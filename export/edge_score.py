@@ -89,7 +89,11 @@ class EdgeScorer:
     """
 
     def __init__(self, model_path, num_threads: int | None = None):
-        from ai_edge_litert.interpreter import Interpreter
+        try:
+            from ai_edge_litert.interpreter import Interpreter
+        except ModuleNotFoundError:
+            raise EdgeError("the edge scorer needs ai-edge-litert: pip install ai-edge-litert "
+                            "(or pip install 'keras-adegan[edge]')") from None
 
         path = Path(model_path)
         if not path.is_file():

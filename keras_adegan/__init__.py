@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _PUBLIC = {
     "ADeGAN": "model", "TrainingStages": "model", "load_detector": "model",
     "build_model": "model",
-    "ADeGANConfig": "config", "PRESETS": "config",
+    "ADeGANConfig": "config", "PRESETS": "presets",
     "ADeGANError": "errors",
     "ImageData": "data", "load_dataset": "data",
     "OneClassSplits": "splits", "make_splits": "splits", "run_splits": "splits",
@@ -28,7 +28,7 @@ _PUBLIC = {
     "evaluate_model": "metrics",
     "train": "runs", "rescore": "runs",
 }
-_LIGHT = {"config", "errors", "data", "images"}  # no TensorFlow in these
+_LIGHT = {"config", "presets", "errors", "data", "images"}  # no TensorFlow in these
 __all__ = sorted(_PUBLIC)
 __version__ = "0.1.0"
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_adegan.errors import ADeGANError
+from keras_adegan.errors import ADeGANError, require
 from keras_adegan.images import COLOR_MODES, IMAGE_EXTENSIONS, read_images
 
 IDX_FILES = {
@@ -299,7 +299,7 @@ def _read_candidate(name: str, path: Path) -> ImageData | None:
 
 
 def _from_tfds(name: str) -> ImageData:
-    import tensorflow_datasets as tfds
+    tfds = require("tensorflow_datasets", "tfds")
 
     train, test = tfds.as_numpy(
         tfds.load(name, split=["train", "test"], batch_size=-1, as_supervised=True)

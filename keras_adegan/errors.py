@@ -48,6 +48,24 @@ def cli_main(main: Callable[..., int]) -> Callable[..., int]:
     return run
 
 
+def require(module: str, extra: str):
+    """Import an optional dependency, or raise `ADeGANError` saying how to install it.
+
+    Example:
+        >>> kt = require("keras_tuner", "tuning")
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module.split(".")[0]:
+            raise
+        raise ADeGANError(f"this needs the optional package {exc.name!r}: pip install "
+                          f"'keras-adegan[{extra}]' (a checkout: pip install -r "
+                          "requirements.txt)") from None
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """`argparse.ArgumentParser` whose mistakes are one `error: ...` line (exit 2), like every
     other user error, instead of a usage block; `--help` shows the usage. Run through

@@ -14,8 +14,7 @@ score(x) = mean of the `k` smallest distances from f(x) to the bank rows, where
 `cosine`: d = 1 - <f/|f|, b> + bias (rows unit length), `euclidean`: d = sqrt(|f|^2 - 2 <f, b> + bias)
 (bias = |b|^2). Two densities fit that form:
 
-* `knn`: the bank is a subset of training-normal features, chosen by greedy k-centre coreset
-  selection (as in PatchCore) or at random;
+* `knn`: the bank is the training-normal features, or a seeded random subset of them;
 * `gaussian`: one Gaussian per pattern (E's argmax on the training normals) with a shared
   covariance. With Sigma^-1 = L L^T, the Mahalanobis distance to mean mu_c is |f L - mu_c L|, so
   the projection is L, the bank holds the projected means, the distance is euclidean and k = 1.
@@ -33,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from keras_adegan.config import DENSITIES, DISTANCES, SELECTIONS, SOURCES  # noqa: F401 (re-exported)
+from keras_adegan.config import DENSITIES, DISTANCES, SOURCES  # noqa: F401 (re-exported)
 
 PADDING = 1e9  # bias of an empty bank row: never among the k nearest
 COVARIANCE_SHRINKAGE = 0.01  # Sigma + 0.01 * mean(diag Sigma) * I keeps it invertible
@@ -67,35 +66,11 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def coreset_order(features: np.ndarray, size: int, seed: int = 0, projection_dim: int = 128):
-    """Indices of `size` points chosen by greedy k-centre selection (each next point is the one
-    farthest from those chosen), on a seeded random projection to `projection_dim` dimensions,
-    as PatchCore does. The first n indices of a longer selection are the n-point selection."""
-    rng = np.random.default_rng(seed)
-    x = np.asarray(features, np.float32)
-    if x.shape[1] > projection_dim:
-        x = x @ rng.normal(0, 1 / np.sqrt(projection_dim), (x.shape[1], projection_dim)).astype(
-            np.float32)
-    size = min(size, len(x))
-    sq = np.einsum("ij,ij->i", x, x)
-    chosen = [int(rng.integers(len(x)))]
-    nearest = np.full(len(x), np.inf, np.float32)
-    for _ in range(size - 1):
-        c = x[chosen[-1]]
-        nearest = np.minimum(nearest, sq - 2 * (x @ c) + c @ c)
-        chosen.append(int(np.argmax(nearest)))
-    return np.asarray(chosen)
-
-
-def select_bank(features: np.ndarray, size: int, selection: str, seed: int = 0) -> np.ndarray:
-    """Indices of at most `size` rows of `features` for a kNN bank."""
-    if selection not in SELECTIONS:
-        raise ValueError(f"bank selection must be one of {SELECTIONS}, got {selection!r}")
+def select_bank(features: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Indices of at most `size` rows of `features` for a kNN bank, drawn at random (seeded)."""
     if size >= len(features):
         return np.arange(len(features))
-    if selection == "random":
-        return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
-    return coreset_order(features, size, seed)
+    return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
 
 
 def _gaussian(features, patterns, n_patterns):
@@ -115,7 +90,7 @@ def _gaussian(features, patterns, n_patterns):
 
 
 def fit_head(features, patterns, n_patterns: int, density: str, distance: str, bank_size: int,
-             selection: str = "coreset", seed: int = 0) -> dict:
+             seed: int = 0) -> dict:
     """Fit the feature score on training-normal features; returns `bank`, `bias`, `projection`.
 
     Args:
@@ -126,8 +101,7 @@ def fit_head(features, patterns, n_patterns: int, density: str, distance: str, b
         distance: `cosine` or `euclidean`, for `knn`.
         bank_size: rows of the bank (a `knn` bank holds min(N, bank_size) points, the rest is
             padding); `gaussian` always uses n_patterns rows.
-        selection: how a `knn` bank is subsampled: `coreset` or `random`.
-        seed: seed of the subsampling.
+        seed: seed of the bank's random subsampling.
     """
     features = np.asarray(features, np.float32)
     if density == "gaussian":
@@ -138,7 +112,7 @@ def fit_head(features, patterns, n_patterns: int, density: str, distance: str, b
         return {"bank": bank, "bias": bias.astype(np.float32), "projection": chol.astype(np.float32)}
     if density != "knn":
         raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")
-    points = features[select_bank(features, bank_size, selection, seed)]
+    points = features[select_bank(features, bank_size, seed)]
     if distance == "cosine":
         points = _unit(points)
         bias = np.zeros(len(points))
@@ -192,24 +166,6 @@ def graph_scores(features, bank, bias, projection, k: int, distance: str):
         d = tf.sqrt(tf.maximum(d, 0.0))
     nearest, _ = tf.math.top_k(-d, k=k)
     return -tf.reduce_mean(nearest, axis=-1)
-
-
-def network_features(model, images, batch_size: int = 256) -> dict[str, np.ndarray]:
-    """Every feature source of a trained model at once, for model-range images: `extractor`,
-    `noise`, `discriminator` (numpy arrays) and `pattern` (E's argmax)."""
-    from keras_adegan.networks import run_to_features
-
-    @tf.function(input_signature=[tf.TensorSpec((None,) + model.image_shape, tf.float32)])
-    def parts(x):
-        hidden = run_to_features(model.extractor, x)
-        return {"extractor": tf.cast(hidden, tf.float32),
-                "noise": model.extractor.get_layer("z_n")(hidden),
-                "discriminator": tf.cast(run_to_features(model.discriminator, x), tf.float32),
-                "pattern": tf.argmax(model.extractor.get_layer("pattern_logits")(hidden), -1)}
-
-    images = np.asarray(images, np.float32)
-    chunks = [parts(images[i:i + batch_size]) for i in range(0, len(images), batch_size)]
-    return {k: np.concatenate([c[k].numpy() for c in chunks]) for k in chunks[0]}
 
 
 def rotation_scores(logits, turns, n_images):

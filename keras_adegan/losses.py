@@ -9,7 +9,7 @@ Stage 2 trains G and E on  L = alpha * L_ip + beta * L_sl + gamma * L_recon  (Eq
   patterns (z_c mixed, z_n fixed) must leave E unsure (its pattern distribution pushed to
   uniform). The paper uses the within-pattern interpolants to augment the pattern task and
   makes L_ip the across-pattern term alone, trained into E only; here L_ip holds both terms
-  and trains G and E (a departure listed in the README's table of choices);
+  and trains G and E (a departure listed in docs/method.md);
 * L_sl (Eq. 3) is the self-supervised pattern task: E recovers z_c (cross-entropy) and z_n
   (squared error in units of sigma) of G(z_c, z_n);
 * L_recon (Eq. 7) is the mean squared error between X and G(E(X)).
@@ -106,7 +106,7 @@ def reconstruction_loss(x, x_rec, reading: str = "ours"):
 
 
 def quarter_turns(image_shape) -> tuple[int, ...]:
-    """The quarter turns the rotation tasks use for images of `image_shape` ((H, W, ...)): 0, 1,
+    """The quarter turns the rotation task uses for images of `image_shape` ((H, W, ...)): 0, 1,
     2 and 3 for square images, 0 and 2 otherwise (a quarter turn would change the shape)."""
     return (0, 1, 2, 3) if image_shape[0] == image_shape[1] else (0, 2)
 
@@ -125,33 +125,6 @@ def rotation_loss(logits, turns):
     """Beyond the paper: cross-entropy of E's rotation head against the true number of turns
     (RotNet / GEOM), on real training normals."""
     return _cross_entropy(turns, logits)
-
-
-def pattern_assignment_loss(logits, marginal):
-    """Beyond the paper: E assigns real normals to its patterns (IMSAT / RIM information
-    maximisation): log n_c - H(marginal) + mean_i H(p_i), with p_i E's pattern distribution for
-    image i (`logits`) and `marginal` the batch mean of the p_i (over every replica). Zero when
-    each image has one pattern for sure and every pattern is used equally often."""
-    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
-    conditional = -tf.reduce_mean(tf.reduce_sum(tf.exp(log_p) * log_p, axis=-1))
-    spread = -tf.reduce_sum(marginal * tf.math.log(marginal + 1e-12))
-    return tf.math.log(tf.cast(tf.shape(log_p)[-1], tf.float32)) - spread + conditional
-
-
-def contrastive_loss(projections, temperature: float):
-    """Beyond the paper: SimCLR's NT-Xent on two views of the same images.
-
-    `projections` stacks the first views of n images over their second views ([2n, d]); each
-    row's positive is the other view of its image and every other row is a negative (so, with
-    rotated copies among the images, another rotation of the same image is a negative: CSI's
-    shifted instances). Cosine similarities are divided by `temperature`.
-    """
-    z = tf.math.l2_normalize(tf.cast(projections, tf.float32), axis=1)
-    n2 = tf.shape(z)[0]
-    similarity = tf.matmul(z, z, transpose_b=True) / temperature
-    similarity -= 1e9 * tf.eye(n2)  # a row is not its own negative
-    positives = (tf.range(n2) + n2 // 2) % n2
-    return _cross_entropy(positives, similarity)
 
 
 def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
@@ -178,9 +151,8 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
             equal), `z_n` and `z_n_other`, `lam_within` and `lam_across` (mixing weights).
 
     Returns:
-        dict with `loss`, `ip_loss`, `sl_loss`, `recon_loss`, `x_logits` (E's pattern logits
-        on `x`, for a task on real normals) and `sl_logits` (E's logits on the
-        L_sl images, for its accuracy).
+        dict with `loss`, `ip_loss`, `sl_loss`, `recon_loss` and `sl_logits` (E's logits on
+        the L_sl images, for its accuracy).
     """
     batch = tf.shape(x)[0]
     one_hot = tf.one_hot(z["labels"], n_patterns)
@@ -211,4 +183,4 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
     recon_loss = reconstruction_loss(x, x_rec, reading)
     return {"loss": stage2_loss(ip_loss, sl_loss, recon_loss, alpha, beta, gamma),
             "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
-            "x_logits": x_logits, "sl_logits": sl_logits}
+            "sl_logits": sl_logits}

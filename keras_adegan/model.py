@@ -34,9 +34,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_adegan import augment, features, losses, scoring
-from keras_adegan.config import (PRECISIONS, READINGS, REAL_TASKS, ROTATION_TASKS, SCORE_FIELDS,
-                                 SCORES, ADeGANConfig)
+from keras_adegan import features, losses, scoring
+from keras_adegan.config import (PRECISIONS, READINGS, REAL_TASKS, SCORE_FIELDS, SCORES, ADeGANConfig,
+                                 drop_retired)
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import build_discriminator, build_extractor, build_generator, run_to_features
 
@@ -45,7 +45,6 @@ OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error",
 FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "pattern")
 # The feature score's two parts, unstandardised: outputs of models with a rotation score only.
 PART_OUTPUTS = ("density_score", "rotation_score")
-PROJECTION_DIM = 128  # the contrastive task's projection (SimCLR's and CSI's)
 STAGE_METRICS = {
     1: ("d_loss", "g_loss"),
     2: ("loss", "ip_loss", "sl_loss", "recon_loss", "sl_accuracy"),
@@ -63,15 +62,6 @@ class TrainingStages(keras.callbacks.Callback):
         self.model.stage = 1 if epoch < self.stage1_epochs else 2
 
 
-def _all_replicas(values):
-    """`values` of every replica in sync, stacked in replica order (this replica's alone
-    outside a multi-replica strategy)."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None or ctx.num_replicas_in_sync == 1:
-        return values
-    return ctx.all_gather(values, axis=0)
-
-
 def _adam(learning_rate, beta_1, beta_2, name):
     return keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2, name=name)
 
@@ -86,23 +76,15 @@ class ADeGAN(keras.Model):
         noise_dim: size of z_n.
         noise_std: sigma of z_n ~ N(0, sigma^2).
         width: channels of the networks' first convolution.
-        extractor_blocks: beyond the paper, residual blocks after each of E's strided
-            convolutions (`networks.build_extractor`); 0 is the paper's E.
         alpha: weight of L_ip (Eq. 6).
         beta: weight of L_sl (Eq. 3).
         gamma: weight of L_recon (Eq. 7).
         reading: "ours" or "literal": how the paper's losses and its score S (Eq. 11) are
             read (see `keras_adegan.losses.stage2_losses` and `keras_adegan.scoring`).
-        real_task: beyond the paper: "none"; "rotation" (in stage 2, E also learns to tell
+        real_task: beyond the paper: "none" or "rotation" (in stage 2, E also learns to tell
             how far each real training normal was rotated, through `rotation_head` on its
-            features layer, weighted by `real_weight`); or "contrastive" (CSI: two random
-            views of every rotated copy, `keras_adegan.augment`; through `projection_head`,
-            E pulls an image's two views together and pushes every other image and rotation
-            away, `losses.contrastive_loss`, and `rotation_head` learns the views' turns); or
-            "patterns" (E assigns every real normal to a pattern with confidence while using all
-            patterns equally, `losses.pattern_assignment_loss`).
+            features layer, weighted by `real_weight`).
         real_weight: weight of the real-normal task, added to Eq. 8.
-        contrast_temperature: temperature of the contrastive task's similarities.
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
@@ -121,7 +103,6 @@ class ADeGAN(keras.Model):
         bank_size: rows of the kNN bank (training normals subsampled to this size; to keep
             them all, pass their number, as `build_model` does for
             `ADeGANConfig(bank_size=None)`, the default chosen on validation).
-        bank_selection: "coreset" (greedy k-centre) or "random" subsampling of the bank.
         rotation_score_weight: beyond the paper, for models with a rotation head: the
             feature score becomes the kNN/Gaussian score plus this weight times the rotation
             task's own score (`features.rotation_scores`), each standardised on the
@@ -134,13 +115,12 @@ class ADeGAN(keras.Model):
     """
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
-                 width=32, extractor_blocks=0, alpha=1.0, beta=1.0, gamma=10.0, reading="ours",
-                 real_task="none", real_weight=1.0, contrast_temperature=0.5,
-                 cross_mix_min=0.25,
+                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours",
+                 real_task="none", real_weight=1.0, cross_mix_min=0.25,
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
                  score="features", feature_source="noise", feature_density="knn",
                  feature_distance="cosine", feature_k=5, bank_size=1024,
-                 bank_selection="random", rotation_score_weight=0.0, **kwargs):
+                 rotation_score_weight=0.0, **kwargs):
         kwargs.setdefault("name", "adegan")
         super().__init__(**kwargs)
         self.image_shape = tuple(int(v) for v in image_shape)
@@ -148,11 +128,9 @@ class ADeGAN(keras.Model):
         self.noise_dim = int(noise_dim)
         self.noise_std = float(noise_std)
         self.width = int(width)
-        self.extractor_blocks = extractor_blocks
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.reading = str(reading)
         self.real_task, self.real_weight = str(real_task), float(real_weight)
-        self.contrast_temperature = float(contrast_temperature)
         self.cross_mix_min = float(cross_mix_min)
         self.stage1_epochs = int(stage1_epochs)
         self.seed = int(seed)
@@ -164,27 +142,21 @@ class ADeGAN(keras.Model):
         self.feature_distance = "euclidean" if feature_density == "gaussian" else str(feature_distance)
         self.feature_k = 1 if feature_density == "gaussian" else int(feature_k)
         self.bank_size = int(bank_size)
-        self.bank_selection = str(bank_selection)
         self.rotation_score_weight = float(rotation_score_weight)
         for value, allowed, what in ((self.score_choice, SCORES, "score"),
                                      (self.reading, READINGS, "reading"),
                                      (self.real_task, REAL_TASKS, "real_task"),
                                      (self.feature_source, features.SOURCES, "feature_source"),
                                      (self.feature_density, features.DENSITIES, "feature_density"),
-                                     (self.feature_distance, features.DISTANCES, "feature_distance"),
-                                     (self.bank_selection, features.SELECTIONS, "bank_selection")):
+                                     (self.feature_distance, features.DISTANCES, "feature_distance")):
             if value not in allowed:
                 raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
         if not (np.isfinite(self.rotation_score_weight) and self.rotation_score_weight >= 0):
             raise ADeGANError(f"rotation_score_weight must be a finite number >= 0, got "
                               f"{rotation_score_weight!r}")
-        if not (np.isfinite(self.contrast_temperature) and self.contrast_temperature > 0):
-            raise ADeGANError(f"contrast_temperature must be a finite number > 0, got "
-                              f"{contrast_temperature!r}")
-        if self.rotation_score_weight > 0 and self.real_task not in ROTATION_TASKS:
+        if self.rotation_score_weight > 0 and self.real_task != "rotation":
             raise ADeGANError("rotation_score_weight needs a model trained with a rotation head "
-                              f"(real_task {' or '.join(map(repr, ROTATION_TASKS))}); this one "
-                              f"has real_task={self.real_task!r}")
+                              f"(real_task 'rotation'); this one has real_task={self.real_task!r}")
         if not 1 <= self.feature_k <= self.bank_size:
             raise ADeGANError(f"feature_k must be between 1 and bank_size ({self.bank_size}), "
                               f"got {self.feature_k}")
@@ -196,16 +168,11 @@ class ADeGAN(keras.Model):
                                          dtype=self.precision)
         self.discriminator = build_discriminator(self.image_shape, width, dtype=self.precision)
         self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width,
-                                         dtype=self.precision, blocks=self.extractor_blocks)
-        self.rotation_head = self.projection_head = None
-        if self.real_task in ROTATION_TASKS:
+                                         dtype=self.precision)
+        self.rotation_head = None
+        if self.real_task == "rotation":
             self.rotation_head = keras.layers.Dense(4, name="rotation_logits", dtype="float32")
             self.rotation_head.build((None, 8 * width))
-        if self.real_task == "contrastive":  # SimCLR's two-layer projection head
-            self.projection_head = keras.Sequential(
-                [keras.layers.Dense(8 * width, activation="relu", dtype=self.precision),
-                 keras.layers.Dense(PROJECTION_DIM, dtype="float32")], name="projection")
-            self.projection_head.build((None, 8 * width))
 
         def state(name, value):
             return self.add_weight(name=name, shape=(), initializer=keras.initializers.Constant(value),
@@ -249,18 +216,19 @@ class ADeGAN(keras.Model):
         config = super().get_config()
         config.update(image_shape=list(self.image_shape), n_patterns=self.n_patterns,
                       noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
-                      extractor_blocks=self.extractor_blocks, alpha=self.alpha,
-                      beta=self.beta, gamma=self.gamma, reading=self.reading,
+                      alpha=self.alpha, beta=self.beta, gamma=self.gamma, reading=self.reading,
                       real_task=self.real_task, real_weight=self.real_weight,
-                      contrast_temperature=self.contrast_temperature,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
                       seed=self.seed, precision=self.precision, run_config=self.run_config,
                       score=self.score_choice, feature_source=self.feature_source,
                       feature_density=self.feature_density,
                       feature_distance=self.feature_distance, feature_k=self.feature_k,
-                      bank_size=self.bank_size, bank_selection=self.bank_selection,
-                      rotation_score_weight=self.rotation_score_weight)
+                      bank_size=self.bank_size, rotation_score_weight=self.rotation_score_weight)
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**drop_retired(config))
 
     def with_scoring(self, **options) -> "ADeGAN":
         """A copy of this trained model with other scoring options (`score`, `feature_*`,
@@ -270,7 +238,7 @@ class ADeGAN(keras.Model):
         copy = type(self).from_config({**self.get_config(), **options})
         if hasattr(self, "g_optimizer"):
             copy.compile_from_config(self.get_compile_config())
-        for name in ("generator", "discriminator", "extractor", "rotation_head", "projection_head"):
+        for name in ("generator", "discriminator", "extractor", "rotation_head"):
             if getattr(self, name) is not None:
                 getattr(copy, name).set_weights(getattr(self, name).get_weights())
         return copy
@@ -294,10 +262,9 @@ class ADeGAN(keras.Model):
         self.e_optimizer.build(self._extractor_variables())
 
     def _extractor_variables(self):
-        """E's trainable variables, with its task heads' when the model has them."""
-        heads = [head.trainable_variables for head in (self.rotation_head, self.projection_head)
-                 if head is not None]
-        return self.extractor.trainable_variables + sum(heads, [])
+        """E's trainable variables, with its rotation head's when the model has one."""
+        head = self.rotation_head.trainable_variables if self.rotation_head is not None else []
+        return self.extractor.trainable_variables + head
 
     def get_compile_config(self):
         return {name: keras.optimizers.serialize(getattr(self, name))
@@ -326,33 +293,44 @@ class ADeGAN(keras.Model):
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, with the stage switch after `stage1_epochs` epochs added (and, for a
-        `train_stream`, its data order keyed by the epoch)."""
+        `train_stream`, its data order keyed by the epoch).
+
+        A dataset shuffles itself, so no `shuffle` argument goes with one (Keras would warn).
+        Grappler's remapper is off while fitting: on D's Conv2D + BiasAdd + LeakyReLU under a
+        gradient tape it fails with an `E0000 ... remapper failed` log line; training speed is
+        the same without it (MNIST: 2,483-2,608 against 2,392-2,641 stage-1 images/s), and it
+        is back on for scoring, where it is worth 18%.
+        """
         callbacks = list(callbacks or [])
         if not any(isinstance(cb, TrainingStages) for cb in callbacks):
             callbacks.insert(0, TrainingStages(self.stage1_epochs))
-        order = getattr(args[0] if args else kwargs.get("x"), "epoch_order", None)
+        data = args[0] if args else kwargs.get("x")
+        order = getattr(data, "epoch_order", None)
         if order is not None:  # a `train_stream`: its data order follows the epoch (resume)
             callbacks.insert(0, order.callback())
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        if isinstance(data, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        previous = tf.config.optimizer.get_experimental_options()
+        tf.config.optimizer.set_experimental_options({"remapping": False})
+        try:
+            return super().fit(*args, callbacks=callbacks, **kwargs)
+        finally:
+            tf.config.optimizer.set_experimental_options(
+                {"remapping": previous.get("remapping", True)})
 
     # ------------------------------------------------------------------ latent codes
 
-    def _global_batch(self, batch_size):
-        """(global batch size, where this replica's slice starts, seed of random stream k):
-        random draws are made for the global batch, keyed by (seed, step), and sliced."""
+    def _latents(self, batch_size):
+        """Codes for this replica's slice of the global batch (see the module docstring), from
+        random streams 0-5, each keyed by (seed, optimizer step)."""
         ctx = tf.distribute.get_replica_context()
         replicas = ctx.num_replicas_in_sync if ctx is not None else 1
         replica = ctx.replica_id_in_sync_group if ctx is not None else 0
+        n, start = batch_size * replicas, replica * batch_size
         step = tf.cast(self.g_optimizer.iterations, tf.int64)
 
         def seed(k):
             return tf.stack([tf.constant(self.seed * 16 + k, tf.int64), step])
-        return batch_size * replicas, replica * batch_size, seed
-
-    def _latents(self, batch_size):
-        """Codes for this replica's slice of the global batch (see the module docstring), from
-        random streams 0-5."""
-        n, start, seed = self._global_batch(batch_size)
 
         labels = tf.random.stateless_uniform([n], seed(0), 0, self.n_patterns, dtype=tf.int32)
         shift = tf.random.stateless_uniform([n], seed(1), 1, self.n_patterns, dtype=tf.int32)
@@ -419,9 +397,8 @@ class ADeGAN(keras.Model):
             out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
                                        self.noise_std, self.alpha, self.beta, self.gamma,
                                        reading=self.reading)
-            x_logits = out.pop("x_logits")
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
-                out["real_loss"] = self._real_loss(x, x_logits)
+                out["real_loss"] = self._rotation_loss(x)
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables
@@ -434,38 +411,12 @@ class ADeGAN(keras.Model):
             tf.float32))
         return {**out, "sl_accuracy": accuracy}
 
-    def _real_loss(self, x, x_logits):
-        """The real-normal task's loss on this replica's real images `x`, whose pattern logits
-        E gave in Eq. 8's step (`x_logits`)."""
-        if self.real_task == "patterns":
-            probs = _all_replicas(tf.nn.softmax(tf.cast(x_logits, tf.float32)))
-            return losses.pattern_assignment_loss(x_logits, tf.reduce_mean(probs, axis=0))
+    def _rotation_loss(self, x):
+        """Beyond the paper: E (through `rotation_head`) tells by how many quarter turns each
+        real training normal in `x` was rotated."""
         rotated, turns = losses.rotated_copies(x)
-        if self.real_task == "rotation":
-            return losses.rotation_loss(
-                self.rotation_head(run_to_features(self.extractor, rotated, True)), turns)
-        views = tf.concat([augment.apply_views(rotated, self._view_params(tf.shape(x)[0], k))
-                           for k in (6, 7)], axis=0)  # two views, random streams 6 and 7
-        hidden = run_to_features(self.extractor, views, True)
-        first, second = tf.split(self.projection_head(hidden), 2)
-        # every replica contrasts the global batch's views, as one device would
-        projections = tf.concat([_all_replicas(first), _all_replicas(second)], 0)
-        return (losses.contrastive_loss(projections, self.contrast_temperature)
-                + losses.rotation_loss(self.rotation_head(hidden), tf.concat([turns] * 2, 0)))
-
-    def _view_params(self, batch_size, k):
-        """`augment.draw_view_params` from random stream `k` for this replica's rotated copies
-        (`losses.rotated_copies` order: turn-major), drawn for the global batch as `_latents`
-        draws codes."""
-        n, start, seed = self._global_batch(batch_size)
-        turns = len(losses.quarter_turns(self.image_shape))
-        params = augment.draw_view_params(turns * n, seed(k))
-
-        def take(values):  # [turns, global batch, ...] -> this replica's [turns * batch, ...]
-            values = tf.reshape(values, tf.concat([[turns, n], tf.shape(values)[1:]], 0))
-            values = values[:, start:start + batch_size]
-            return tf.reshape(values, tf.concat([[turns * batch_size], tf.shape(values)[2:]], 0))
-        return {name: take(value) for name, value in params.items()}
+        return losses.rotation_loss(
+            self.rotation_head(run_to_features(self.extractor, rotated, True)), turns)
 
     # ------------------------------------------------------------------ scoring
 
@@ -646,10 +597,10 @@ class ADeGAN(keras.Model):
 
     def rotation_scores(self, images, batch_size: int = 256) -> np.ndarray:
         """The rotation task's own score of model-range images, unstandardised (models trained
-        with a rotation head, `real_task` "rotation" or "contrastive", only)."""
+        with a rotation head, `real_task` "rotation", only)."""
         if self.rotation_head is None:
             raise ADeGANError("the rotation score needs a model trained with "
-                              "a rotation head (--real-task rotation or contrastive)")
+                              "a rotation head (--real-task rotation)")
         return self._batched("rotation", lambda x: {"rotation": self._rotation_score(x)},
                              images, batch_size)["rotation"]
 
@@ -669,7 +620,7 @@ class ADeGAN(keras.Model):
         out = self.extract_features(images, batch_size)
         head = features.fit_head(out["features"], np.argmax(out["probs"], axis=1), self.n_patterns,
                                  self.feature_density, self.feature_distance, self.bank_size,
-                                 self.bank_selection, self.seed)
+                                 self.seed)
         self.feature_bank.assign(head["bank"])
         self.feature_bias.assign(head["bias"])
         if self.feature_projection is not None:
@@ -770,10 +721,8 @@ def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -
     normals, which sizes a bank that holds them all)."""
     model = ADeGAN(image_shape=image_shape, n_patterns=config.n_patterns,
                    noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
-                   extractor_blocks=config.extractor_blocks, alpha=config.alpha, beta=config.beta,
-                   gamma=config.gamma, reading=config.reading,
+                   alpha=config.alpha, beta=config.beta, gamma=config.gamma, reading=config.reading,
                    real_task=config.real_task, real_weight=config.real_weight,
-                   contrast_temperature=config.contrast_temperature,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
                    seed=config.seed, precision=config.precision, run_config=config.to_dict(),
                    **scoring_options(config, n_train))

@@ -4,8 +4,6 @@ G(z) with z = [z_c, z_n]: dense -> (H/4, W/4, 2*width) -> two stride-2 transpose
 tanh image in [-1, 1]. D and E share the shape of their trunk (two stride-2 convolutions with
 LeakyReLU) but not their weights; E ends in two heads, pattern logits (n_c) and z_n. The layer
 named "features" in E (before its heads) and in D (its flattened trunk) feeds the feature score.
-Beyond the paper, E can be made deeper: `blocks` residual blocks (`ResidualBlock`, two 3x3
-convolutions and a skip) after each of its strided convolutions, at the same feature shapes.
 
 Output layers always compute in float32, so that under a mixed-precision policy (bfloat16 or
 float16 compute, float32 variables) the losses and scores stay float32.
@@ -59,51 +57,11 @@ def build_generator(image_shape, n_patterns: int, noise_dim: int, width: int,
     return keras.Model(z, y, name="generator")
 
 
-@keras.saving.register_keras_serializable(package="keras_adegan")
-class ResidualBlock(layers.Layer):
-    """y = LeakyReLU(x + conv(LeakyReLU(conv(x)))), two 3x3 same-padding convolutions that keep
-    the shape of `x` (`filters` channels in and out).
-
-    One layer, so that E stays a chain of layers (`run_to_features` walks it in order).
-
-    Example:
-        >>> ResidualBlock(8).compute_output_shape((None, 7, 7, 8))
-        (None, 7, 7, 8)
-    """
-
-    def __init__(self, filters: int, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = int(filters)
-        self.conv1 = layers.Conv2D(self.filters, 3, padding="same", dtype=self.dtype_policy,
-                                   name="conv1")
-        self.conv2 = layers.Conv2D(self.filters, 3, padding="same", dtype=self.dtype_policy,
-                                   name="conv2")
-
-    def build(self, input_shape):
-        if input_shape[-1] != self.filters:
-            raise ValueError(f"ResidualBlock({self.filters}) needs {self.filters} input "
-                             f"channels, got {input_shape[-1]}")
-        self.conv1.build(input_shape)
-        self.conv2.build(input_shape[:-1] + (self.filters,))
-
-    def call(self, x):
-        y = keras.ops.leaky_relu(self.conv1(x), 0.2)
-        return keras.ops.leaky_relu(x + self.conv2(y), 0.2)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters}
-
-
-def _trunk(x, width: int, name: str, dtype=None, blocks: int = 0):
+def _trunk(x, width: int, name: str, dtype=None):
     y = x
     for filters in (width, 2 * width):
         y = layers.Conv2D(filters, 4, strides=2, padding="same", dtype=dtype)(y)
         y = layers.LeakyReLU(0.2, dtype=dtype)(y)
-        for _ in range(blocks):
-            y = ResidualBlock(filters, dtype=dtype)(y)
     return layers.Flatten(name=name, dtype=dtype)(y)
 
 
@@ -115,14 +73,11 @@ def build_discriminator(image_shape, width: int, dtype=None) -> keras.Model:
 
 
 def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int,
-                    dtype=None, blocks: int = 0) -> keras.Model:
+                    dtype=None) -> keras.Model:
     """E: image -> (pattern logits (n_patterns), z_n (noise_dim)) (`dtype` as for
-    `build_generator`); `blocks` residual blocks after each strided convolution (0: the
-    paper's DCGAN-style E)."""
-    if not (isinstance(blocks, int) and blocks >= 0):
-        raise ADeGANError(f"extractor blocks must be a whole number >= 0, got {blocks!r}")
+    `build_generator`)."""
     x = keras.Input(check_image_shape(image_shape), name="image")
-    y = layers.Dense(8 * width, dtype=dtype)(_trunk(x, width, "trunk", dtype, blocks))
+    y = layers.Dense(8 * width, dtype=dtype)(_trunk(x, width, "trunk", dtype))
     y = layers.LeakyReLU(0.2, name="features", dtype=dtype)(y)
     logits = layers.Dense(n_patterns, name="pattern_logits", dtype="float32")(y)
     z_n = layers.Dense(noise_dim, name="z_n", dtype="float32")(y)

@@ -18,9 +18,9 @@ from PIL import Image
 
 from export.__main__ import main as export_main
 from export.edge_score import main as edge_main
-from keras_adegan.evaluate import main as evaluate_main
-from keras_adegan.score import main as score_main
-from keras_adegan.train import main as train_main
+from keras_adegan.cli.evaluate import main as evaluate_main
+from keras_adegan.cli.score import main as score_main
+from keras_adegan.cli.train import main as train_main
 from tuning.search import main as search_main
 
 TOOLS = {"train": train_main, "evaluate": evaluate_main, "score": score_main,
@@ -95,8 +95,6 @@ CASES = [
     ("train", ["--real-weight", "nan"], "real_weight must be a finite number"),
     ("train", ["--rotation-score-weight", "1"], "rotation_score_weight needs a model trained "
                                                 "with a rotation head"),
-    ("train", ["--real-task", "contrastive", "--contrast-temperature", "0"],
-     "contrast_temperature must be positive"),
     ("train", ["--real-task", "rotation", "--rotation-score-weight", "-1"],
      "rotation_score_weight must be >= 0"),
     ("train", ["--feature-k", "0"], "feature_k must be between 1 and bank_size"),
@@ -105,7 +103,9 @@ CASES = [
     ("train", ["--bank-size", "many"], "bank size must be a number or 'all'"),
     ("train", ["--score", "best"], "invalid choice: 'best'"),
     ("train", ["--precision", "float16"], "invalid choice: 'float16'"),
-    ("train", ["--bank-selection", "kmeans"], "invalid choice: 'kmeans'"),
+    ("train", ["--real-task", "contrastive"], "invalid choice: 'contrastive'"),
+    ("train", ["--bank-selection", "coreset"], "unrecognized arguments: --bank-selection"),
+    ("train", ["--extractor-blocks", "1"], "unrecognized arguments: --extractor-blocks"),
     ("train", ["--feature-source", "pixels"], "invalid choice: 'pixels'"),
     ("train", ["--feature-density", "kde"], "invalid choice: 'kde'"),
     ("train", ["--feature-distance", "manhattan"], "invalid choice: 'manhattan'"),

@@ -41,34 +41,64 @@ def test_a_verb_runs_its_module_with_the_same_flags(capsys, monkeypatch):
     assert "unknown dataset 'mnits'" in capsys.readouterr().err
 
 
-def test_console_script_points_at_the_dispatcher():
+def test_console_script_points_at_the_dispatcher_and_packages_claim_no_generic_name():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())
     assert project["project"]["scripts"]["keras-adegan"] == "keras_adegan.cli:main"
+    folders = project["tool"]["setuptools"].get("package-dir", {})
     for package in project["tool"]["setuptools"]["packages"]:
-        assert (REPO / package / "__init__.py").is_file(), package
+        assert package.split(".")[0] == "keras_adegan", package
+        folder = folders.get(package, package.replace(".", "/"))
+        assert (REPO / folder / "__init__.py").is_file(), package
+    assert folders == {"keras_adegan.export": "export", "keras_adegan.tuning": "tuning"}
 
 
 @pytest.mark.parametrize("verb", list(cli.VERBS))
 def test_every_verb_module_has_a_main(verb):
-    import importlib
+    assert callable(cli.verb_module(verb).main)
 
-    assert callable(importlib.import_module(cli.VERBS[verb][0]).main)
+
+def test_the_train_function_survives_the_command_lines_import():
+    """`keras_adegan.train` is the Python API's function even after every command-line module
+    (and `python -m keras_adegan.train`'s script) has been imported."""
+    code = ("import runpy, sys\n"
+            "import keras_adegan\n"
+            "from keras_adegan import cli\n"
+            "for verb in cli.VERBS:\n"
+            "    cli.verb_module(verb)\n"
+            "sys.argv = ['x', '--help']\n"
+            "try:\n"
+            "    runpy.run_module('keras_adegan.train', run_name='__main__')\n"
+            "except SystemExit:\n"
+            "    pass\n"
+            "from keras_adegan import train\n"
+            "from keras_adegan.runs import train as runs_train\n"
+            "print(train is runs_train and keras_adegan.train is runs_train)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_python_dash_m_forms_answer_from_a_checkout():
+    for argv in (["keras_adegan", "--help"], ["keras_adegan.train", "--help"],
+                 ["export", "--help"], ["tuning.search", "--help"]):
+        done = subprocess.run([sys.executable, "-m", *argv], cwd=REPO, capture_output=True,
+                              text=True)
+        assert done.returncode == 0 and "usage:" in done.stdout, (argv, done.stderr[-500:])
 
 
 def walk_through_commands() -> list[list[str]]:
     """The commands of the README's "Your own images, end to end" block, as `keras-adegan` argv."""
     readme = (REPO / "README.md").read_text()
-    block = re.search(r"### Your own images, end to end.*?```bash\n(.*?)```", readme, re.S).group(1)
-    verbs = {"keras_adegan.train": "train", "keras_adegan.evaluate": "evaluate",
-             "keras_adegan.score": "score", "export": "export", "export.edge_score": "edge-score"}
+    block = re.search(r"## Your own images, end to end.*?```bash\n(.*?)```", readme, re.S).group(1)
     commands = []
     for line in block.replace("\\\n", " ").splitlines():
         words = shlex.split(line)
-        assert words[:2] == ["python", "-m"], line
-        commands.append([verbs[words[2]]] + words[3:])
+        assert words[:3] == ["python", "-m", "keras_adegan"], line
+        commands.append(words[3:])
     return commands
 
 
+@pytest.mark.slow
 def test_the_readme_walk_through_runs_as_written(tmp_path, monkeypatch, capsys):
     from PIL import Image
 

@@ -30,7 +30,6 @@ def test_json_round_trip(tmp_path):
     ("beta", float("nan")), ("gamma", float("inf")), ("learning_rate", float("nan")),
     ("seed", -1), ("stage1_epochs", 0), ("stage2_epochs", 0), ("width", 2.5), ("beta_1", 1.0),
     ("score", "best"), ("feature_k", 0), ("bank_size", 3), ("feature_source", "pixels"),
-    ("extractor_blocks", -1), ("extractor_blocks", 1.5),
 ])
 def test_invalid_values_are_refused(field, value):
     with pytest.raises(ADeGANError, match="invalid configuration"):
@@ -64,14 +63,12 @@ def test_differences_name_each_changed_field():
 
 
 def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
-    from keras_adegan.config import TASK_SCORING
+    from keras_adegan.presets import TASK_SCORING
 
     plain = ADeGANConfig.preset("fashion_mnist")
     assert (plain.feature_source, plain.rotation_score_weight) == ("noise", 0.0)
-    for task in ("rotation", "contrastive", "patterns"):  # no dataset's own choice on CIFAR-10
-        preset = ADeGANConfig.preset("cifar10", real_task=task)
-        assert {k: getattr(preset, k) for k in TASK_SCORING[task]} == TASK_SCORING[task]
-    assert ADeGANConfig.preset("cifar10", real_task="patterns").feature_source == "discriminator"
+    preset = ADeGANConfig.preset("cifar10", real_task="rotation")  # no dataset's own choice
+    assert {k: getattr(preset, k) for k in TASK_SCORING["rotation"]} == TASK_SCORING["rotation"]
     mine = ADeGANConfig.preset("fashion_mnist", real_task="rotation", feature_source="noise",
                                rotation_score_weight=0.0)
     assert (mine.feature_source, mine.rotation_score_weight) == ("noise", 0.0)
@@ -87,13 +84,26 @@ def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
     with pytest.raises(ADeGANError, match="rotation_score_weight needs a model trained with "
                                           "a rotation head"):
         ADeGANConfig(rotation_score_weight=0.5)
-    assert ADeGANConfig(real_task="contrastive", rotation_score_weight=0.5).rotation_score_weight
+    assert ADeGANConfig(real_task="rotation", rotation_score_weight=0.5).rotation_score_weight
+
+
+def test_a_stored_config_with_a_retired_option_loads_only_when_it_was_off():
+    """Options removed after losing their studies: a config of an earlier version that left
+    them off still loads; one that used them is refused by name."""
+    old = {**ADeGANConfig().to_dict(), "extractor_blocks": 0, "contrast_temperature": 0.5,
+           "bank_selection": "random"}
+    assert ADeGANConfig.from_dict(old) == ADeGANConfig()
+    for name, value in (("extractor_blocks", 1), ("bank_selection", "coreset")):
+        with pytest.raises(ADeGANError, match=f"{name}=.* was removed"):
+            ADeGANConfig.from_dict({**old, name: value})
+    with pytest.raises(ADeGANError, match="real_task must be one of none, rotation"):
+        ADeGANConfig.from_dict({**old, "real_task": "contrastive"})
 
 
 def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
     import argparse
 
-    from keras_adegan.config import add_config_flags, config_from_flags
+    from keras_adegan.cli.flags import add_config_flags, config_from_flags
 
     ADeGANConfig.preset("cifar10").save(tmp_path / "c.json")
     parser = argparse.ArgumentParser()

@@ -10,8 +10,11 @@ import pytest
 
 from tests.conftest import REPO
 
+# Every test here starts TensorFlow subprocesses (two logical devices, two workers).
+pytestmark = pytest.mark.slow
 
-@pytest.mark.parametrize("task", ["none", "rotation", "contrastive", "patterns"])
+
+@pytest.mark.parametrize("task", ["none", "rotation"])
 def test_mirrored_strategy_logs_the_same_losses_as_one_device(task):
     script = Path(__file__).with_name("distributed_losses.py")
     result = subprocess.run([sys.executable, "-m", "tests.distributed_losses", task],
@@ -24,17 +27,6 @@ def test_mirrored_strategy_logs_the_same_losses_as_one_device(task):
     assert ("real_loss" in single) == (task != "none")
     for key in single:
         assert mirrored[key] == pytest.approx(single[key], rel=1e-4, abs=1e-5), key
-
-
-def test_contrastive_gradient_under_mirrored_strategy_is_one_devices():
-    """The contrastive task gathers every replica's views; its gradient, scaled and summed as
-    `ADeGAN` trains, must be the one-device gradient (the loss test above cannot see a scale:
-    Adam's first steps hardly depend on it)."""
-    result = subprocess.run([sys.executable, "-m", "tests.distributed_contrast"],
-                            capture_output=True, text=True, timeout=600, cwd=REPO)
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout)
-    np.testing.assert_allclose(out["mirrored"], out["single"], rtol=1e-5, atol=1e-7)
 
 
 def _free_ports(n):

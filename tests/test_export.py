@@ -148,18 +148,14 @@ def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
         main(["--model", "m.keras", "--out", str(tmp_path), "--quantize", "int4"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("options,graph,output,atol", [
     ({"precision": "mixed_bfloat16"}, "features", "feature_score", 0.02),  # bf16 rounding in Keras
     ({"real_task": "rotation"}, "features", "feature_score", 1e-4),  # E with a rotation head
     ({"real_task": "rotation", "rotation_score_weight": 1.0}, "features", "feature_score",
      1e-4),                                                          # + rotation score
     ({"reading": "literal"}, "full", "paper_score", 1e-4),           # Eq. 11 as printed
-    ({"extractor_blocks": 1, "real_task": "rotation", "rotation_score_weight": 1.0},
-     "features", "feature_score", 1e-4),                             # a deeper E
-    ({"real_task": "contrastive", "rotation_score_weight": 1.0}, "features", "feature_score",
-     1e-4),                                    # + a projection head, which scoring leaves out
-], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading", "deeper-extractor",
-        "contrastive-task"])
+], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading"])
 def test_other_kinds_of_model_export_with_parity(tmp_path, options, graph, output, atol):
     from keras_adegan import ADeGAN, to_model_range
     from tests.conftest import random_images

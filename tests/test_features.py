@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from keras_adegan import features
-from keras_adegan.model import load_detector
 
 
 def clusters(seed=0, n=60, dim=6):
@@ -12,11 +11,13 @@ def clusters(seed=0, n=60, dim=6):
     return np.concatenate([c + rng.normal(0, 0.1, (n, dim)) for c in centres]).astype(np.float32)
 
 
-def test_coreset_takes_one_point_from_each_cluster_first():
+def test_a_smaller_bank_is_a_seeded_random_subset():
     x = clusters()
-    picked = features.coreset_order(x, 3, seed=0)
-    assert sorted(i // 60 for i in picked) == [0, 1, 2]
-    assert list(features.coreset_order(x, 6, seed=0)[:3]) == list(picked)  # prefixes agree
+    picked = features.select_bank(x, 20, seed=3)
+    assert len(set(picked)) == 20 and list(picked) == sorted(picked)
+    assert list(features.select_bank(x, 20, seed=3)) == list(picked)  # the seed decides
+    assert list(features.select_bank(x, 20, seed=4)) != list(picked)
+    assert list(features.select_bank(x, 500, seed=3)) == list(range(len(x)))  # all fit
 
 
 @pytest.mark.parametrize("distance", ["cosine", "euclidean"])
@@ -67,16 +68,6 @@ def test_concatenated_sources_join_unit_parts():
     np.testing.assert_allclose(features.combine(parts, "extractor+discriminator"),
                                [[0.6, 0.8, 0.0, 0.0, 1.0]])
     assert features.combine(parts, "extractor") is parts["extractor"]
-
-
-def test_network_features_match_the_models_own_feature_vector(trained_run, digits_splits):
-    model = load_detector(trained_run[0] / "model.keras")
-    images = digits_splits.test_x[:8].astype(np.float32) / 127.5 - 1.0
-    every = features.network_features(model, images)
-    own = model.extract_features(images)
-    np.testing.assert_allclose(every[model.feature_source], own["features"], rtol=1e-5)
-    assert every["discriminator"].shape == (8, 4 * 4 * 2 * model.width)
-    np.testing.assert_array_equal(every["pattern"], np.argmax(own["probs"], 1))
 
 
 def test_rotation_score_is_the_mean_negative_log_probability_of_the_true_turn():

@@ -72,6 +72,7 @@ def test_class_list_syntax():
         parse_list("a-b")
 
 
+@pytest.mark.slow
 def test_a_cell_trained_with_other_scoring_options_is_rescored_not_retrained(finished, capsys):
     root, args = finished
     path = root / "results" / "digits.json"
@@ -93,6 +94,7 @@ def test_a_cell_trained_with_other_scoring_options_is_rescored_not_retrained(fin
     assert "nothing to do" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_literal_reading_cells_have_their_own_file_and_columns_in_the_main_table(finished):
     root, args = finished
     assert main(args + ["--reading", "literal"]) == 0
@@ -110,6 +112,7 @@ def test_literal_reading_cells_have_their_own_file_and_columns_in_the_main_table
     assert ours["budget"]["reading"] == "ours"
 
 
+@pytest.mark.slow
 def test_biased_diagnostic_has_its_own_labelled_section(tmp_path):
     args = ARGS + ["--results-dir", str(tmp_path / "results"), "--runs-dir", str(tmp_path / "runs"),
                    "--biased-diagnostic", "--stage2-epochs", "2"]
@@ -158,6 +161,7 @@ def test_every_training_option_has_a_results_file_of_its_own():
     assert None not in names and len(set(names)) == len(options) == len(VARIANTS)
 
 
+@pytest.mark.slow
 def test_rotation_cells_record_each_part_of_the_feature_score(finished, capsys):
     root, args = finished
     assert main(args + ["--real-task", "rotation"]) == 0
@@ -189,11 +193,12 @@ def test_rotation_cells_record_each_part_of_the_feature_score(finished, capsys):
             assert again[split][key] == pytest.approx(recorded[split][key], abs=1e-9), key
 
 
+@pytest.mark.slow
 def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the_old_figure(
         finished, tmp_path, monkeypatch, capsys):
     import shutil
 
-    from keras_adegan import config
+    from keras_adegan import presets
 
     root, args = finished
     shutil.copytree(root, tmp_path / "copy")
@@ -205,7 +210,7 @@ def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the
     data["cells"]["class2-seed0"]["run_dir"] = old["run_dir"].replace(str(root),
                                                                       str(tmp_path / "copy"))
     path.write_text(json.dumps(data))
-    monkeypatch.setitem(config.DATASET_SCORING, ("digits", "none"), {"feature_k": 1})
+    monkeypatch.setitem(presets.DATASET_SCORING, ("digits", "none"), {"feature_k": 1})
     capsys.readouterr()
     assert main(args) == 0
     assert "rescored" in capsys.readouterr().out

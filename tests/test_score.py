@@ -6,9 +6,9 @@ import pytest
 from PIL import Image
 
 from keras_adegan import ADeGANError, to_model_range
-from keras_adegan.evaluate import main as evaluate_main
+from keras_adegan.cli.evaluate import main as evaluate_main
 from keras_adegan.model import load_detector
-from keras_adegan.score import main
+from keras_adegan.cli.score import main
 
 
 def save_pngs(folder, images):
@@ -110,7 +110,7 @@ def test_an_error_is_one_line_with_no_tensorflow_start_up_noise(tmp_path):
     from tests.conftest import REPO
 
     env = {k: v for k, v in os.environ.items() if k != "KERAS_ADEGAN_VERBOSE"}
-    done = subprocess.run([sys.executable, "-m", "keras_adegan.evaluate", "--model",
+    done = subprocess.run([sys.executable, "-m", "keras_adegan", "evaluate", "--model",
                            str(tmp_path / "none.keras")], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2

@@ -33,3 +33,21 @@ def test_training_options_get_their_own_rows(tmp_path, capsys):
     assert ("| MNIST | beyond the paper: rotation task (`--real-task rotation`) | 0.800 | 0.700 | "
             "S 0.500 | 0.500 | 0.775 | 1/2 | 2 classes; seeds 0, 1 (1-2 per class) | 3 min |") in out
     assert "literal" not in out
+
+
+def test_the_readmes_results_table_is_the_committed_results():
+    """Every figure of the README's results table is the mean of the committed cells."""
+    import re
+
+    from benchmarks.summary import DATASETS, figures, read_cells
+    from tests.conftest import REPO
+
+    readme = (REPO / "README.md").read_text()
+    for key, name in DATASETS.items():
+        means = figures(read_cells(REPO / "results" / f"{key}.json"))["means"]
+        row = re.search(rf"^\| {re.escape(name)} \| (.*)$", readme, re.M).group(1)
+        shown = [float(v) for v in re.findall(r"\d\.\d{3}", row)]
+        assert shown[0] == round(means["features"], 3), name
+        assert round(means["combined"], 3) in shown and round(means["knn"], 3) in shown, name
+    rotation = figures(read_cells(REPO / "results" / "fashion_mnist_rotation.json"))["means"]
+    assert f"{rotation['features']:.3f} with `--real-task rotation`" in readme

@@ -10,7 +10,7 @@ import pytest
 
 from keras_adegan.checkpoint import EpochCheckpoint
 from keras_adegan.runs import train
-from keras_adegan.train import main
+from keras_adegan.cli.train import main
 from tests.conftest import REPO
 
 EXPECTED_FILES = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
@@ -25,7 +25,9 @@ def test_run_writes_every_output(trained_run):
     saved = json.loads((out / "metrics.json").read_text())
     for key in ("auroc_features", "auroc_combined", "auroc_recon", "auroc_pattern",
                 "auprc_combined", "f1", "precision"):
-        assert key in saved["test"] and key in saved["validation"] or key in ("f1", "precision"), key
+        assert key in saved["test"], key
+        # decisions are made on the test split only (the threshold was fitted on validation)
+        assert (key in saved["validation"]) == (key not in ("f1", "precision")), key
     assert saved["test"]["score"] == "features" and set(saved["test"]["decisions"]) == {"feature", "paper"}
     assert saved["feature_fit"] == {"points": 256, "bank_rows": 256}
     # digits: zeros are far from the other digits in E's features, even after a tiny run
@@ -83,10 +85,8 @@ def two_epoch_config(tiny_config):
 
 
 # The training options a resume must reproduce: the paper's, and beyond it the rotation task
-# with its rotation score (extra weights: the head, the score's standardisation) and the
-# contrastive task (another head, and random views drawn per step).
-TASKS = {"paper": {}, "rotation": {"real_task": "rotation", "rotation_score_weight": 0.5},
-         "contrastive": {"real_task": "contrastive"}}
+# with its rotation score (extra weights: the head, the score's standardisation).
+TASKS = {"paper": {}, "rotation": {"real_task": "rotation", "rotation_score_weight": 0.5}}
 
 
 @pytest.fixture(scope="module")
@@ -134,9 +134,9 @@ def assert_same_run(metrics, run_dir, reference, reference_dir):
         np.testing.assert_allclose(resumed, uninterrupted, rtol=1e-5, atol=1e-7)
 
 
-@pytest.mark.parametrize("crash_epoch,task", [(0, "paper"), (2, "paper"), (2, "rotation"),
-                                              (2, "contrastive")],
-                         ids=["stage1", "stage2", "stage2-rotation", "stage2-contrastive"])
+@pytest.mark.slow
+@pytest.mark.parametrize("crash_epoch,task", [(0, "paper"), (2, "paper"), (2, "rotation")],
+                         ids=["stage1", "stage2", "stage2-rotation"])
 def test_resume_reproduces_the_uninterrupted_run(tmp_path, uninterrupted_runs, monkeypatch,
                                                   crash_epoch, task):
     """Stopped between two epochs (of stage 1 or of stage 2) and resumed, a run ends with the
@@ -167,6 +167,7 @@ def test_resume_reproduces_the_uninterrupted_run(tmp_path, uninterrupted_runs, m
     assert_same_run(metrics, tmp_path / "r", reference, reference_dir)
 
 
+@pytest.mark.slow
 def test_kill_9_and_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_config,
                                                             uninterrupted_runs):
     """A real `kill -9` of the command line, as soon as its first epoch is logged (wherever the
@@ -189,6 +190,7 @@ def test_kill_9_and_resume_reproduces_the_uninterrupted_run(tmp_path, two_epoch_
     assert_same_run(json.loads((out / "metrics.json").read_text()), out, reference, reference_dir)
 
 
+@pytest.mark.slow
 def test_short_real_mnist_run(tmp_path, datasets_root):
     from keras_adegan import ADeGANConfig
 
@@ -202,6 +204,7 @@ def test_short_real_mnist_run(tmp_path, datasets_root):
     assert metrics["test"]["auroc_recon"] > 0.6 and metrics["test"]["auroc_features"] > 0.8
 
 
+@pytest.mark.slow
 def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_config, capsys):
     out = tmp_path / "run"
     train(tiny_config, out, verbose=0)
@@ -229,7 +232,7 @@ def test_rescore_misuse_is_a_clear_error(trained_run, tmp_path, capsys, args, ma
 
 def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_config):
     from keras_adegan.model import build_model, scoring_options
-    from keras_adegan.train import config_from_args, parse_args
+    from keras_adegan.cli.train import config_from_args, parse_args
 
     assert tiny_config.bank_size is None  # the default chosen on validation: every normal
     assert scoring_options(tiny_config, 300)["bank_size"] == 300
@@ -252,6 +255,7 @@ def test_a_folder_in_use_by_a_live_run_is_refused(tmp_path, tiny_config):
     assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == [".lock"]
 
 
+@pytest.mark.slow
 def test_a_run_is_the_same_whatever_ran_before_it_in_the_process(tmp_path, tiny_config):
     """The data order depends on the run's own seed, not on the random state others left."""
     import dataclasses

@@ -10,6 +10,7 @@ from tuning.hypermodel import ADeGANHyperModel, make_tuner, synthetic_anomalies
 from tuning.search import main, parse_sweep, run_search, trial_model, trial_rows
 
 
+@pytest.mark.slow
 def test_two_trial_search_completes_without_the_test_split(tiny_config, digits_splits, tmp_path):
     hypermodel = ADeGANHyperModel(tiny_config, (16, 16, 1), tune=["n_patterns", "gamma"])
     tuner = make_tuner("random", hypermodel, tmp_path, "tiny", max_trials=2)
@@ -26,6 +27,7 @@ def test_two_trial_search_completes_without_the_test_split(tiny_config, digits_s
     assert model.bank_size == len(digits_splits.train_x)  # the default: every training normal
 
 
+@pytest.mark.slow
 def test_resumed_search_does_not_rerun_trials(tiny_config, digits_splits, tmp_path):
     hypermodel = ADeGANHyperModel(tiny_config, (16, 16, 1), tune=["alpha"])
     run_search(make_tuner("random", hypermodel, tmp_path, "again", max_trials=1), digits_splits)
@@ -35,6 +37,7 @@ def test_resumed_search_does_not_rerun_trials(tiny_config, digits_splits, tmp_pa
     assert len(trial_rows(tuner)) == 1 and trial_model(tuner, "0").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow
 def test_sweep_cli_writes_table_and_best_model(tmp_path, capsys):
     args = ["--dataset", "digits", "--sweep", "n_c=2,4", "--epochs", "1", "--train-limit", "256",
             "--directory", str(tmp_path / "tune"), "--results-dir", str(tmp_path / "results")]
@@ -46,6 +49,7 @@ def test_sweep_cli_writes_table_and_best_model(tmp_path, capsys):
     assert "test AUROC" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_search_cli_reports_best_trial_and_preset(tmp_path, capsys):
     args = ["--dataset", "digits", "--tuner", "random", "--max-trials", "1", "--tune", "alpha",
             "--epochs", "1", "--train-limit", "256", "--compare-preset",
@@ -57,6 +61,7 @@ def test_search_cli_reports_best_trial_and_preset(tmp_path, capsys):
     assert "its test AUROC" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_hyperband_budgets_count_stage2_epochs(tiny_config, digits_splits, tmp_path):
     base = dataclasses.replace(tiny_config, stage1_epochs=1, stage2_epochs=3)
     tuner = make_tuner("hyperband", ADeGANHyperModel(base, (16, 16, 1), tune=["alpha"]), tmp_path, "hb")
@@ -69,6 +74,7 @@ def test_hyperband_budgets_count_stage2_epochs(tiny_config, digits_splits, tmp_p
         assert history and history[0]["epoch"] >= 2
 
 
+@pytest.mark.slow
 def test_unsupervised_objective_needs_no_anomaly_labels(tiny_config, digits_splits, tmp_path):
     hypermodel = ADeGANHyperModel(tiny_config, (16, 16, 1), tune=["alpha"], objective="unsupervised")
     tuner = make_tuner("random", hypermodel, tmp_path, "unsup", max_trials=1)
@@ -91,6 +97,7 @@ def test_rotation_proxy_and_bad_arguments():
         ADeGANHyperModel(None, (4, 4, 1), tune=["depth"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("max_trials", [1, 4], ids=["search-ends", "tuner-gives-up"])
 def test_search_in_which_every_trial_fails_names_the_error_and_leaves_nothing(
         tmp_path, capsys, monkeypatch, max_trials):

@@ -1,4 +1,7 @@
-"""Hyperparameter search for ADe-GAN with KerasTuner (`python -m tuning.search`).
+"""Hyperparameter search for ADe-GAN with KerasTuner (`python -m tuning.search`, `keras-adegan tune`).
+
+Installed as `keras_adegan.tuning` (pyproject.toml maps this folder there), imported as `tuning`
+from a checkout; imports inside it are relative, so both names work.
 
 Example:
     >>> from tuning import ADeGANHyperModel, make_tuner
@@ -7,7 +10,7 @@ Example:
 
 import importlib
 
-from tuning.space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
+from .space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
 _LAZY = {"ADeGANHyperModel": "hypermodel", "make_tuner": "hypermodel",
          "synthetic_anomalies": "hypermodel"}  # KerasTuner and TensorFlow: imported on first use
@@ -19,5 +22,5 @@ def __getattr__(name):
         from keras_adegan.startup import import_tensorflow_quietly
 
         import_tensorflow_quietly()
-        return getattr(importlib.import_module(f"tuning.{_LAZY[name]}"), name)
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'tuning' has no attribute {name!r}")

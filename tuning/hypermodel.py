@@ -34,7 +34,7 @@ from keras_adegan.images import to_model_range
 from keras_adegan.metrics import ValidationAUROC, component_scores, ranking_metrics
 from keras_adegan.model import build_model
 from keras_adegan.splits import train_stream
-from tuning.space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
+from .space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
 def synthetic_anomalies(images: np.ndarray) -> np.ndarray:
     """Label-free stand-ins for anomalies: the images rotated by 90 degrees (or flipped)."""

@@ -27,11 +27,12 @@ import sys
 import time
 from pathlib import Path
 
-from keras_adegan.config import ADeGANConfig, add_config_flags, config_from_flags
-from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
+from keras_adegan.cli.flags import add_config_flags, config_from_flags
+from keras_adegan.config import ADeGANConfig
+from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main, require
 from keras_adegan.provenance import library_versions
 from keras_adegan.startup import import_tensorflow_quietly
-from tuning.space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
+from .space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
 # Table 2 of the paper (MNIST, mean over classes): the values quoted in this project's sources.
 PAPER_NC = {2: 0.801, 10: 0.907, 14: 0.880}
@@ -166,11 +167,11 @@ def main(argv=None) -> int:
     base = config_from_flags(args)
     dataset = base.dataset
     import_tensorflow_quietly()
-    import keras_tuner as kt
+    kt = require("keras_tuner", "tuning")
 
     from keras_adegan.data import load_dataset
     from keras_adegan.splits import check_batch_size, make_splits
-    from tuning.hypermodel import ADeGANHyperModel, make_tuner
+    from .hypermodel import ADeGANHyperModel, make_tuner
 
     data = load_dataset(dataset, args.data_dir, base.image_size,
                         color_mode=base.color_mode)

@@ -1,10 +1,10 @@
-"""Evaluate a saved model on its dataset's test split (command line; see `keras_adegan.metrics`).
+"""`keras-adegan evaluate`: a saved model on its dataset's test split (see `keras_adegan.metrics`).
 
 The dataset is re-read from where the model was trained (image folders included) unless
 `--dataset`, `--anomaly-class` or `--data-dir` say otherwise. Prints the metrics as JSON.
 
 Command line:
-    python -m keras_adegan.evaluate --model runs/digits-class0-seed0/model.keras
+    python -m keras_adegan evaluate --model runs/digits-class0-seed0/model.keras
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from keras_adegan.startup import import_tensorflow_quietly
 @cli_main
 def main(argv=None) -> int:
     parser = ArgumentParser(
-        prog="python -m keras_adegan.evaluate",
+        prog="python -m keras_adegan evaluate",
         description="Evaluate a saved ADe-GAN model on the test split of a dataset.")
     parser.add_argument("--model", required=True, help="a model.keras written by train")
     parser.add_argument("--dataset", default=None, help="dataset name (default: the model's)")

@@ -1,4 +1,4 @@
-"""Score image files with a saved model: one CSV row per image, with the anomaly decision.
+"""`keras-adegan score`: image files scored by a saved model, one CSV row per image.
 
 Columns: `score` and `is_anomaly` (the score the model decides with, `features` by default),
 then both scores (`paper_score`, Eq. 11, and `feature_score`) and the paper's parts.
@@ -7,7 +7,7 @@ Images must already have the model's size and channel count; nothing is resized 
 behind the user's back. A file that cannot be read stops the run before any score is written.
 
 Command line:
-    python -m keras_adegan.score --model runs/digits-class0-seed0/model.keras my_images/ \
+    python -m keras_adegan score --model runs/digits-class0-seed0/model.keras my_images/ \
         --output scores.csv
 """
 
@@ -25,8 +25,8 @@ from keras_adegan.startup import import_tensorflow_quietly
 
 @cli_main
 def main(argv=None) -> int:
-    parser = ArgumentParser(prog="python -m keras_adegan.score",
-                                     description="Score images with a saved ADe-GAN model.")
+    parser = ArgumentParser(prog="python -m keras_adegan score",
+                            description="Score images with a saved ADe-GAN model.")
     parser.add_argument("--model", required=True, help="a model.keras written by train")
     parser.add_argument("images", nargs="+", help="image files or folders")
     parser.add_argument("--output", default=None, help="CSV file to write (default: stdout)")

@@ -1,0 +1,117 @@
+"""Command-line flags generated from `ADeGANConfig`: one `--field-name` per field.
+
+A flag not given is absent from the parsed namespace, so `config_overrides` returns exactly what
+the user set, and `config_from_flags` puts it on top of the dataset's preset or a `--config` file.
+
+Example:
+    >>> parser = argparse.ArgumentParser()
+    >>> add_config_flags(parser)
+    >>> config_from_flags(parser.parse_args(["--dataset", "mnist", "--epochs", "2"])).stage1_epochs
+    2
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+
+from keras_adegan.config import (COLOR_MODES, DENSITIES, DISTANCES, PRECISIONS, READINGS,
+                                 REAL_TASKS, SCORES, SOURCES, ADeGANConfig)
+from keras_adegan.presets import chosen_scoring
+
+ALL = "all"  # --bank-size all: every training normal (bank_size None)
+
+
+def parse_image_size(text: str) -> tuple[int, int]:
+    """'64x64', '64,48' or '64' -> (height, width)."""
+    try:
+        parts = [int(v) for v in text.lower().replace("x", ",").split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"image size must look like 64x64, got {text!r}") from None
+    if len(parts) == 1:
+        parts *= 2
+    if len(parts) != 2:
+        raise argparse.ArgumentTypeError(f"image size must look like 64x64, got {text!r}")
+    return tuple(parts)
+
+
+def parse_bank_size(text: str) -> int | None:
+    """A number of bank rows, or 'all' (None: every training normal)."""
+    if text == ALL:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bank size must be a number or 'all', got {text!r}") from None
+
+
+CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES, "reading": READINGS,
+           "real_task": REAL_TASKS,
+           "feature_source": SOURCES, "feature_density": DENSITIES, "feature_distance": DISTANCES}
+# Fields whose flag reads text its own way; `anomaly_class` stays text (an index or a class
+# name, resolved against the dataset by `keras_adegan.data.class_index`).
+FLAG_TYPES = {"image_size": parse_image_size, "bank_size": parse_bank_size, "anomaly_class": str}
+FLAG_ALIASES = {"jit_compile": ("--jit",)}
+SCALARS = {"int": int, "float": float, "str": str}
+
+
+def field_help() -> dict[str, str]:
+    """Each field's description, read from the `Attributes:` section of `ADeGANConfig`."""
+    section = ADeGANConfig.__doc__.split("Attributes:")[1].split("\n\n")[0]
+    found = re.findall(r"^ {8}(\w+): (.*?)(?=^ {8}\w+: |\Z)", section, re.M | re.S)
+    return {name: " ".join(text.split()) for name, text in found}
+
+
+def add_config_flags(parser: argparse.ArgumentParser, fields=None) -> None:
+    """One `--field-name` flag per `ADeGANConfig` field (or per name in `fields`), typed and
+    described from the dataclass. A flag not given is absent from the parsed namespace, so
+    `config_overrides` returns exactly what the user set."""
+    descriptions = field_help()
+    for field in dataclasses.fields(ADeGANConfig):
+        if fields is not None and field.name not in fields:
+            continue
+        names = ("--" + field.name.replace("_", "-"),) + FLAG_ALIASES.get(field.name, ())
+        kwargs = dict(dest=field.name, default=argparse.SUPPRESS, help=descriptions[field.name])
+        if field.type == "bool":
+            kwargs["action"] = "store_true"
+        elif field.name in CHOICES:
+            kwargs["choices"] = CHOICES[field.name]
+        else:
+            kwargs["type"] = FLAG_TYPES.get(field.name) or SCALARS[field.type.split(" |")[0]]
+        parser.add_argument(*names, **kwargs)
+
+
+def config_overrides(args: argparse.Namespace) -> dict:
+    """The config fields set on the command line (see `add_config_flags`)."""
+    known = {f.name for f in dataclasses.fields(ADeGANConfig)}
+    return {k: v for k, v in vars(args).items() if k in known}
+
+
+def config_from_flags(args: argparse.Namespace) -> "ADeGANConfig":
+    """The preset of `--dataset` (default `digits`), or the `--config` file when the command has
+    one, with the flags given on top: `--epochs` sets both stages unless one is given, and
+    `--anomaly-class` may name a class (looked up in the dataset at `--data-dir`)."""
+    from keras_adegan.data import class_index
+
+    overrides = config_overrides(args)
+    epochs = getattr(args, "epochs", None)
+    if epochs is not None:
+        overrides.setdefault("stage1_epochs", epochs)
+        overrides.setdefault("stage2_epochs", epochs)
+    path = getattr(args, "config", None)
+    base = ADeGANConfig.load(path).to_dict() if path else None
+    dataset = overrides.get("dataset") or (base["dataset"] if base else "digits")
+    if "anomaly_class" in overrides:
+        overrides["anomaly_class"] = class_index(dataset, getattr(args, "data_dir", None),
+                                                 overrides["anomaly_class"])
+    if base is not None:
+        task_scoring = (chosen_scoring(base["dataset"], overrides["real_task"])
+                        if "real_task" in overrides else {})
+        return ADeGANConfig.from_dict({**base, **task_scoring, **overrides})
+    overrides.pop("dataset", None)
+    config = ADeGANConfig.preset(dataset, **overrides)
+    # `preset` skips None values; `--bank-size all` (None) must still replace the preset's.
+    if "bank_size" in overrides and overrides["bank_size"] is None:
+        config = dataclasses.replace(config, bank_size=None)
+    return config
