@@ -61,6 +61,10 @@ class ADeGANConfig:
             (`TASK_SCORING`; for the rotation task E's trunk, k = 5, rotation score weight
             0.5; `DATASET_SCORING` where a dataset's own choice won on validation).
         real_weight: weight of the real-normal task's loss, added to Eq. 8.
+        stage1_pattern_weight: weight of the pattern task L_sl (Eq. 3) trained into G and E
+            during the adversarial stage as well (ClusterGAN's joint training; one reading of
+            the paper's section 3.1.1); 0 (the default) keeps the two stages apart. Under
+            study (issue 22): not yet validated.
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
         learning_rate: Adam learning rate for G, D and E.
@@ -113,6 +117,7 @@ class ADeGANConfig:
     reading: str = "ours"
     real_task: str = "none"
     real_weight: float = 1.0
+    stage1_pattern_weight: float = 0.0
     cross_mix_min: float = 0.25
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -142,7 +147,7 @@ class ADeGANConfig:
 
     def validate(self) -> None:
         """Raise `ADeGANError` naming the first field that is out of range."""
-        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight",
+        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "stage1_pattern_weight",
                    "cross_mix_min", "learning_rate", "beta_1", "beta_2", "val_fraction",
                    "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
@@ -177,6 +182,7 @@ class ADeGANConfig:
             (self.reading in READINGS, f"reading must be one of {', '.join(READINGS)}"),
             (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"),
             (self.real_weight >= 0, "real_weight must be >= 0"),
+            (self.stage1_pattern_weight >= 0, "stage1_pattern_weight must be >= 0"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
             (self.rotation_score_weight == 0 or self.real_task == "rotation",
              "rotation_score_weight needs a model trained with a rotation head "

@@ -85,6 +85,11 @@ class ADeGAN(keras.Model):
             how far each real training normal was rotated, through `rotation_head` on its
             features layer, weighted by `real_weight`).
         real_weight: weight of the real-normal task, added to Eq. 8.
+        stage1_pattern_weight: weight of L_sl (Eq. 3) trained into G and E during the
+            adversarial stage too, as ClusterGAN trains its inverse network (and as the paper's
+            section 3.1.1 may be read: G learns its patterns "by adversarial learning and
+            pattern-related self-supervised task together"); 0 (the default) keeps the stages
+            apart.
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
@@ -116,7 +121,8 @@ class ADeGAN(keras.Model):
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours",
-                 real_task="none", real_weight=1.0, cross_mix_min=0.25,
+                 real_task="none", real_weight=1.0, stage1_pattern_weight=0.0,
+                 cross_mix_min=0.25,
                  stage1_epochs=0, seed=0, precision="float32", run_config=None,
                  score="features", feature_source="noise", feature_density="knn",
                  feature_distance="cosine", feature_k=5, bank_size=1024,
@@ -131,6 +137,7 @@ class ADeGAN(keras.Model):
         self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
         self.reading = str(reading)
         self.real_task, self.real_weight = str(real_task), float(real_weight)
+        self.stage1_pattern_weight = float(stage1_pattern_weight)
         self.cross_mix_min = float(cross_mix_min)
         self.stage1_epochs = int(stage1_epochs)
         self.seed = int(seed)
@@ -151,9 +158,10 @@ class ADeGAN(keras.Model):
                                      (self.feature_distance, features.DISTANCES, "feature_distance")):
             if value not in allowed:
                 raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
-        if not (np.isfinite(self.rotation_score_weight) and self.rotation_score_weight >= 0):
-            raise ADeGANError(f"rotation_score_weight must be a finite number >= 0, got "
-                              f"{rotation_score_weight!r}")
+        for name in ("rotation_score_weight", "stage1_pattern_weight"):
+            if not (np.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
+                raise ADeGANError(f"{name} must be a finite number >= 0, got "
+                                  f"{getattr(self, name)!r}")
         if self.rotation_score_weight > 0 and self.real_task != "rotation":
             raise ADeGANError("rotation_score_weight needs a model trained with a rotation head "
                               f"(real_task 'rotation'); this one has real_task={self.real_task!r}")
@@ -204,6 +212,8 @@ class ADeGAN(keras.Model):
         self._stage = 1
         self._functions = {}  # tf.functions made by _batched on first use
         self.stage_metrics = dict(STAGE_METRICS)
+        if self.stage1_pattern_weight > 0:
+            self.stage_metrics[1] += ("stage1_sl_loss",)
         if self.real_task != "none":
             self.stage_metrics[2] += ("real_loss",)
         self.trackers = {name: keras.metrics.Mean(name=name)
@@ -218,6 +228,7 @@ class ADeGAN(keras.Model):
                       noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
                       alpha=self.alpha, beta=self.beta, gamma=self.gamma, reading=self.reading,
                       real_task=self.real_task, real_weight=self.real_weight,
+                      stage1_pattern_weight=self.stage1_pattern_weight,
                       cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
                       seed=self.seed, precision=self.precision, run_config=self.run_config,
                       score=self.score_choice, feature_source=self.feature_source,
@@ -371,24 +382,34 @@ class ADeGAN(keras.Model):
         return 1.0 / (ctx.num_replicas_in_sync if ctx is not None else 1)
 
     def _adversarial_step(self, x):
-        """Stage 1, Eq. 1: one update of D and of G from the same batch of fakes."""
+        """Stage 1, Eq. 1: one update of D and of G from the same batch of fakes (with
+        `stage1_pattern_weight`, G and E also learn L_sl on those fakes)."""
         z = self._latents(tf.shape(x)[0])
         codes = tf.concat([tf.one_hot(z["labels"], self.n_patterns), z["z_n"]], axis=-1)
-        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+        joint = self.stage1_pattern_weight > 0
+        with tf.GradientTape(persistent=True) as tape:  # one gradient per network
             fake = self.generator(codes, training=True)
             real_logits = self.discriminator(x, training=True)
             fake_logits = self.discriminator(fake, training=True)
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             g_loss = losses.generator_adversarial_loss(fake_logits)
-            scale = self._replica_scale()
-            d_scaled, g_scaled = d_loss * scale, g_loss * scale
-        d_vars = self.discriminator.trainable_variables
-        g_vars = self.generator.trainable_variables
-        d_grads = d_tape.gradient(d_scaled, d_vars)
-        g_grads = g_tape.gradient(g_scaled, g_vars)
-        self.d_optimizer.apply(d_grads, d_vars)
-        self.g_optimizer.apply(g_grads, g_vars)
-        return {"d_loss": d_loss, "g_loss": g_loss}
+            out = {"d_loss": d_loss, "g_loss": g_loss}
+            if joint:
+                logits, z_n = self.extractor(fake, training=True)
+                out["stage1_sl_loss"] = losses.self_supervised_loss(
+                    logits, z["labels"], z_n, z["z_n"], self.noise_std, self.reading)
+                g_loss = g_loss + self.stage1_pattern_weight * out["stage1_sl_loss"]
+            scale = self._replica_scale()  # scaled inside the tape, which must see it
+            updates = [(self.d_optimizer, d_loss * scale, self.discriminator.trainable_variables),
+                       (self.g_optimizer, g_loss * scale, self.generator.trainable_variables)]
+            if joint:
+                updates.append((self.e_optimizer,
+                                self.stage1_pattern_weight * out["stage1_sl_loss"] * scale,
+                                self._extractor_variables()))
+        grads = [tape.gradient(loss, variables) for _, loss, variables in updates]
+        for (optimizer, _, variables), g in zip(updates, grads):
+            optimizer.apply(g, variables)
+        return out
 
     def _self_supervised_step(self, x):
         """Stage 2, Eq. 8: G and E on alpha * L_ip + beta * L_sl + gamma * L_recon."""
@@ -723,6 +744,7 @@ def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -
                    noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
                    alpha=config.alpha, beta=config.beta, gamma=config.gamma, reading=config.reading,
                    real_task=config.real_task, real_weight=config.real_weight,
+                   stage1_pattern_weight=config.stage1_pattern_weight,
                    cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
                    seed=config.seed, precision=config.precision, run_config=config.to_dict(),
                    **scoring_options(config, n_train))

@@ -27,6 +27,7 @@ from keras_adegan import plots
 from keras_adegan.checkpoint import EpochCheckpoint
 from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import ImageData, load_dataset
+from keras_adegan.diagnostics import CoreMonitor, CoreProbe, core_caption, core_metrics
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
 from keras_adegan.errors import ADeGANError
 from keras_adegan.images import to_model_range
@@ -169,10 +170,12 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         if test_curve:
             curves["test"] = (splits.test_x, splits.test_y)
         auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve)
+        probe = core_probe(splits, config.seed)
         checkpoint = EpochCheckpoint(backup)
         initial_epoch = checkpoint.restore(model)
         callbacks = [  # in this order: the history row is written before the checkpoint
             auroc,
+            CoreMonitor(probe, config.seed),
             EpochLog(out / "history.jsonl"),
             checkpoint,
             keras.callbacks.TensorBoard(str(out / "logs")),
@@ -186,7 +189,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
                   callbacks=callbacks, verbose=verbose)
         train_seconds = time.time() - start
 
-        metrics = _score_and_report(model, config, data, splits, out, fpr)
+        metrics = _score_and_report(model, config, data, splits, out, fpr, probe)
         metrics.update(train_seconds=round(train_seconds, 1),
                        wall_seconds=round(time.time() - start, 1))
         (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
@@ -196,8 +199,15 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     return metrics
 
 
+def core_probe(splits, seed: int) -> CoreProbe:
+    """The core diagnostics' probe of a run's splits (validation normals and their classes)."""
+    normal = splits.val_y == 0
+    return CoreProbe(splits.train_x, splits.train_classes, splits.val_x[normal],
+                     splits.val_classes[normal], seed)
+
+
 def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, splits, out: Path,
-                      fpr: float) -> dict:
+                      fpr: float, probe: CoreProbe | None = None) -> dict:
     """After training: fit the feature score on training normals, calibrate both scores on
     validation normals, evaluate on validation and test, save the model and the figures.
     Returns the metrics (without timings)."""
@@ -207,6 +217,7 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
     val_metrics = ranking_metrics(component_scores(val_outputs), splits.val_y)
     test_metrics, test_outputs = evaluate_model(model, splits.test_x, splits.test_y)
 
+    core = core_metrics(model, probe or core_probe(splits, config.seed), config.seed)
     model.save(out / "model.keras")
     title = (f"{config.dataset}, anomaly class {config.anomaly_class} "
              f"({data.class_names[config.anomaly_class]}), test split")
@@ -214,9 +225,9 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
     plots.plot_patterns(
         model.generate(8, seed=config.seed), out / "patterns.png",
         caption=f"Each row: one pattern z_c with 8 draws of z_n ~ N(0, {config.noise_std:g}^2). "
-                "Rows should differ; within a row the draws differ only through the small z_n, "
-                f"so they look alike. After {config.stage1_epochs} adversarial + "
-                f"{config.stage2_epochs} self-supervised epochs.")
+                "Rows should differ, each a normal class; the draws in a row should differ too. "
+                f"After {config.stage1_epochs} adversarial + {config.stage2_epochs} "
+                f"self-supervised epochs: {core_caption(core)}.")
     plots.plot_score_histograms(
         {"feature score": (test_outputs["feature_score"], calibration["feature_threshold"]),
          "paper's score S = -log(p_r p_c) (Eq. 11)": (test_outputs["paper_score"],
@@ -227,6 +238,7 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
         "validation": val_metrics,
         "calibration": calibration,
         "feature_fit": feature_fit,
+        "core": core,
         "config": config.to_dict(),
         "seed": config.seed,
         "data": {"source": data.source, "image_shape": list(data.image_shape),

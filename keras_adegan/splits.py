@@ -21,7 +21,9 @@ from keras_adegan.images import scale_pixels
 class OneClassSplits:
     """Normal-only training images, a labelled validation set and the untouched test split.
 
-    Labels are 1 for the anomaly class and 0 for normal images.
+    Labels are 1 for the anomaly class and 0 for normal images. `train_classes` and
+    `val_classes` keep each image's class index in the dataset, to *measure* how G and E divide
+    the normal classes (`keras_adegan.diagnostics`); nothing trains on them.
     """
 
     train_x: np.ndarray
@@ -31,6 +33,8 @@ class OneClassSplits:
     test_y: np.ndarray
     anomaly_class: int
     class_names: list[str]
+    train_classes: np.ndarray | None = None
+    val_classes: np.ndarray | None = None
 
     @property
     def val_normals(self) -> np.ndarray:
@@ -67,6 +71,8 @@ def make_splits(data: ImageData, anomaly_class: int, val_fraction: float = 0.1, 
         test_y=(data.y_test == anomaly_class).astype(np.int64),
         anomaly_class=anomaly_class,
         class_names=list(data.class_names),
+        train_classes=data.y_train[train_idx].astype(np.int64),
+        val_classes=data.y_train[val_idx].astype(np.int64),
     )
 
 

@@ -46,6 +46,26 @@ def test_stage_two_changes_extractor_and_stage_one_does_not():
     assert all(np.array_equal(a, b.numpy()) for a, b in zip(d1, model.discriminator.weights))
 
 
+def test_a_stage1_pattern_weight_trains_e_with_g_in_the_adversarial_stage(tmp_path):
+    """ClusterGAN's joint training (under study): in stage 1, E learns L_sl on G's fakes and G
+    gets its gradient too; the option round-trips and is checked."""
+    model = tiny_model(stage1_epochs=1, stage1_pattern_weight=2.0)
+    plain = tiny_model(stage1_epochs=1)
+    plain.set_weights(model.get_weights())
+    e0 = [w.numpy().copy() for w in model.extractor.weights]
+    history = model.fit(tiny_stream(), epochs=1, verbose=0).history
+    plain.fit(tiny_stream(), epochs=1, verbose=0)
+    assert np.isfinite(history["stage1_sl_loss"][0]) and "stage1_sl_loss" not in plain.history.history
+    assert not all(np.array_equal(a, b.numpy()) for a, b in zip(e0, model.extractor.weights))
+    g_moved = [np.abs(a - b).max() for a, b in zip(model.generator.get_weights(),
+                                                  plain.generator.get_weights())]
+    assert max(g_moved) > 0  # G's update differs from the plain one by L_sl's gradient
+    model.save(tmp_path / "m.keras")
+    assert keras.models.load_model(tmp_path / "m.keras").stage1_pattern_weight == 2.0
+    with pytest.raises(ADeGANError, match="stage1_pattern_weight must be a finite number >= 0"):
+        tiny_model(stage1_pattern_weight=-1.0)
+
+
 @pytest.mark.slow
 def test_jit_compile_trains():
     model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, stage1_epochs=1)
