@@ -50,7 +50,7 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
     x, y = splits.test_x, splits.test_y
     one = x[:1].astype(np.float32)
     keras_out = model.score(to_model_range(x))
-    feature_decisions = keras_out["feature_score"] > float(model.feature_threshold.numpy())
+    feature_decisions = keras_out["feature_score"] > float(model.head.feature_threshold.numpy())
 
     call = tf.function(lambda images: model(scale_pixels(images)))
     big = x[:batch].astype(np.float32)

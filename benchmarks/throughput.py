@@ -54,7 +54,7 @@ def training_flops(model) -> dict[str, float]:
     stage 1 runs E on the fakes."""
     g, d, e = (layer_flops(n) for n in (model.generator, model.discriminator, model.extractor))
     task = 4.0 * e if model.real_task == "rotation" else 0.0
-    turns_scored = 4.0 * e if model.rotation_score_weight > 0 else 0.0
+    turns_scored = 4.0 * e if model.head.rotation_score_weight > 0 else 0.0
     joint = e if model.stage1_pattern_weight > 0 else 0.0  # E(fake) in stage 1
     return {"stage1": 3.0 * (g + 2.0 * d + joint),    # G(z); D(real), D(fake)
             "stage2": 3.0 * (4.0 * g + 4.0 * e + task),  # E(x); G(4 code sets); E(3 generated sets)

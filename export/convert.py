@@ -227,23 +227,23 @@ def _write_export(model, model_path, out: Path, formats, quantizations, graphs, 
 
     metrics_path = Path(model_path).parent / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
-    parts = list(PART_OUTPUTS) if model.standardisation is not None else []
+    parts = list(PART_OUTPUTS) if model.head.needs_rotation else []
     manifest = {
         "source_model": str(model_path),
         "input": {"shape": [None, *model.image_shape], "range": [0, 255],
                   "dtype": {"savedmodel:score": "float32", "savedmodel:score_uint8": "uint8",
                             "tflite": "float32"}},
         "outputs": {"full": list(OUTPUTS) + parts, "features": list(FEATURE_OUTPUTS) + parts},
-        "score": model.score_choice,
+        "score": model.head.score,
         "threshold": value(model.threshold),
-        "paper_threshold": value(model.paper_threshold),
-        "feature_threshold": value(model.feature_threshold),
+        "paper_threshold": value(model.head.paper_threshold),
+        "feature_threshold": value(model.head.feature_threshold),
         "feature_score": {**{k: model.get_config()[k] for k in SCORE_FIELDS if k != "score"},
-                          "bank_rows": int(np.sum(keras.ops.convert_to_numpy(model.feature_bias)
+                          "bank_rows": int(np.sum(keras.ops.convert_to_numpy(model.head.bias)
                                                   < PADDING)),
                           "bank_storage": {"fp32": "float32", "fp16": "float16", "int8": "int8"}},
-        "recon_mean": value(model.recon_mean),
-        "recon_std": value(model.recon_std),
+        "recon_mean": value(model.head.recon_mean),
+        "recon_std": value(model.head.recon_std),
         "config": model.run_config,
         "training_metrics": {k: metrics[k] for k in ("test", "validation", "calibration")
                              if k in metrics},

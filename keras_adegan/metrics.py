@@ -72,13 +72,13 @@ def evaluate_model(model, images, labels, batch_size: int = 256) -> tuple[dict, 
     outputs = model.score(to_model_range(images), batch_size=batch_size)
     metrics = ranking_metrics(component_scores(outputs), labels)
     metrics.update(decision_metrics(outputs["is_anomaly"], labels))
-    metrics["score"] = model.score_choice
+    metrics["score"] = model.head.score
     metrics["threshold"] = float(keras.ops.convert_to_numpy(model.threshold))
     metrics["decisions"] = {
         name: decision_metrics(outputs[f"{name}_score"]
                                > float(keras.ops.convert_to_numpy(threshold)), labels)
-        for name, threshold in (("feature", model.feature_threshold),
-                                ("paper", model.paper_threshold))}
+        for name, threshold in (("feature", model.head.feature_threshold),
+                                ("paper", model.head.paper_threshold))}
     return metrics, outputs
 
 

@@ -10,12 +10,11 @@ Latent codes are drawn with stateless random ops keyed by (seed, step), as one g
 which every replica takes its own slice: training under `tf.distribute.MirroredStrategy` sees
 the same codes, and logs the same losses, as training on one device.
 
-`call(x)` returns two scores and their parts: the paper's S (Eq. 9-11, `paper_score`) and the
-feature score beyond the paper (`feature_score`, see `keras_adegan.features`), whose head is
-fitted on training normals after training (`fit_feature_score`). `score` and `is_anomaly` are
-those of the score chosen by the `score` argument. The feature head, the calibration statistics
-and each score's decision threshold are non-trainable weights, so they survive
-`save()`/`load_model()` and export.
+`call(x)` runs the networks and hands their outputs to the model's `ScoringHead`
+(`keras_adegan.scoring_head`), which returns the paper's S (Eq. 9-11), the feature score beyond
+the paper and the chosen score's decision; its bank, statistics and thresholds are
+non-trainable weights that survive `save()`/`load_model()` and export. The numpy side (fitting
+the head, calibrating, scoring arrays) is `keras_adegan.detector.Detector`.
 
 Example:
     >>> model = ADeGAN(image_shape=(16, 16, 1), n_patterns=10, width=8, stage1_epochs=1)
@@ -31,20 +30,23 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, losses, scoring
-from keras_adegan.config import (PRECISIONS, READINGS, REAL_TASKS, SCORE_FIELDS, SCORES, ADeGANConfig,
-                                 drop_retired)
+from keras_adegan.config import SCORE_FIELDS, ADeGANConfig, drop_retired
+from keras_adegan.detector import Detector
 from keras_adegan.errors import ADeGANError
-from keras_adegan.networks import build_discriminator, build_extractor, build_generator, run_to_features
+from keras_adegan.networks import (build_discriminator, build_extractor, build_generator,
+                                   check_image_shape, run_to_features)
+from keras_adegan.scoring_head import (FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS,  # noqa: F401
+                                       SCORING_ARGS, ScoringHead)
 
-OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
-           "pattern_prob", "pattern")
-FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "pattern")
-# The feature score's two parts, unstandardised: outputs of models with a rotation score only.
-PART_OUTPUTS = ("density_score", "rotation_score")
+# The constructor arguments that are `ADeGANConfig` fields of the same name (all but
+# `image_shape`, `stage1_epochs` and `run_config`): checked by the config, copied by `build_model`.
+CONFIG_ARGS = ("n_patterns", "noise_dim", "noise_std", "width", "alpha", "beta", "gamma",
+               "reading", "real_task", "real_weight", "stage1_pattern_weight", "cross_mix_min",
+               "seed", "precision", "score", "feature_source", "feature_density",
+               "feature_distance", "feature_k", "bank_size", "rotation_score_weight")
 STAGE_METRICS = {
     1: ("d_loss", "g_loss"),
     2: ("loss", "ip_loss", "sl_loss", "recon_loss", "sl_accuracy"),
@@ -67,7 +69,7 @@ def _adam(learning_rate, beta_1, beta_2, name):
 
 
 @keras.saving.register_keras_serializable(package="keras_adegan")
-class ADeGAN(keras.Model):
+class ADeGAN(Detector, keras.Model):
     """The ADe-GAN anomaly detector.
 
     Args:
@@ -120,101 +122,42 @@ class ADeGAN(keras.Model):
     """
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
-                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours",
-                 real_task="none", real_weight=1.0, stage1_pattern_weight=0.0,
-                 cross_mix_min=0.25,
-                 stage1_epochs=0, seed=0, precision="float32", run_config=None,
-                 score="features", feature_source="noise", feature_density="knn",
-                 feature_distance="cosine", feature_k=5, bank_size=1024,
-                 rotation_score_weight=0.0, **kwargs):
+                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
+                 real_weight=1.0, stage1_pattern_weight=0.0, cross_mix_min=0.25, stage1_epochs=0,
+                 seed=0, precision="float32", run_config=None, score="features",
+                 feature_source="noise", feature_density="knn", feature_distance="cosine",
+                 feature_k=5, bank_size=1024, rotation_score_weight=0.0, **kwargs):
+        options = {k: v for k, v in locals().items() if k in CONFIG_ARGS}
+        ADeGANConfig(**options)  # every option is checked in one place: ADeGANConfig.validate
         kwargs.setdefault("name", "adegan")
         super().__init__(**kwargs)
-        self.image_shape = tuple(int(v) for v in image_shape)
-        self.n_patterns = int(n_patterns)
-        self.noise_dim = int(noise_dim)
-        self.noise_std = float(noise_std)
-        self.width = int(width)
-        self.alpha, self.beta, self.gamma = float(alpha), float(beta), float(gamma)
-        self.reading = str(reading)
-        self.real_task, self.real_weight = str(real_task), float(real_weight)
-        self.stage1_pattern_weight = float(stage1_pattern_weight)
-        self.cross_mix_min = float(cross_mix_min)
+        self.image_shape = check_image_shape(image_shape)
         self.stage1_epochs = int(stage1_epochs)
-        self.seed = int(seed)
-        self.precision = str(precision)
         self.run_config = dict(run_config or {})
-        self.score_choice = str(score)
-        self.feature_source = str(feature_source)
-        self.feature_density = str(feature_density)
-        self.feature_distance = "euclidean" if feature_density == "gaussian" else str(feature_distance)
-        self.feature_k = 1 if feature_density == "gaussian" else int(feature_k)
-        self.bank_size = int(bank_size)
-        self.rotation_score_weight = float(rotation_score_weight)
-        for value, allowed, what in ((self.score_choice, SCORES, "score"),
-                                     (self.reading, READINGS, "reading"),
-                                     (self.real_task, REAL_TASKS, "real_task"),
-                                     (self.feature_source, features.SOURCES, "feature_source"),
-                                     (self.feature_density, features.DENSITIES, "feature_density"),
-                                     (self.feature_distance, features.DISTANCES, "feature_distance")):
-            if value not in allowed:
-                raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
-        for name in ("rotation_score_weight", "stage1_pattern_weight"):
-            if not (np.isfinite(getattr(self, name)) and getattr(self, name) >= 0):
-                raise ADeGANError(f"{name} must be a finite number >= 0, got "
-                                  f"{getattr(self, name)!r}")
-        if self.rotation_score_weight > 0 and self.real_task != "rotation":
-            raise ADeGANError("rotation_score_weight needs a model trained with a rotation head "
-                              f"(real_task 'rotation'); this one has real_task={self.real_task!r}")
-        if not 1 <= self.feature_k <= self.bank_size:
-            raise ADeGANError(f"feature_k must be between 1 and bank_size ({self.bank_size}), "
-                              f"got {self.feature_k}")
-
-        if self.precision not in PRECISIONS:
-            raise ADeGANError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}"
-                              " (float16 needs loss scaling shared by G and E: not implemented)")
-        self.generator = build_generator(self.image_shape, self.n_patterns, self.noise_dim, width,
-                                         dtype=self.precision)
-        self.discriminator = build_discriminator(self.image_shape, width, dtype=self.precision)
-        self.extractor = build_extractor(self.image_shape, self.n_patterns, self.noise_dim, width,
-                                         dtype=self.precision)
+        self.options = {k: v for k, v in options.items() if k not in SCORING_ARGS}
+        for name, value in self.options.items():  # n_patterns, noise_std, reading, seed, ...
+            setattr(self, name, value)
+        self.generator = build_generator(self.image_shape, n_patterns, noise_dim, width,
+                                         dtype=precision)
+        self.discriminator = build_discriminator(self.image_shape, width, dtype=precision)
+        self.extractor = build_extractor(self.image_shape, n_patterns, noise_dim, width,
+                                         dtype=precision)
         self.rotation_head = None
-        if self.real_task == "rotation":
+        if real_task == "rotation":
             self.rotation_head = keras.layers.Dense(4, name="rotation_logits", dtype="float32")
             self.rotation_head.build((None, 8 * width))
-
-        def state(name, value):
-            return self.add_weight(name=name, shape=(), initializer=keras.initializers.Constant(value),
-                                   trainable=False)
-
-        self.recon_mean = state("recon_mean", 0.0)
-        self.recon_std = state("recon_std", 1.0)
-        self.paper_threshold = state("paper_threshold", np.inf)
-        self.feature_threshold = state("feature_threshold", np.inf)
-        self.calibrated = state("calibrated", 0.0)
-        self.feature_fitted = state("feature_fitted", 0.0)
-        # Standardisation of the feature score's two parts (rotation_score_weight > 0 only).
-        self.standardisation = ({name: state(name, value) for name, value in
-                                 (("density_mean", 0.0), ("density_std", 1.0),
-                                  ("rotation_mean", 0.0), ("rotation_std", 1.0))}
-                                if self.rotation_score_weight > 0 else None)
         h, w, _ = self.image_shape
-        dim = features.feature_dim(self.feature_source, 8 * self.width, self.noise_dim,
-                                   (h // 4) * (w // 4) * 2 * self.width)
-        rows = self.n_patterns if self.feature_density == "gaussian" else self.bank_size
-        self.feature_bank = self.add_weight(name="feature_bank", shape=(rows, dim),
-                                            initializer="zeros", trainable=False)
-        self.feature_bias = self.add_weight(name="feature_bias", shape=(rows,),
-                                            initializer=keras.initializers.Constant(features.PADDING),
-                                            trainable=False)
-        self.feature_projection = (self.add_weight(name="feature_projection", shape=(dim, dim),
-                                                   initializer="identity", trainable=False)
-                                   if self.feature_density == "gaussian" else None)
+        self.head = ScoringHead(
+            features.feature_dim(feature_source, 8 * width, noise_dim, (h // 4) * (w // 4) * 2 * width),
+            n_patterns, reading=reading, seed=seed,
+            **{k: v for k, v in options.items() if k in SCORING_ARGS})
+
         self._stage = 1
-        self._functions = {}  # tf.functions made by _batched on first use
+        self._functions = {}  # tf.functions made by Detector._batched on first use
         self.stage_metrics = dict(STAGE_METRICS)
-        if self.stage1_pattern_weight > 0:
+        if stage1_pattern_weight > 0:
             self.stage_metrics[1] += ("stage1_sl_loss",)
-        if self.real_task != "none":
+        if real_task != "none":
             self.stage_metrics[2] += ("real_loss",)
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for names in self.stage_metrics.values() for name in names}
@@ -223,19 +166,10 @@ class ADeGAN(keras.Model):
     # ------------------------------------------------------------------ Keras plumbing
 
     def get_config(self):
-        config = super().get_config()
-        config.update(image_shape=list(self.image_shape), n_patterns=self.n_patterns,
-                      noise_dim=self.noise_dim, noise_std=self.noise_std, width=self.width,
-                      alpha=self.alpha, beta=self.beta, gamma=self.gamma, reading=self.reading,
-                      real_task=self.real_task, real_weight=self.real_weight,
-                      stage1_pattern_weight=self.stage1_pattern_weight,
-                      cross_mix_min=self.cross_mix_min, stage1_epochs=self.stage1_epochs,
-                      seed=self.seed, precision=self.precision, run_config=self.run_config,
-                      score=self.score_choice, feature_source=self.feature_source,
-                      feature_density=self.feature_density,
-                      feature_distance=self.feature_distance, feature_k=self.feature_k,
-                      bank_size=self.bank_size, rotation_score_weight=self.rotation_score_weight)
-        return config
+        head = self.head.get_config()
+        return {**super().get_config(), "image_shape": list(self.image_shape), **self.options,
+                **{k: head[k] for k in SCORING_ARGS}, "stage1_epochs": self.stage1_epochs,
+                "run_config": self.run_config}
 
     @classmethod
     def from_config(cls, config):
@@ -453,7 +387,7 @@ class ADeGAN(keras.Model):
                                              tf.float32)
         probs = tf.nn.softmax(logits)
         out = {"probs": probs, "features": features.combine(parts, self.feature_source, ops=tf)}
-        if self.standardisation is not None:
+        if self.head.needs_rotation:
             out["rotation"] = self._rotation_score(x, training)
         if with_generator:
             out["reconstruction"] = self.generator(tf.concat([probs, z_n], -1), training=training)
@@ -465,247 +399,20 @@ class ADeGAN(keras.Model):
         logits = self.rotation_head(run_to_features(self.extractor, rotated, training))
         return features.rotation_scores(logits, turns, tf.shape(x)[0])
 
-    def _density_score(self, parts):
-        return features.graph_scores(parts["features"], self.feature_bank, self.feature_bias,
-                                     self.feature_projection, self.feature_k, self.feature_distance)
-
-    def _feature_score(self, parts):
-        """The feature score and, with a rotation score, its parts (`PART_OUTPUTS`)."""
-        density = self._density_score(parts)
-        if self.standardisation is None:
-            return density, {}
-        return (features.standardised_sum(density, parts["rotation"], self.standardisation,
-                                          self.rotation_score_weight),
-                {"density_score": density, "rotation_score": parts["rotation"]})
-
     def call(self, x, training=False):
-        """Both scores and their parts for a batch of images in [-1, 1].
-
-        Returns:
-            dict of per-image tensors: `score` and `is_anomaly` (the chosen score, above its
-            stored threshold), `paper_score` (S, Eq. 11), `feature_score`, `recon_error`
-            (r), `recon_prob` (p_r, Eq. 9), `pattern_prob` (p_c, Eq. 10) and `pattern`
-            (argmax of E_c); with a rotation score, also the feature score's parts before
-            standardisation, `density_score` (kNN or Gaussian) and `rotation_score`.
-        """
+        """Both scores and their parts for a batch of images in [-1, 1] (`ScoringHead.call`:
+        `score`, `is_anomaly`, `paper_score`, `feature_score`, `recon_error`, `recon_prob`,
+        `pattern_prob`, `pattern`, and with a rotation score `density_score` and
+        `rotation_score`)."""
         parts = self._parts(x, training)
-        probs = parts["probs"]
-        recon_error = scoring.reconstruction_error(x, parts["reconstruction"], self.reading)
-        log_pr = scoring.reconstruction_log_prob(recon_error, self.recon_mean, self.recon_std)
-        pattern_prob = tf.reduce_max(probs, axis=-1)
-        paper_score = scoring.anomaly_score(log_pr, pattern_prob, self.reading, self.n_patterns)
-        feature_score, score_parts = self._feature_score(parts)
-        if self.score_choice == "features":
-            score, threshold = feature_score, self.feature_threshold
-        else:
-            score, threshold = paper_score, self.paper_threshold
-        return {
-            "score": score,
-            "is_anomaly": score > threshold,
-            "paper_score": paper_score,
-            "feature_score": feature_score,
-            "recon_error": recon_error,
-            "recon_prob": tf.exp(log_pr),
-            "pattern_prob": pattern_prob,
-            "pattern": tf.argmax(probs, axis=-1, output_type=tf.int32),
-            **score_parts,
-        }
+        parts["recon_error"] = scoring.reconstruction_error(x, parts.pop("reconstruction"),
+                                                            self.reading)
+        return self.head(parts)
 
     def feature_call(self, x):
-        """The feature score alone, from E (and D if its features are used) without G.
-
-        Returns:
-            dict with `score` and `is_anomaly` (the feature score and its decision),
-            `feature_score` (the same score), `pattern_prob` and `pattern`; with a rotation
-            score, also `density_score` and `rotation_score` (as `call()`).
-        """
-        parts = self._parts(x, with_generator=False)
-        feature_score, score_parts = self._feature_score(parts)
-        return {"score": feature_score, "is_anomaly": feature_score > self.feature_threshold,
-                "feature_score": feature_score,
-                "pattern_prob": tf.reduce_max(parts["probs"], axis=-1),
-                "pattern": tf.argmax(parts["probs"], axis=-1, output_type=tf.int32),
-                **score_parts}
-
-    @property
-    def threshold(self):
-        """The decision threshold of the chosen score."""
-        return self.feature_threshold if self.score_choice == "features" else self.paper_threshold
-
-    def check_images(self, images) -> np.ndarray:
-        """Validate a batch of model-range images, or raise `ADeGANError` saying what is wrong."""
-        images = np.asarray(images)
-        if images.ndim == 3 and self.image_shape[-1] == 1 and images.shape[1:] == self.image_shape[:2]:
-            images = images[..., None]
-        if images.ndim != 4 or images.shape[1:] != self.image_shape:
-            raise ADeGANError(
-                f"images have shape {images.shape}, the model expects (N, {', '.join(map(str, self.image_shape))})"
-                f": {self.image_shape[0]}x{self.image_shape[1]} pixels with {self.image_shape[2]} channel(s)"
-            )
-        if not np.issubdtype(images.dtype, np.number):
-            raise ADeGANError(f"images must be numeric, got dtype {images.dtype}")
-        images = images.astype(np.float32)
-        if not np.all(np.isfinite(images)):
-            raise ADeGANError(f"{int(np.sum(~np.isfinite(images).all(axis=(1, 2, 3))))} image(s) "
-                              "contain NaN or infinite pixels; clean them before scoring")
-        if images.size and (images.min() < -1.001 or images.max() > 1.001):
-            raise ADeGANError(
-                f"pixels range from {images.min():g} to {images.max():g}, the model expects [-1, 1]:"
-                " convert uint8 images with keras_adegan.to_model_range(images)"
-            )
-        return images
-
-    def score(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
-        """Score images in [-1, 1]; returns numpy arrays keyed like `call()`.
-
-        Raises:
-            ADeGANError: wrong shape or channels, NaN pixels, pixels outside [-1, 1], or a model
-                that has not been calibrated (`fit_feature_score()` then `calibrate()`).
-        """
-        images = self.check_images(images)
-        if not self.is_calibrated:
-            raise ADeGANError("the model is not calibrated: call fit_feature_score(train_normals) "
-                              "and calibrate(validation_normals) first")
-        return self.raw_outputs(images, batch_size)
-
-    def _batched(self, name, fn, images, batch_size):
-        """`fn` (a graph of images) over numpy images in batches, on this process only."""
-        if batch_size < 1:
-            raise ADeGANError(f"batch_size must be at least 1, got {batch_size}")
-        if name not in self._functions:
-            self._functions[name] = tf.function(
-                fn, input_signature=[tf.TensorSpec((None,) + self.image_shape, tf.float32)])
-        images = np.asarray(images, np.float32)
-        parts = [self._functions[name](images[i:i + batch_size])
-                 for i in range(0, max(len(images), 1), batch_size)]
-        return {k: np.concatenate([p[k].numpy() for p in parts]) for k in parts[0]}
-
-    def raw_outputs(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
-        """`call()` on model-range images in batches, on this process only; no input checks.
-
-        Unlike `predict()`, this never distributes the work under a `tf.distribute` strategy
-        (whose gather cannot carry the boolean `is_anomaly`), so every worker of a
-        multi-worker run can score on its own.
-        """
-        return self._batched("call", lambda x: self(x, training=False), images, batch_size)
-
-    def batch_statistics_outputs(self, images, batch_size: int = 64) -> dict[str, np.ndarray]:
-        """`raw_outputs`, but with G's BatchNorm normalising each batch by its own statistics
-        (training mode), as GANomaly's public evaluation code does. For the biased-protocol
-        diagnostic only: a score then depends on the other images of its batch. G's moving
-        statistics, which training mode updates, are restored afterwards."""
-        saved = [v.numpy() for v in self.generator.non_trainable_variables]
-        try:
-            return self._batched("call_batch_statistics", lambda x: self(x, training=True),
-                                 images, batch_size)
-        finally:
-            for variable, value in zip(self.generator.non_trainable_variables, saved):
-                variable.assign(value)
-
-    @property
-    def is_calibrated(self) -> bool:
-        return bool(keras.ops.convert_to_numpy(self.calibrated) > 0.5)
-
-    @property
-    def is_feature_fitted(self) -> bool:
-        return bool(keras.ops.convert_to_numpy(self.feature_fitted) > 0.5)
-
-    def extract_features(self, images, batch_size: int = 256) -> dict[str, np.ndarray]:
-        """The feature vectors (`features`) and E's pattern probabilities (`probs`) of
-        model-range images, as used by the feature score."""
-        return self._batched("features", lambda x: self._parts(x, with_generator=False),
-                             images, batch_size)
-
-    def rotation_scores(self, images, batch_size: int = 256) -> np.ndarray:
-        """The rotation task's own score of model-range images, unstandardised (models trained
-        with a rotation head, `real_task` "rotation", only)."""
-        if self.rotation_head is None:
-            raise ADeGANError("the rotation score needs a model trained with "
-                              "a rotation head (--real-task rotation)")
-        return self._batched("rotation", lambda x: {"rotation": self._rotation_score(x)},
-                             images, batch_size)["rotation"]
-
-    def fit_feature_score(self, train_normals, batch_size: int = 256) -> dict:
-        """Fill the feature score's head (bank, or per-pattern Gaussians) from training normals.
-
-        Use the training split's normal images (model range); call `calibrate()` afterwards,
-        since the head changes the feature score.
-
-        Returns:
-            dict with `points` (training normals seen) and `bank_rows` (rows filled).
-        """
-        images = self.check_images(train_normals)
-        if self.feature_density == "knn" and len(images) < self.feature_k:
-            raise ADeGANError(f"the feature score needs at least feature_k = {self.feature_k} "
-                              f"training images, got {len(images)}")
-        out = self.extract_features(images, batch_size)
-        head = features.fit_head(out["features"], np.argmax(out["probs"], axis=1), self.n_patterns,
-                                 self.feature_density, self.feature_distance, self.bank_size,
-                                 self.seed)
-        self.feature_bank.assign(head["bank"])
-        self.feature_bias.assign(head["bias"])
-        if self.feature_projection is not None:
-            self.feature_projection.assign(head["projection"])
-        self.feature_fitted.assign(1.0)
-        self.calibrated.assign(0.0)  # the feature threshold no longer fits
-        return {"points": int(len(images)),
-                "bank_rows": int(np.sum(head["bias"] < features.PADDING))}
-
-    def calibrate(self, normal_images, fpr: float = 0.05, batch_size: int = 256) -> dict:
-        """Fit Eq. 9's normal distribution and both scores' decision thresholds on normals.
-
-        Use held-out normal images (the validation split), never the test split, after
-        `fit_feature_score()`. Each threshold flags a share `fpr` of these images.
-
-        Returns:
-            dict with `recon_mean`, `recon_std`, `paper_threshold`, `feature_threshold`,
-            `threshold` (the chosen score's), `score` (which one), `fpr` and, with a rotation
-            score, `standardisation` (the means and deviations of the feature score's parts).
-        """
-        if not self.is_feature_fitted:
-            raise ADeGANError("fit the feature score first: model.fit_feature_score(train_normals)")
-        images = self.check_images(normal_images)
-        if len(images) < 2:
-            raise ADeGANError("calibration needs at least two normal images")
-        out = self.raw_outputs(images, batch_size)
-        feature_scores = out["feature_score"]
-        if self.standardisation is not None:  # the parts' statistics come first
-            stats = {}
-            for name in ("density", "rotation"):
-                stats[f"{name}_mean"], stats[f"{name}_std"] = scoring.fit_normal_stats(
-                    out[f"{name}_score"])
-            for name, value in stats.items():
-                self.standardisation[name].assign(value)
-            stats = {k: np.float32(v) for k, v in stats.items()}  # as the graph computes it
-            feature_scores = features.standardised_sum(
-                out["density_score"], out["rotation_score"], stats,
-                np.float32(self.rotation_score_weight))
-        mean, std = scoring.fit_normal_stats(out["recon_error"])
-        self.recon_mean.assign(mean)
-        self.recon_std.assign(std)
-        paper, _ = scoring.score_components(out["recon_error"], out["pattern_prob"], mean, std,
-                                            self.reading, self.n_patterns)
-        paper_threshold = scoring.threshold_at_fpr(paper, fpr)
-        feature_threshold = scoring.threshold_at_fpr(feature_scores, fpr)
-        self.paper_threshold.assign(paper_threshold)
-        self.feature_threshold.assign(feature_threshold)
-        self.calibrated.assign(1.0)
-        return {"recon_mean": mean, "recon_std": std, "paper_threshold": paper_threshold,
-                "feature_threshold": feature_threshold,
-                "threshold": float(keras.ops.convert_to_numpy(self.threshold)),
-                "score": self.score_choice, "fpr": fpr,
-                **({"standardisation": {k: float(keras.ops.convert_to_numpy(v))
-                                        for k, v in self.standardisation.items()}}
-                   if self.standardisation is not None else {})}
-
-    def generate(self, n_per_pattern: int, seed: int = 0) -> np.ndarray:
-        """Samples of G for every pattern: array (n_patterns, n_per_pattern, H, W, C) in [-1, 1]."""
-        rng = np.random.default_rng(seed)
-        labels = np.repeat(np.arange(self.n_patterns), n_per_pattern)
-        z_n = rng.normal(0.0, self.noise_std, (len(labels), self.noise_dim)).astype(np.float32)
-        codes = np.concatenate([np.eye(self.n_patterns, dtype=np.float32)[labels], z_n], -1)
-        images = self.generator(codes, training=False).numpy()
-        return images.reshape((self.n_patterns, n_per_pattern) + self.image_shape)
+        """The feature score alone, from E (and D if its features are used) without G:
+        `score`, `is_anomaly`, `feature_score`, `pattern_prob`, `pattern` (and the parts)."""
+        return self.head(self._parts(x, with_generator=False))
 
 
 def load_detector(path) -> ADeGAN:
@@ -737,17 +444,18 @@ def scoring_options(config: ADeGANConfig, n_train: int | None) -> dict:
     return options
 
 
-def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None) -> ADeGAN:
-    """A compiled `ADeGAN` with the config's hyperparameters (`n_train`: the number of training
-    normals, which sizes a bank that holds them all)."""
-    model = ADeGAN(image_shape=image_shape, n_patterns=config.n_patterns,
-                   noise_dim=config.noise_dim, noise_std=config.noise_std, width=config.width,
-                   alpha=config.alpha, beta=config.beta, gamma=config.gamma, reading=config.reading,
-                   real_task=config.real_task, real_weight=config.real_weight,
-                   stage1_pattern_weight=config.stage1_pattern_weight,
-                   cross_mix_min=config.cross_mix_min, stage1_epochs=config.stage1_epochs,
-                   seed=config.seed, precision=config.precision, run_config=config.to_dict(),
-                   **scoring_options(config, n_train))
+def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None,
+                data_source: str | None = None) -> ADeGAN:
+    """A compiled `ADeGAN` with the config's hyperparameters: the one path from a config to a
+    model. `n_train`, the number of training normals, sizes a bank that holds them all;
+    `data_source` (where the images were read) is recorded with the config in `run_config`."""
+    options = {name: getattr(config, name) for name in CONFIG_ARGS}
+    options.update(scoring_options(config, n_train))
+    run_config = config.to_dict()
+    if data_source is not None:
+        run_config["data_source"] = data_source  # where evaluate and export re-read the data
+    model = ADeGAN(image_shape=image_shape, stage1_epochs=config.stage1_epochs,
+                   run_config=run_config, **options)
     model.compile(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
                   jit_compile=config.jit_compile)
     return model

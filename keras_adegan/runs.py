@@ -164,8 +164,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         if not (resume and (out / "config.json").exists()):
             config.save(out / "config.json")
         with strategy.scope():
-            model = build_model(config, data.image_shape, len(splits.train_x))
-        model.run_config["data_source"] = data.source  # where evaluate and export re-read it
+            model = build_model(config, data.image_shape, len(splits.train_x), data.source)
         curves = {"val": (splits.val_x, splits.val_y)}
         if test_curve:
             curves["test"] = (splits.test_x, splits.test_y)

@@ -30,7 +30,7 @@ def main(output_dir: str, weights_file: str) -> None:
     metrics = train(config, output_dir, verbose=0)
     model = captured["model"]
     weights = (model.generator.get_weights() + model.extractor.get_weights()
-               + [model.feature_bank.numpy(), model.feature_threshold.numpy()])
+               + [model.head.bank.numpy(), model.head.feature_threshold.numpy()])
     np.savez(weights_file, *weights, auroc=metrics["test"]["auroc_combined"])
 
 

@@ -23,7 +23,7 @@ def exported(trained_run, digits_splits, tmp_path_factory):
     manifest = export_detector(run / "model.keras", out, representative=digits_splits.train_x)
     model = load_detector(run / "model.keras")
     keras_out = model.score(digits_splits.test_x.astype(np.float32) / 127.5 - 1.0)
-    keras_out["feature_is_anomaly"] = keras_out["feature_score"] > model.feature_threshold.numpy()
+    keras_out["feature_is_anomaly"] = keras_out["feature_score"] > model.head.feature_threshold.numpy()
     return out, manifest, keras_out
 
 

@@ -62,7 +62,7 @@ def test_a_stage1_pattern_weight_trains_e_with_g_in_the_adversarial_stage(tmp_pa
     assert max(g_moved) > 0  # G's update differs from the plain one by L_sl's gradient
     model.save(tmp_path / "m.keras")
     assert keras.models.load_model(tmp_path / "m.keras").stage1_pattern_weight == 2.0
-    with pytest.raises(ADeGANError, match="stage1_pattern_weight must be a finite number >= 0"):
+    with pytest.raises(ADeGANError, match="stage1_pattern_weight must be >= 0"):
         tiny_model(stage1_pattern_weight=-1.0)
 
 
@@ -99,7 +99,7 @@ def test_keras_round_trip_keeps_scores_and_calibration(tmp_path):
     for key in before:
         np.testing.assert_array_equal(before[key], after[key])
     assert float(loaded.threshold.numpy()) == pytest.approx(calibration["threshold"])
-    np.testing.assert_array_equal(loaded.feature_bank.numpy(), model.feature_bank.numpy())
+    np.testing.assert_array_equal(loaded.head.bank.numpy(), model.head.bank.numpy())
     assert loaded.run_config == {"dataset": "toy"} and loaded.stage1_epochs == 1
     assert loaded.get_config() == model.get_config()
     assert type(loaded.g_optimizer).__name__ == "Adam"
@@ -160,8 +160,8 @@ def test_calibrate_needs_the_feature_score_and_refitting_undoes_calibration():
 def test_with_scoring_keeps_the_networks_and_changes_the_head():
     model = calibrated(tiny_model(stage1_epochs=1))
     copy = model.with_scoring(feature_density="gaussian", score="paper")
-    assert copy.feature_bank.shape == (4, 4) and copy.score_choice == "paper"  # z_n: 4 values
-    assert not copy.is_feature_fitted and copy.stage1_epochs == 1
+    assert copy.head.bank.shape == (4, 4) and copy.head.score == "paper"  # z_n: 4 values
+    assert not copy.head.is_fitted and copy.stage1_epochs == 1
     for a, b in zip(model.extractor.weights + model.generator.weights,
                     copy.extractor.weights + copy.generator.weights):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
@@ -304,15 +304,16 @@ def test_rotation_score_adds_the_standardised_rotation_term_and_round_trips(tmp_
         threshold_at_fpr(model.score(normals)["feature_score"], 0.05), abs=1e-5)
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
-    assert loaded.rotation_score_weight == 2.0
+    assert loaded.head.rotation_score_weight == 2.0
     np.testing.assert_array_equal(loaded.score(images)["feature_score"], got)
     np.testing.assert_allclose(loaded.feature_call(images)["feature_score"], got, atol=1e-5)
 
 
 @pytest.mark.parametrize("options,message", [
     ({"rotation_score_weight": 1.0}, "needs a model trained with a rotation head"),
-    ({"real_task": "rotation", "rotation_score_weight": -1.0}, "finite number >= 0"),
-    ({"real_task": "rotation", "rotation_score_weight": float("nan")}, "finite number >= 0"),
+    ({"real_task": "rotation", "rotation_score_weight": -1.0}, "rotation_score_weight must be >= 0"),
+    ({"real_task": "rotation", "rotation_score_weight": float("nan")},
+     "rotation_score_weight must be a finite number"),
 ])
 def test_bad_rotation_score_weight_is_a_clear_error(options, message):
     with pytest.raises(ADeGANError, match=message):

@@ -40,7 +40,7 @@ def test_real_tasks_add_their_extractor_passes_to_training_and_scoring_flops():
     assert counts["rotation"]["stage2"] - counts["none"]["stage2"] == pytest.approx(3 * 4 * e)
     assert counts["rotation"]["stage1"] == counts["none"]["stage1"]
     # the option's preset scores the rotation task too
-    assert models["rotation"].rotation_score_weight > 0
+    assert models["rotation"].head.rotation_score_weight > 0
     assert counts["rotation"]["score"] - counts["none"]["score"] == pytest.approx(4 * e)
     joint = build_model(ADeGANConfig.preset("digits", width=4, stage1_pattern_weight=1.0),
                         (16, 16, 1), 64)

@@ -24,7 +24,7 @@ def test_two_trial_search_completes_without_the_test_split(tiny_config, digits_s
     assert rows[0]["n_patterns"] != rows[1]["n_patterns"] or rows[0]["gamma"] != rows[1]["gamma"]
     model = load_detector(trial_model(tuner, rows[0]["trial"]))
     assert model.n_patterns == rows[0]["n_patterns"] and model.is_calibrated
-    assert model.bank_size == len(digits_splits.train_x)  # the default: every training normal
+    assert model.head.bank_size == len(digits_splits.train_x)  # the default: every training normal
 
 
 @pytest.mark.slow

@@ -109,7 +109,7 @@ class ADeGANHyperModel(kt.HyperModel):
         model.fit(train_stream(train_x, config.batch_size, config.seed),
                   epochs=epochs, initial_epoch=initial,
                   callbacks=list(callbacks or []) + [auroc], verbose=kwargs.get("verbose", 0))
-        if config.bank_size is None and model.bank_size != len(train_x):
+        if config.bank_size is None and model.head.bank_size != len(train_x):
             model = model.with_scoring(bank_size=max(len(train_x), config.feature_k))
         model.fit_feature_score(to_model_range(train_x))
         model.calibrate(to_model_range(normals))
