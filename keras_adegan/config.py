@@ -65,6 +65,12 @@ class ADeGANConfig:
             during the adversarial stage as well (ClusterGAN's joint training; one reading of
             the paper's section 3.1.1); 0 (the default) keeps the two stages apart. Under
             study (issue 22): not yet validated.
+        stage2_adversarial_weight: weight of D's adversarial term for G during stage 2 too,
+            with D still trained, so that G's images stay realistic while Eq. 8 trains it; 0
+            (the default, the paper) freezes D after stage 1. Under study (issue 22).
+        sl_generator_weight: how much of L_sl's gradient reaches G through its images (1, the
+            default: G and E both learn the pattern task; 0: E alone, so G cannot stamp a
+            pattern mark for E to read). Under study (issue 22).
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
         learning_rate: Adam learning rate for G, D and E.
@@ -118,6 +124,8 @@ class ADeGANConfig:
     real_task: str = "none"
     real_weight: float = 1.0
     stage1_pattern_weight: float = 0.0
+    stage2_adversarial_weight: float = 0.0
+    sl_generator_weight: float = 1.0
     cross_mix_min: float = 0.25
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -147,7 +155,7 @@ class ADeGANConfig:
 
     def validate(self) -> None:
         """Raise `ADeGANError` naming the first field that is out of range."""
-        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "stage1_pattern_weight",
+        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "stage1_pattern_weight", "stage2_adversarial_weight", "sl_generator_weight",
                    "cross_mix_min", "learning_rate", "beta_1", "beta_2", "val_fraction",
                    "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
@@ -183,6 +191,8 @@ class ADeGANConfig:
             (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"),
             (self.real_weight >= 0, "real_weight must be >= 0"),
             (self.stage1_pattern_weight >= 0, "stage1_pattern_weight must be >= 0"),
+            (self.stage2_adversarial_weight >= 0, "stage2_adversarial_weight must be >= 0"),
+            (0 <= self.sl_generator_weight <= 1, "sl_generator_weight must be in [0, 1]"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
             (self.rotation_score_weight == 0 or self.real_task == "rotation",
              "rotation_score_weight needs a model trained with a rotation head "

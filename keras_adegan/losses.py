@@ -133,7 +133,8 @@ def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
 
 
 def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float, alpha: float,
-                  beta: float, gamma: float, training: bool = True, reading: str = "ours") -> dict:
+                  beta: float, gamma: float, training: bool = True, reading: str = "ours",
+                  sl_generator_weight: float = 1.0) -> dict:
     """The whole stage-2 objective (Eq. 8) for a batch of real images `x` and latent codes `z`.
 
     `reading="ours"`: L_ip = within-pattern cross-entropy + across-pattern uncertainty, trained
@@ -149,10 +150,13 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
         x: real normal images.
         z: the latent codes of `ADeGAN._latents`: `labels` and `other_labels` (patterns, never
             equal), `z_n` and `z_n_other`, `lam_within` and `lam_across` (mixing weights).
+        sl_generator_weight: scales the gradient of L_sl that reaches G through its images
+            G(z_c, z_n) (1: as much as E's; 0: E alone learns the pattern task, so G cannot
+            stamp its pattern on its images for E to read).
 
     Returns:
-        dict with `loss`, `ip_loss`, `sl_loss`, `recon_loss` and `sl_logits` (E's logits on
-        the L_sl images, for its accuracy).
+        dict with `loss`, `ip_loss`, `sl_loss`, `recon_loss`, `sl_logits` (E's logits on
+        the L_sl images, for its accuracy) and `sl_images` (G(z_c, z_n), the L_sl images).
     """
     batch = tf.shape(x)[0]
     one_hot = tf.one_hot(z["labels"], n_patterns)
@@ -168,6 +172,11 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
     ], axis=0)
     images = generator(codes, training=training)
     generated, x_rec = images[: 3 * batch], images[3 * batch:]
+    sl_images = generated[:batch]
+    if sl_generator_weight != 1.0:  # the same images, L_sl's gradient into G scaled
+        scaled = (sl_generator_weight * sl_images
+                  + (1.0 - sl_generator_weight) * tf.stop_gradient(sl_images))
+        generated = tf.concat([scaled, generated[batch:]], 0)
     if reading == "literal":  # L_ip trains E only: no gradient reaches G through it
         generated = tf.concat([generated[: 2 * batch], tf.stop_gradient(generated[2 * batch:])], 0)
     g_logits, g_z_n = extractor(generated, training=training)
@@ -183,4 +192,4 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
     recon_loss = reconstruction_loss(x, x_rec, reading)
     return {"loss": stage2_loss(ip_loss, sl_loss, recon_loss, alpha, beta, gamma),
             "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
-            "sl_logits": sl_logits}
+            "sl_logits": sl_logits, "sl_images": sl_images}

@@ -44,7 +44,8 @@ from keras_adegan.scoring_head import (FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS,  
 # The constructor arguments that are `ADeGANConfig` fields of the same name (all but
 # `image_shape`, `stage1_epochs` and `run_config`): checked by the config, copied by `build_model`.
 CONFIG_ARGS = ("n_patterns", "noise_dim", "noise_std", "width", "alpha", "beta", "gamma",
-               "reading", "real_task", "real_weight", "stage1_pattern_weight", "cross_mix_min",
+               "reading", "real_task", "real_weight", "stage1_pattern_weight",
+               "stage2_adversarial_weight", "sl_generator_weight", "cross_mix_min",
                "seed", "precision", "score", "feature_source", "feature_density",
                "feature_distance", "feature_k", "bank_size", "rotation_score_weight")
 STAGE_METRICS = {
@@ -92,6 +93,10 @@ class ADeGAN(Detector, keras.Model):
             section 3.1.1 may be read: G learns its patterns "by adversarial learning and
             pattern-related self-supervised task together"); 0 (the default) keeps the stages
             apart.
+        stage2_adversarial_weight: weight of D's adversarial term for G in stage 2, D still
+            trained (0, the default: D frozen after stage 1).
+        sl_generator_weight: share of L_sl's gradient that reaches G through its images (1,
+            the default; 0: E alone learns the pattern task).
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
@@ -123,7 +128,8 @@ class ADeGAN(Detector, keras.Model):
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
-                 real_weight=1.0, stage1_pattern_weight=0.0, cross_mix_min=0.25, stage1_epochs=0,
+                 real_weight=1.0, stage1_pattern_weight=0.0, stage2_adversarial_weight=0.0,
+                 sl_generator_weight=1.0, cross_mix_min=0.25, stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
                  feature_source="noise", feature_density="knn", feature_distance="cosine",
                  feature_k=5, bank_size=1024, rotation_score_weight=0.0, **kwargs):
@@ -159,6 +165,8 @@ class ADeGAN(Detector, keras.Model):
             self.stage_metrics[1] += ("stage1_sl_loss",)
         if real_task != "none":
             self.stage_metrics[2] += ("real_loss",)
+        if stage2_adversarial_weight > 0:
+            self.stage_metrics[2] += ("stage2_d_loss", "stage2_g_loss")
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for names in self.stage_metrics.values() for name in names}
         self.build((None,) + self.image_shape)  # built now: checkpoints load into it before fit
@@ -346,21 +354,36 @@ class ADeGAN(Detector, keras.Model):
         return out
 
     def _self_supervised_step(self, x):
-        """Stage 2, Eq. 8: G and E on alpha * L_ip + beta * L_sl + gamma * L_recon."""
+        """Stage 2, Eq. 8: G and E on alpha * L_ip + beta * L_sl + gamma * L_recon (with
+        `stage2_adversarial_weight`, G also keeps D's term and D keeps training)."""
         z = self._latents(tf.shape(x)[0])
-        with tf.GradientTape() as tape:
+        adversarial = self.stage2_adversarial_weight > 0
+        with tf.GradientTape(persistent=adversarial) as tape:
             out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
                                        self.noise_std, self.alpha, self.beta, self.gamma,
-                                       reading=self.reading)
+                                       reading=self.reading,
+                                       sl_generator_weight=self.sl_generator_weight)
+            fake = out.pop("sl_images")
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
                 out["real_loss"] = self._rotation_loss(x)
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
+            if adversarial:
+                out["stage2_g_loss"] = losses.generator_adversarial_loss(
+                    self.discriminator(fake, training=True))
+                out["loss"] = out["loss"] + self.stage2_adversarial_weight * out["stage2_g_loss"]
+                out["stage2_d_loss"] = losses.discriminator_loss(
+                    self.discriminator(x, training=True),
+                    self.discriminator(tf.stop_gradient(fake), training=True))
+                d_scaled = out["stage2_d_loss"] * self._replica_scale()
             scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables
         e_vars = self._extractor_variables()
         grads = tape.gradient(scaled, g_vars + e_vars)
         self.g_optimizer.apply(grads[: len(g_vars)], g_vars)
         self.e_optimizer.apply(grads[len(g_vars):], e_vars)
+        if adversarial:
+            d_vars = self.discriminator.trainable_variables
+            self.d_optimizer.apply(tape.gradient(d_scaled, d_vars), d_vars)
         accuracy = tf.reduce_mean(tf.cast(
             tf.equal(tf.argmax(out.pop("sl_logits"), -1, output_type=tf.int32), z["labels"]),
             tf.float32))

@@ -153,6 +153,38 @@ def test_what_l_ip_trains(reading, g_gets_ip):
     assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in g_grads) == g_gets_ip
 
 
+@pytest.mark.parametrize("weight", [0.0, 0.5, 1.0])
+def test_sl_generator_weight_scales_l_sls_gradient_into_g_only(weight):
+    """sl_generator_weight scales the gradient L_sl sends into G through its images; every
+    loss value stays the same."""
+    import tensorflow as tf
+
+    from keras_adegan import ADeGAN
+
+    model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4)
+    model.compile()
+    x = tf.random.uniform((4, 16, 16, 1), -1, 1, seed=0)
+    z = model._latents(4)
+
+    def grads(w):
+        with tf.GradientTape(persistent=True) as tape:
+            out = losses.stage2_losses(model.generator, model.extractor, x, z, 4, 0.1, 1.0, 1.0,
+                                       10.0, sl_generator_weight=w)
+        return (out, tape.gradient(out["sl_loss"], model.generator.trainable_variables),
+                tape.gradient(out["sl_loss"], model.extractor.trainable_variables))
+
+    (full, g_full, e_full), (got, g_got, e_got) = grads(1.0), grads(weight)
+    for key in ("loss", "sl_loss", "ip_loss", "recon_loss"):
+        assert float(got[key]) == pytest.approx(float(full[key]), rel=1e-6), key
+    np.testing.assert_allclose(got["sl_images"], full["sl_images"], rtol=1e-6)
+    # E still learns L_sl (its gradient differs a little: G's batch statistics, which E's
+    # codes for G(E(X)) share, no longer carry L_sl's gradient back into E either)
+    assert max(float(tf.reduce_max(tf.abs(g))) for g in e_got) > 0
+    for a, b in zip(g_got, g_full):
+        np.testing.assert_allclose(a, weight * b.numpy(), rtol=1e-4, atol=1e-7)
+    assert max(float(tf.reduce_max(tf.abs(g))) for g in g_full) > 0
+
+
 def test_stage2_losses_match_their_closed_forms():
     x = np.random.default_rng(1).uniform(-1, 1, (2, N_C + NOISE)).astype(np.float32)
     z = stub_codes()

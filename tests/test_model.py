@@ -66,6 +66,21 @@ def test_a_stage1_pattern_weight_trains_e_with_g_in_the_adversarial_stage(tmp_pa
         tiny_model(stage1_pattern_weight=-1.0)
 
 
+def test_a_stage2_adversarial_weight_keeps_d_training_and_g_honest_in_stage_2(tmp_path):
+    """Under study: with stage2_adversarial_weight, stage 2 also updates D (unlike the paper's
+    stage 2) and logs both adversarial losses; the option round-trips."""
+    model = tiny_model(stage1_epochs=0, stage2_adversarial_weight=0.5, sl_generator_weight=0.0)
+    d0 = [w.numpy().copy() for w in model.discriminator.weights]
+    history = model.fit(tiny_stream(), epochs=1, verbose=0).history
+    assert np.isfinite(history["stage2_d_loss"][0]) and np.isfinite(history["stage2_g_loss"][0])
+    assert not all(np.array_equal(a, b.numpy()) for a, b in zip(d0, model.discriminator.weights))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert (loaded.stage2_adversarial_weight, loaded.sl_generator_weight) == (0.5, 0.0)
+    with pytest.raises(ADeGANError, match="sl_generator_weight must be in"):
+        tiny_model(sl_generator_weight=1.5)
+
+
 @pytest.mark.slow
 def test_jit_compile_trains():
     model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, stage1_epochs=1)

@@ -1,0 +1,192 @@
+"""The generative core's study (issue 22): which training of G and E makes the paper's S work?
+
+Each variant is a training option (its own cells, trained at the tables' budget); every cell
+records, from the validation split only, the AUROC of the paper's S and of the deployed feature
+score, and the core diagnostics of `keras_adegan.diagnostics` (E's clustering of real normals,
+the shortcut gap, G's coverage and diversity) after every epoch and at the end. The test split
+is never read here (each run's `metrics.json` holds test figures; this tool does not open them).
+`RULE` decides, and it was committed before any cell of the study ran.
+
+Resumable: a finished cell (its run folder holds `metrics.json`) is read back, an interrupted one
+resumes from its last epoch; the results are rewritten after every cell.
+
+Command line:
+    python -m benchmarks.core_study --dataset mnist --classes 1,8 --seeds 0
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from keras_adegan.config import ADeGANConfig
+from keras_adegan.errors import ArgumentParser, cli_main
+from keras_adegan.outputs import write_atomically
+from keras_adegan.provenance import cpu_name, library_versions
+
+# The candidates, each against the paper's schedule as this project reads it (two sequential
+# stages; D frozen in stage 2; L_sl trained into G and E).
+VARIANTS = {
+    "paper": {},
+    # ClusterGAN's joint training, and the paper's section 3.1.1 read as "adversarial learning
+    # and the pattern task together": E learns L_sl on G's fakes during stage 1 too
+    "joint": {"stage1_pattern_weight": 1.0},
+    # G kept honest in stage 2: D's adversarial term stays, D keeps training
+    "honest": {"stage2_adversarial_weight": 1.0},
+    # no stamp for E to read: L_sl trains E only
+    "e_only": {"sl_generator_weight": 0.0},
+    # all three together
+    "clustergan": {"stage1_pattern_weight": 1.0, "stage2_adversarial_weight": 1.0,
+                   "sl_generator_weight": 0.0},
+}
+BUDGET = dict(stage1_epochs=2, stage2_epochs=2, width=32)  # the results tables' budget
+CORE_KEYS = ("cluster_acc", "cluster_nmi", "sample_acc", "shortcut_gap", "diversity_ratio",
+             "classes_covered", "purity", "confident")
+MIN_GAIN = 0.02
+RULE = (
+    "Written on 2026-12-01, before any cell of this study ran. Cells: MNIST anomaly classes 1 and "
+    "8, seed 0, the tables' budget (2 + 2 epochs, width 32, every training normal). A variant "
+    "becomes the default core if (1) its mean validation AUROC of the paper's S over the cells "
+    f"beats the `paper` variant's by at least {MIN_GAIN}, and (2) its mean clustering accuracy of "
+    "E on the validation normals is not lower than the `paper` variant's (the core must not get "
+    "worse). Among several such variants, the one with the highest S wins; if none qualifies, "
+    "the default stays. The deployed feature score's validation AUROC is reported beside S and "
+    "decides nothing here. The test split is not read."
+)
+
+
+def cell_record(variant: str, metrics: dict, seconds: float) -> dict:
+    """What the study keeps of a run: validation figures, the core's, the history's core rows."""
+    return {
+        "variant": variant, "dataset": metrics["config"]["dataset"],
+        "anomaly_class": metrics["config"]["anomaly_class"], "seed": metrics["seed"],
+        "validation": {k: v for k, v in metrics["validation"].items() if k.startswith("auroc")},
+        "core": metrics["core"],
+        "core_by_epoch": [{k: row[k] for k in row if k in ("epoch", "stage")
+                           or k.startswith("core_")} for row in metrics["history"]],
+        "config": metrics["config"], "train_seconds": metrics["train_seconds"],
+        "cell_seconds": round(seconds, 1),
+    }
+
+
+def summary(cells: list[dict]) -> dict[str, dict]:
+    """Per variant: the mean of each validation AUROC and core figure over its cells."""
+    out = {}
+    for variant in VARIANTS:
+        mine = [c for c in cells if c["variant"] == variant]
+        if mine:
+            out[variant] = {"cells": len(mine),
+                            "S": float(np.mean([c["validation"]["auroc_combined"] for c in mine])),
+                            "features": float(np.mean([c["validation"]["auroc_features"]
+                                                       for c in mine])),
+                            **{k: float(np.mean([c["core"][k] for c in mine]))
+                               for k in CORE_KEYS if all(k in c["core"] for c in mine)}}
+    return out
+
+
+def decide(means: dict[str, dict], expected_cells: int) -> str:
+    """`RULE` applied to `summary`'s means: the winning variant, or why none is chosen yet."""
+    if any(m["cells"] < expected_cells for m in means.values()) or len(means) < len(VARIANTS):
+        return "no decision yet: not every variant has all its cells"
+    base = means["paper"]
+    qualified = [v for v, m in means.items() if v != "paper"
+                 and m["S"] >= base["S"] + MIN_GAIN and m["cluster_acc"] >= base["cluster_acc"]]
+    if not qualified:
+        return "keep the paper's schedule: no variant qualifies"
+    return f"adopt `{max(qualified, key=lambda v: means[v]['S'])}`"
+
+
+def write_results(cells: list[dict], path: Path, expected_cells: int, command: str) -> None:
+    means = summary(cells)
+    decision = decide(means, expected_cells)
+    write_atomically(path.with_suffix(".json"), json.dumps(
+        {"rule": RULE, "variants": VARIANTS, "decision": decision, "means": means,
+         "cells": cells}, indent=1) + "\n")
+    lines = ["# The generative core's study (validation only)", "",
+             "Written by `benchmarks/core_study.py`. " + __doc__.split("\n\n")[1].replace("\n", " "),
+             "", f"Rule: {RULE}", "", f"- Decision: **{decision}**.",
+             f"- Command: `{command}`", f"- CPU: {cpu_name()}; versions: "
+             + ", ".join(f"{k} {v}" for k, v in library_versions().items()), "",
+             "| variant | options | cells | val AUROC S | val AUROC feature score | "
+             + " | ".join(CORE_KEYS) + " |",
+             "|---|---|---|---|---|" + "---|" * len(CORE_KEYS)]
+    for variant, m in means.items():
+        options = ", ".join(f"{k}={v}" for k, v in VARIANTS[variant].items()) or "(the paper)"
+        lines.append(f"| {variant} | {options} | {m['cells']} | {m['S']:.3f} | "
+                     f"{m['features']:.3f} | "
+                     + " | ".join(f"{m[k]:.2f}" if k in m else "n/a" for k in CORE_KEYS) + " |")
+    lines += ["", "Per cell (validation), with the wall time of its training:", "",
+              "| variant | class | seed | S | feature score | cluster_acc | sample_acc | "
+              "classes_covered | diversity_ratio | train s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for c in cells:
+        core = c["core"]
+        lines.append(f"| {c['variant']} | {c['anomaly_class']} | {c['seed']} | "
+                     f"{c['validation']['auroc_combined']:.3f} | "
+                     f"{c['validation']['auroc_features']:.3f} | {core['cluster_acc']:.2f} | "
+                     f"{core['sample_acc']:.2f} | {core.get('classes_covered', 'n/a')} | "
+                     f"{core['diversity_ratio']:.2f} | {c['train_seconds']:.0f} |")
+    write_atomically(path.with_suffix(".md"), "\n".join(lines) + "\n")
+
+
+def parse_args(argv=None):
+    p = ArgumentParser(prog="python -m benchmarks.core_study", description=__doc__.split("\n")[0])
+    p.add_argument("--dataset", default="mnist")
+    p.add_argument("--classes", default="1,8", help="anomaly classes, e.g. 1,8")
+    p.add_argument("--seeds", default="0")
+    p.add_argument("--variants", default=",".join(VARIANTS), help="which variants to run")
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--results", default="results/core_study", help="results file, no suffix")
+    p.add_argument("--runs-dir", default="runs/core_study")
+    p.add_argument("--budget", default=None, help="JSON of config fields replacing the "
+                   "tables' budget (for tests)")
+    args = p.parse_args(argv)
+    unknown = sorted(set(args.variants.split(",")) - set(VARIANTS))
+    if unknown:
+        p.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
+    return args
+
+
+@cli_main
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from keras_adegan.data import load_dataset
+    from keras_adegan.runs import train
+
+    classes = [int(v) for v in args.classes.split(",")]
+    seeds = [int(v) for v in args.seeds.split(",")]
+    budget = json.loads(args.budget) if args.budget else BUDGET
+    command = "python -m benchmarks.core_study " + " ".join(sys.argv[1:] if argv is None else argv)
+    path = Path(args.results)
+    done = json.loads(path.with_suffix(".json").read_text())["cells"] \
+        if path.with_suffix(".json").is_file() else []
+    data = None
+    for variant in args.variants.split(","):
+        for k in classes:
+            for seed in seeds:
+                if any((c["variant"], c["anomaly_class"], c["seed"]) == (variant, k, seed)
+                       for c in done):
+                    continue
+                data = data or load_dataset(args.dataset, args.data_dir)
+                config = ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=seed,
+                                             **budget, **VARIANTS[variant])
+                run_dir = Path(args.runs_dir) / variant / f"{args.dataset}-class{k}-seed{seed}"
+                start = time.time()
+                print(f"{variant}, class {k}, seed {seed} -> {run_dir}", flush=True)
+                if (run_dir / "metrics.json").is_file():  # trained, not yet recorded
+                    metrics = json.loads((run_dir / "metrics.json").read_text())
+                else:
+                    metrics = train(config, run_dir, data=data, verbose=2,
+                                    resume=(run_dir / "config.json").is_file())
+                done.append(cell_record(variant, metrics, time.time() - start))
+                write_results(done, path, len(classes) * len(seeds), command)
+    write_results(done, path, len(classes) * len(seeds), command)
+    print(f"wrote {path}.md: {decide(summary(done), len(classes) * len(seeds))}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+import json
+
+import pytest
+
+from benchmarks.core_study import VARIANTS, decide, main, summary
+
+CORE = {"cluster_acc": 0.3, "cluster_nmi": 0.2, "sample_acc": 1.0, "shortcut_gap": 0.7,
+        "diversity_ratio": 0.3, "classes_covered": 5, "purity": 0.8, "confident": 0.6}
+
+
+def cell(variant, k, s_auroc, cluster_acc):
+    return {"variant": variant, "anomaly_class": k, "seed": 0,
+            "validation": {"auroc_combined": s_auroc, "auroc_features": 0.9},
+            "core": {**CORE, "cluster_acc": cluster_acc}}
+
+
+def study(gains):
+    """Two cells per variant; `gains`: variant -> (S gain, cluster accuracy gain)."""
+    cells = []
+    for variant in VARIANTS:
+        s_gain, acc_gain = gains.get(variant, (0.0, 0.0))
+        cells += [cell(variant, k, 0.70 + s_gain, 0.30 + acc_gain) for k in (1, 8)]
+    return summary(cells)
+
+
+def test_the_rule_needs_the_s_gain_and_no_worse_clustering():
+    assert decide(study({}), 2).startswith("keep the paper's schedule")
+    assert decide(study({"joint": (0.019, 0.1)}), 2).startswith("keep")  # below 0.02
+    assert decide(study({"joint": (0.05, -0.01)}), 2).startswith("keep")  # core got worse
+    assert decide(study({"joint": (0.03, 0.0), "honest": (0.04, 0.2)}), 2) == "adopt `honest`"
+    means = study({})
+    means["paper"]["cells"] = 1
+    assert decide(means, 2).startswith("no decision yet")
+
+
+def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, monkeypatch):
+    args = ["--dataset", "digits", "--classes", "0", "--variants", "paper,e_only",
+            "--results", str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"),
+            "--budget", json.dumps({"stage1_epochs": 1, "stage2_epochs": 1, "width": 4,
+                                    "batch_size": 32, "train_limit": 128})]
+    assert main(args) == 0
+    data = json.loads((tmp_path / "study.json").read_text())
+    assert [c["variant"] for c in data["cells"]] == ["paper", "e_only"]
+    cell = data["cells"][1]
+    assert cell["config"]["sl_generator_weight"] == 0.0
+    assert set(cell["validation"]) >= {"auroc_combined", "auroc_features"}
+    assert not any(k.startswith("test") for k in json.dumps(data["cells"]).split('"'))
+    assert [row["stage"] for row in cell["core_by_epoch"]] == [1, 2]
+    assert data["decision"].startswith("no decision yet")  # three variants have no cells
+    text = (tmp_path / "study.md").read_text()
+    assert "Rule: Written on 2026-12-01, before any cell" in text and "| e_only |" in text
+
+    import keras_adegan.runs
+
+    monkeypatch.setattr(keras_adegan.runs, "train", lambda *a, **k: pytest.fail("retrained"))
+    assert main(args) == 0  # every cell is recorded: nothing runs again
+
+
+def test_an_unknown_variant_is_one_error_line(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--variants", "paper,wgan"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2 and len(err) == 1 and "wgan" in err[0]
