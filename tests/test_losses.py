@@ -173,7 +173,7 @@ def test_sl_generator_weight_scales_l_sls_gradient_into_g_only(weight):
         return (out, tape.gradient(out["sl_loss"], model.generator.trainable_variables),
                 tape.gradient(out["sl_loss"], model.extractor.trainable_variables))
 
-    (full, g_full, e_full), (got, g_got, e_got) = grads(1.0), grads(weight)
+    (full, g_full, _), (got, g_got, e_got) = grads(1.0), grads(weight)
     for key in ("loss", "sl_loss", "ip_loss", "recon_loss"):
         assert float(got[key]) == pytest.approx(float(full[key]), rel=1e-6), key
     np.testing.assert_allclose(got["sl_images"], full["sl_images"], rtol=1e-6)
