@@ -48,6 +48,7 @@ from keras_adegan.errors import ADeGANError
 from keras_adegan.features import PADDING
 from keras_adegan.images import scale_pixels
 from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS, ADeGAN, load_detector
+from keras_adegan.outputs import files_under, mark, marker, refuse_unowned
 from keras_adegan.provenance import library_versions
 from keras_adegan.splits import run_splits
 
@@ -189,9 +190,9 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
         raise ADeGANError(f"{out} already holds an export; choose another --output or pass --overwrite")
     if out.exists() and not out.is_dir():
         raise ADeGANError(f"{out} is a file; choose a folder for --output")
-    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").exists():
-        raise ADeGANError(f"{out} is not empty and holds no export; choose a new or empty folder "
-                          "for --output")
+    # --overwrite replaces the whole folder: only one that holds nothing but an export
+    written = set((marker(out) or {}).get("files", []))
+    refuse_unowned(out, "export", written.__contains__, "choose a new or empty folder for --output")
     model = load_detector(model_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     final, out = out, Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
@@ -275,4 +276,5 @@ def _write_export(model, model_path, out: Path, formats, quantizations, graphs, 
                         "input_dtype": "float32",
                         "bytes": len(content), "ops": tflite_ops(content)}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    mark(out, "export", files_under(out))
     return manifest

@@ -1,5 +1,9 @@
 """Output files that are never half-written and never replace a user's file by accident.
 
+Every folder the project writes (a run, an export) holds a marker file, `MARKER`, that says
+what wrote it; `unowned_files` lists what in such a folder the project did not write, so that
+`--resume` and `--overwrite` refuse a folder that holds anything else instead of deleting it.
+
 Example:
     >>> check_output_file("scores.csv", overwrite=False)   # before any work
     >>> write_atomically("scores.csv", text)               # after it
@@ -10,10 +14,67 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from pathlib import Path
 
 from keras_adegan.errors import ADeGANError
+
+MARKER = ".keras-adegan"
+
+
+def mark(folder, kind: str, files=None) -> None:
+    """Write `folder`'s marker: what wrote it (`kind`) and, if given, every file it wrote."""
+    content = {"written_by": "keras-adegan", "kind": kind}
+    if files is not None:
+        content["files"] = sorted(files)
+    write_atomically(Path(folder) / MARKER, json.dumps(content, indent=1) + "\n")
+
+
+def marker(folder) -> dict | None:
+    """The marker of `folder` (None if it has none, or an unreadable one)."""
+    try:
+        content = json.loads((Path(folder) / MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+    return content if isinstance(content, dict) else None
+
+
+def files_under(folder) -> list[str]:
+    """Every file under `folder`, as paths relative to it (`a/b.txt`)."""
+    folder = Path(folder)
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if not p.is_dir())
+
+
+def unowned_files(folder, kind: str, ours) -> list[str] | None:
+    """The files under `folder` that the project did not write: None when the folder carries
+    no marker of `kind` (then nothing in it is known to be the project's), else the files
+    that `ours(relative_path)` does not claim."""
+    content = marker(folder)
+    if content is None or content.get("kind") != kind:
+        return None
+    return [f for f in files_under(folder) if f not in (MARKER, ".lock") and not ours(f)]
+
+
+def refuse_unowned(folder, kind: str, ours, what: str) -> None:
+    """Raise `ADeGANError` when `folder` exists, is not empty and holds files the project
+    did not write (or no `kind` marker at all), listing them; `what` says what to do."""
+    folder = Path(folder)
+    listed = [f for f in files_under(folder) if f != ".lock"] if folder.is_dir() else []
+    if not listed:  # new, empty, or being started by another run (`folder_lock`)
+        return
+    unowned = unowned_files(folder, kind, ours)
+    if unowned is None:
+        raise ADeGANError(f"{folder} holds files that keras-adegan did not write ({_some(listed)}; "
+                          f"no {MARKER} marker: it is no keras-adegan {kind}): {what}")
+    if unowned:
+        raise ADeGANError(f"{folder} holds files that keras-adegan did not write: "
+                          f"{_some(unowned)}; move them out first, or {what}")
+
+
+def _some(files: list[str], shown: int = 5) -> str:
+    more = len(files) - shown
+    return ", ".join(files[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def check_output_file(path, overwrite: bool = False) -> Path:

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import shutil
 import sys
@@ -24,7 +25,7 @@ from pathlib import Path
 import keras
 
 from keras_adegan import plots
-from keras_adegan.checkpoint import EpochCheckpoint
+from keras_adegan.checkpoint import POINTER, EpochCheckpoint
 from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import ImageData, load_dataset
 from keras_adegan.diagnostics import CoreMonitor, CoreProbe, core_caption, core_metrics
@@ -34,7 +35,7 @@ from keras_adegan.images import to_model_range
 from keras_adegan.metrics import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
 from keras_adegan.model import ADeGAN, build_model, load_detector, scoring_options
 from keras_adegan.networks import check_image_shape
-from keras_adegan.outputs import folder_lock
+from keras_adegan.outputs import folder_lock, mark, marker, refuse_unowned
 from keras_adegan.provenance import code_version, command_line, library_versions
 from keras_adegan.splits import make_splits, train_stream
 
@@ -84,10 +85,23 @@ def read_history(path: Path) -> list[dict]:
     return [rows[k] for k in sorted(rows)]
 
 
+def is_run_file(path: str) -> bool:
+    """Whether `path`, relative to a run folder, names a file that a run writes."""
+    parts = path.split("/")
+    if len(parts) == 1:
+        return parts[0] in OUTPUTS or ".partial-" in parts[0]
+    if parts[0] == "backup" and len(parts) == 2:
+        return (parts[1] == POINTER or fnmatch.fnmatch(parts[1], "epoch-*.weights.h5")
+                or parts[1].startswith(".partial-"))
+    return parts[0] == "logs" and parts[-1].startswith("events.out.tfevents")
+
+
 def _check_output(out: Path, overwrite: bool, resume: bool) -> None:
-    """Refuse an output folder that would be clobbered, before anything is read or written."""
+    """Refuse an output folder that would be clobbered, before anything is read or written:
+    one that holds anything a run did not write is never resumed, overwritten or cleaned."""
     if any(p.exists() and not p.is_dir() for p in [out, *out.parents]):
         raise ADeGANError(f"--output {out} is, or is under, a file; choose a folder")
+    refuse_unowned(out, "run", is_run_file, "choose a new or empty --output folder")
     if (out / "model.keras").exists() and not overwrite:
         raise ADeGANError(f"{out} already holds a trained model; choose another --output "
                           "or pass --overwrite to replace it")
@@ -105,6 +119,8 @@ def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
             elif path.exists():
                 path.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    if marker(out) is None:
+        mark(out, "run")
 
 
 def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = False,

@@ -162,7 +162,7 @@ CASES = [
     ("export", ["--model", "{tmp}/missing.keras", "--out", "{tmp}/x"], "does not exist"),
     ("export", ["--model", "{tmp}/junk.keras", "--out", "{tmp}/x"], "cannot load"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/a_file"], "is a file"),
-    ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/foreign"], "not empty"),
+    ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/foreign"], "did not write (notes.txt"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/x", "--quantize", "int4"],
      "choose from none, float16, int8"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/x", "--formats", "onnx"],

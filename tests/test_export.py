@@ -122,10 +122,33 @@ def test_refuses_to_overwrite_an_export(exported, trained_run, capsys):
     assert (out / "manifest.json").read_text() == before
 
 
+def test_overwrite_replaces_an_export_only_when_it_holds_nothing_else(exported, trained_run,
+                                                                     tmp_path, capsys):
+    """A user's file in an export folder is never deleted by --overwrite; a folder of the
+    user's own files is never taken for an export."""
+    import shutil
+
+    out = tmp_path / "exp"
+    shutil.copytree(exported[0], out)
+    (out / "NOTES.txt").write_text("mine")
+    args = ["--model", str(trained_run[0] / "model.keras"), "--out", str(out), "--overwrite",
+            "--formats", "savedmodel"]
+    assert main(args) == 2
+    assert "did not write: NOTES.txt" in capsys.readouterr().err
+    assert (out / "NOTES.txt").read_text() == "mine" and (out / "manifest.json").exists()
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "manifest.json").write_text("{}")  # not written by the project
+    assert main(args[:3] + [str(tmp_path / "own"), "--overwrite"]) == 2
+    assert "no .keras-adegan marker: it is no keras-adegan export" in capsys.readouterr().err
+    assert (tmp_path / "own" / "manifest.json").read_text() == "{}"
+    (out / "NOTES.txt").unlink()
+    assert main(args) == 0  # nothing but an export: replaced
+
+
 def test_never_writes_into_a_folder_of_other_files(trained_run, tmp_path, capsys):
     (tmp_path / "mine.txt").write_text("keep")
     assert main(["--model", str(trained_run[0] / "model.keras"), "--out", str(tmp_path)]) == 2
-    assert "not empty and holds no export" in capsys.readouterr().err
+    assert "holds files that keras-adegan did not write (mine.txt" in capsys.readouterr().err
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
 
 

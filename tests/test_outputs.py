@@ -46,3 +46,23 @@ def test_folder_lock_refuses_a_live_owner_and_takes_over_a_dead_ones(tmp_path):
     with folder_lock(tmp_path / "new"):
         pass
     assert not (tmp_path / "new").exists()  # made here, left empty: removed again
+
+
+def test_unowned_files_are_those_the_marker_does_not_cover(tmp_path):
+    from keras_adegan.outputs import mark, refuse_unowned, unowned_files
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "ours.txt").write_text("x")
+    (tmp_path / "sub" / "notes.txt").write_text("mine")
+    assert unowned_files(tmp_path, "run", lambda f: True) is None  # no marker: nothing is ours
+    mark(tmp_path, "export")
+    assert unowned_files(tmp_path, "run", lambda f: True) is None  # another kind's marker
+    mark(tmp_path, "run")
+    assert unowned_files(tmp_path, "run", lambda f: f == "ours.txt") == ["sub/notes.txt"]
+    with pytest.raises(ADeGANError, match="did not write: sub/notes.txt; move them out first"):
+        refuse_unowned(tmp_path, "run", lambda f: f == "ours.txt", "choose another folder")
+    refuse_unowned(tmp_path, "run", lambda f: True, "choose another folder")  # all ours
+    refuse_unowned(tmp_path / "missing", "run", lambda f: False, "-")  # nothing there
+    (tmp_path / "empty").mkdir()
+    refuse_unowned(tmp_path / "empty", "run", lambda f: False, "-")
+    assert (tmp_path / "sub" / "notes.txt").read_text() == "mine"

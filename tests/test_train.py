@@ -47,6 +47,34 @@ def test_refuses_to_overwrite_a_model(trained_run, capsys):
     assert (out / "model.keras").read_bytes() == before
 
 
+@pytest.mark.parametrize("flag", ["--resume", "--overwrite"])
+def test_a_folder_of_the_users_own_files_is_never_resumed_or_cleared(tmp_path, capsys, flag):
+    """A folder whose `backup/` and `logs/` are the user's (no run marker) is refused, with
+    or without --resume or --overwrite, and nothing in it is touched."""
+    out = tmp_path / "mine"
+    for name in ("backup/thesis.tex", "logs/notes.txt", "history.jsonl"):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(name)
+    assert main(["--output", str(out), "--epochs", "1", flag]) == 2
+    err = capsys.readouterr().err
+    assert "holds files that keras-adegan did not write" in err and "backup/thesis.tex" in err
+    assert sorted(p.name for p in out.rglob("*") if p.is_file()) == [
+        "history.jsonl", "notes.txt", "thesis.tex"]
+
+
+def test_a_run_folder_with_a_users_file_in_it_is_not_overwritten(trained_run, tmp_path,
+                                                                    capsys):
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(trained_run[0], out)
+    (out / "backup").mkdir()
+    (out / "backup" / "mine.txt").write_text("mine")
+    assert main(["--output", str(out), "--epochs", "1", "--overwrite"]) == 2
+    assert "did not write: backup/mine.txt; move them out first" in capsys.readouterr().err
+    assert (out / "backup" / "mine.txt").read_text() == "mine" and (out / "model.keras").exists()
+
+
 def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
     out = tmp_path / "cli"
     args = ["--output", str(out), "--epochs", "1", "--width", "4", "--train-limit", "128",
