@@ -36,11 +36,13 @@ class EdgeError(ValueError):
 
 
 def collect_images(paths) -> list[Path]:
-    """Image files named directly or found (recursively) in the given folders, sorted."""
+    """Image files named directly or found (recursively, outside hidden folders such as
+    `.ipynb_checkpoints`) in the given folders, sorted."""
     files = []
     for item in map(Path, paths):
         if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS
+                           and not any(part.startswith(".") for part in p.relative_to(item).parts))
             if not found:
                 raise EdgeError(f"folder {item} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
             files += found

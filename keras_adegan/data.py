@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_adegan.errors import ADeGANError, require
-from keras_adegan.images import COLOR_MODES, IMAGE_EXTENSIONS, read_images
+from keras_adegan.images import COLOR_MODES, IMAGE_EXTENSIONS, is_hidden, read_images
 
 IDX_FILES = {
     "train_x": "train-images-idx3-ubyte",
@@ -157,11 +157,26 @@ def _read_cifar_pickles(folder: Path) -> ImageData:
 
 def _list_class_tree(root: Path) -> dict[str, list[Path]]:
     classes = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not is_hidden(p, root)):
+        files = sorted(p for p in folder.rglob("*")
+                       if p.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(p, root))
         if files:
             classes[folder.name] = files
     return classes
+
+
+def _split_folders(root: Path) -> tuple[Path, Path] | None:
+    """`root/train` and `root/test` when the tree is split; None when the class folders are
+    `root`'s own; an error when only one of the two is there."""
+    train, test = (root / "train").is_dir(), (root / "test").is_dir()
+    if train and test:
+        return root / "train", root / "test"
+    if train or test:
+        have, missing = ("train", "test") if train else ("test", "train")
+        raise ADeGANError(f"{root} has a {have}/ folder but no {missing}/: give both "
+                          f"{root}/train/<class>/ and {root}/test/<class>/, or put the class "
+                          f"folders directly in {root}/<class>/")
+    return None
 
 
 def load_image_folder(root: str | Path, image_size: tuple[int, int] | None = None,
@@ -175,8 +190,9 @@ def load_image_folder(root: str | Path, image_size: tuple[int, int] | None = Non
     root = Path(root).expanduser()
     if not root.is_dir():
         raise ADeGANError(f"image folder {root} does not exist")
-    if (root / "train").is_dir() and (root / "test").is_dir():
-        train, test = _list_class_tree(root / "train"), _list_class_tree(root / "test")
+    split = _split_folders(root)
+    if split is not None:
+        train, test = _list_class_tree(split[0]), _list_class_tree(split[1])
         if set(train) != set(test):
             raise ADeGANError(f"{root}/train and {root}/test hold different class folders: "
                               f"{sorted(train)} vs {sorted(test)}")
@@ -379,23 +395,26 @@ def class_names_of(name: str, data_dir: str | Path | None = None) -> list[str] |
         return list(CLASS_NAMES[name])
     if name == "folder" and data_dir is not None:
         root = Path(data_dir).expanduser()
-        if (root / "train").is_dir():
-            root = root / "train"
         if root.is_dir():
-            return sorted(_list_class_tree(root))
+            split = _split_folders(root)
+            return sorted(_list_class_tree(split[0] if split else root))
     return None
 
 
 def class_index(name: str, data_dir, anomaly_class: int | str) -> int:
-    """The index of `anomaly_class`, given as an index or a class name (case-insensitive).
+    """The index of `anomaly_class`, given as an index or a class name (case-insensitive). Text
+    that names a class is that class, even when it looks like a number (folders `1`, `2`, `10`:
+    "1" is the folder `1`, not index 1); other digits are an index.
 
     Raises:
         ADeGANError: a name that is not one of the dataset's classes (the message lists them).
     """
-    if isinstance(anomaly_class, int) or str(anomaly_class).lstrip("-").isdigit():
-        return int(anomaly_class)
+    if isinstance(anomaly_class, int):
+        return anomaly_class
     names = class_names_of(name, data_dir) or []
     matches = [i for i, n in enumerate(names) if n.lower() == str(anomaly_class).lower()]
+    if not matches and str(anomaly_class).lstrip("-").isdigit():
+        return int(anomaly_class)
     if not matches:
         listing = ", ".join(f"{i} {n}" for i, n in enumerate(names)) or "none found"
         raise ADeGANError(f"{anomaly_class!r} is not a class of {name}; its classes are: {listing}")

@@ -82,12 +82,20 @@ def read_images(files, channels: int | None = None, size: tuple[int, int] | None
     return np.stack(images)
 
 
+def is_hidden(path: Path, root: Path) -> bool:
+    """Whether `path` is, or is inside, a hidden folder or file below `root`
+    (`.ipynb_checkpoints`, `._photo.jpg`, ...): never a class, never an image of one."""
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
 def collect_images(paths) -> list[Path]:
-    """Image files named directly or found (recursively) in the given folders, sorted."""
+    """Image files named directly or found (recursively, outside hidden folders) in the given
+    folders, sorted."""
     files = []
     for item in map(Path, paths):
         if item.is_dir():
-            found = sorted(p for p in item.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+            found = sorted(p for p in item.rglob("*")
+                           if p.suffix.lower() in IMAGE_EXTENSIONS and not is_hidden(p, item))
             if not found:
                 raise ADeGANError(f"folder {item} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
             files += found

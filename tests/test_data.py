@@ -261,3 +261,34 @@ def test_classes_by_name_without_reading_images(tmp_path):
     assert class_index("folder", tmp_path / "parts", "scratched") == 1
     with pytest.raises(ADeGANError, match="not a class of fashion_mnist; its classes are: 0 T-shirt"):
         class_index("fashion_mnist", None, "sandals")
+
+
+def test_hidden_folders_and_files_are_never_classes_or_images(tmp_path):
+    make_image_tree(tmp_path / "imgs")
+    make_image_tree(tmp_path / "imgs" / ".ipynb_checkpoints", classes=("cat",))
+    make_image_tree(tmp_path / "imgs" / "dog" / ".thumbs", classes=("small",))
+    data = load_image_folder(tmp_path / "imgs")
+    assert data.class_names == ["cat", "dog"] and len(data.x_train) + len(data.x_test) == 12
+
+
+@pytest.mark.parametrize("present", ["train", "test"])
+def test_a_root_with_only_one_of_train_and_test_is_an_error_naming_the_layout(tmp_path, present):
+    from keras_adegan.data import class_names_of
+
+    make_image_tree(tmp_path / "parts" / present, classes=("ok", "scratched"))
+    make_image_tree(tmp_path / "parts" / "val", classes=("ok", "scratched"))
+    missing = "test" if present == "train" else "train"
+    for read in (lambda: load_image_folder(tmp_path / "parts"),
+                 lambda: class_names_of("folder", tmp_path / "parts")):
+        with pytest.raises(ADeGANError, match=f"has a {present}/ folder but no {missing}/"):
+            read()
+
+
+def test_a_class_named_like_a_number_is_that_class_not_an_index(tmp_path):
+    from keras_adegan.data import class_index
+
+    make_image_tree(tmp_path / "n", classes=("1", "10", "2"))
+    assert class_index("folder", tmp_path / "n", "1") == 0  # the folder "1", not "10"
+    assert class_index("folder", tmp_path / "n", "10") == 1
+    assert class_index("folder", tmp_path / "n", "0") == 0  # no folder "0": an index
+    assert class_index("folder", tmp_path / "n", 1) == 1  # a Python int is an index

@@ -29,6 +29,7 @@ def _write(folder, images):
 
 def test_scores_a_folder_to_csv(int8_model, digits_splits, tmp_path):
     folder = _write(tmp_path / "imgs", digits_splits.test_x[:5])
+    _write(folder / ".ipynb_checkpoints", digits_splits.test_x[:2])  # hidden: not scored
     assert main([str(int8_model), str(folder), "--output", str(tmp_path / "s.csv")]) == 0
     rows = list(csv.DictReader(open(tmp_path / "s.csv")))
     assert len(rows) == 5 and rows[0]["is_anomaly"] in ("True", "False")

@@ -20,6 +20,7 @@ def save_pngs(folder, images):
 def test_score_folder_to_csv(trained_run, digits_splits, tmp_path):
     out, _ = trained_run
     save_pngs(tmp_path / "imgs", digits_splits.test_x[:12])
+    save_pngs(tmp_path / "imgs" / ".ipynb_checkpoints", digits_splits.test_x[:3])  # not scored
     csv_path = tmp_path / "scores.csv"
     assert main(["--model", str(out / "model.keras"), str(tmp_path / "imgs"),
                  "--output", str(csv_path)]) == 0
