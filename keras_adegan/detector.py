@@ -113,8 +113,9 @@ class Detector:
         if self.rotation_head is None:
             raise ADeGANError("the rotation score needs a model trained with "
                               "a rotation head (--real-task rotation)")
-        return self._batched("rotation", lambda x: {"rotation": self._rotation_score(x)},
-                             images, batch_size)["rotation"]
+        return self._batched(
+            "rotation", lambda x: {"rotation": self.rotation_head.score(self.extractor, x)},
+            images, batch_size)["rotation"]
 
     def fit_feature_score(self, train_normals, batch_size: int = 256) -> dict:
         """Fill the feature score's head (bank, or per-pattern Gaussians) from training normals.

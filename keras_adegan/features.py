@@ -168,17 +168,6 @@ def graph_scores(features, bank, bias, projection, k: int, distance: str):
     return -tf.reduce_mean(nearest, axis=-1)
 
 
-def rotation_scores(logits, turns, n_images):
-    """Beyond the paper, the rotation task's own score (GEOM): the mean over an image's rotated
-    copies of -log p(true number of turns), from the rotation head's `logits` for the stacked
-    copies of `keras_adegan.losses.rotated_copies` (all copies of turn 0 first, then turn 1...).
-    High when E cannot tell how an image was turned, as for images unlike the training normals.
-    Written with log-softmax and a one-hot product (TFLite built-ins)."""
-    log_p = tf.nn.log_softmax(tf.cast(logits, tf.float32))
-    true = tf.reduce_sum(log_p * tf.one_hot(turns, tf.shape(log_p)[-1]), axis=-1)
-    return -tf.reduce_mean(tf.reshape(true, [-1, n_images]), axis=0)
-
-
 def standardised_sum(density, rotation, stats, weight: float):
     """The feature score with the rotation score added: (density - mean) / std + weight *
     (rotation - mean) / std, each part standardised by `stats` (`density_mean`,

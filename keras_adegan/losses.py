@@ -105,28 +105,6 @@ def reconstruction_loss(x, x_rec, reading: str = "ours"):
     return tf.reduce_mean(tf.square(difference))
 
 
-def quarter_turns(image_shape) -> tuple[int, ...]:
-    """The quarter turns the rotation task uses for images of `image_shape` ((H, W, ...)): 0, 1,
-    2 and 3 for square images, 0 and 2 otherwise (a quarter turn would change the shape)."""
-    return (0, 1, 2, 3) if image_shape[0] == image_shape[1] else (0, 2)
-
-
-def rotated_copies(x):
-    """Beyond the paper: every image of `x` turned by each of its `quarter_turns`, stacked
-    turn by turn, with the number of turns as the label."""
-    x = tf.convert_to_tensor(x, tf.float32)
-    turns = quarter_turns(x.shape[1:])
-    images = tf.concat([tf.image.rot90(x, k) for k in turns], axis=0)
-    labels = tf.repeat(tf.constant(turns, tf.int32), tf.shape(x)[0])
-    return images, labels
-
-
-def rotation_loss(logits, turns):
-    """Beyond the paper: cross-entropy of E's rotation head against the true number of turns
-    (RotNet / GEOM), on real training normals."""
-    return _cross_entropy(turns, logits)
-
-
 def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
     """Eq. 8: alpha * L_ip + beta * L_sl + gamma * L_recon."""
     return alpha * l_ip + beta * l_sl + gamma * l_recon

@@ -38,6 +38,7 @@ from keras_adegan.detector import Detector
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import (build_discriminator, build_extractor, build_generator,
                                    check_image_shape, run_to_features)
+from keras_adegan.rotation import RotationHead
 from keras_adegan.scoring_head import (FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS,  # noqa: F401
                                        SCORING_ARGS, ScoringHead)
 
@@ -117,7 +118,7 @@ class ADeGAN(Detector, keras.Model):
             `ADeGANConfig(bank_size=None)`, the default chosen on validation).
         rotation_score_weight: beyond the paper, for models with a rotation head: the
             feature score becomes the kNN/Gaussian score plus this weight times the rotation
-            task's own score (`features.rotation_scores`), each standardised on the
+            task's own score (`rotation.rotation_scores`), each standardised on the
             validation normals by `calibrate()`; 0 (the default) leaves the feature score
             alone.
 
@@ -148,9 +149,9 @@ class ADeGAN(Detector, keras.Model):
         self.discriminator = build_discriminator(self.image_shape, width, dtype=precision)
         self.extractor = build_extractor(self.image_shape, n_patterns, noise_dim, width,
                                          dtype=precision)
-        self.rotation_head = None
+        self.rotation_head = None  # beyond the paper: the real-normal task's head
         if real_task == "rotation":
-            self.rotation_head = keras.layers.Dense(4, name="rotation_logits", dtype="float32")
+            self.rotation_head = RotationHead()
             self.rotation_head.build((None, 8 * width))
         h, w, _ = self.image_shape
         self.head = ScoringHead(
@@ -365,7 +366,7 @@ class ADeGAN(Detector, keras.Model):
                                        sl_generator_weight=self.sl_generator_weight)
             fake = out.pop("sl_images")
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
-                out["real_loss"] = self._rotation_loss(x)
+                out["real_loss"] = self.rotation_head.loss(self.extractor, x)
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             if adversarial:
                 out["stage2_g_loss"] = losses.generator_adversarial_loss(
@@ -389,13 +390,6 @@ class ADeGAN(Detector, keras.Model):
             tf.float32))
         return {**out, "sl_accuracy": accuracy}
 
-    def _rotation_loss(self, x):
-        """Beyond the paper: E (through `rotation_head`) tells by how many quarter turns each
-        real training normal in `x` was rotated."""
-        rotated, turns = losses.rotated_copies(x)
-        return losses.rotation_loss(
-            self.rotation_head(run_to_features(self.extractor, rotated, True)), turns)
-
     # ------------------------------------------------------------------ scoring
 
     def _parts(self, x, training=False, with_generator=True):
@@ -411,16 +405,10 @@ class ADeGAN(Detector, keras.Model):
         probs = tf.nn.softmax(logits)
         out = {"probs": probs, "features": features.combine(parts, self.feature_source, ops=tf)}
         if self.head.needs_rotation:
-            out["rotation"] = self._rotation_score(x, training)
+            out["rotation"] = self.rotation_head.score(self.extractor, x, training)
         if with_generator:
             out["reconstruction"] = self.generator(tf.concat([probs, z_n], -1), training=training)
         return out
-
-    def _rotation_score(self, x, training=False):
-        """The rotation task's own score of images in [-1, 1] (`features.rotation_scores`)."""
-        rotated, turns = losses.rotated_copies(x)
-        logits = self.rotation_head(run_to_features(self.extractor, rotated, training))
-        return features.rotation_scores(logits, turns, tf.shape(x)[0])
 
     def call(self, x, training=False):
         """Both scores and their parts for a batch of images in [-1, 1] (`ScoringHead.call`:

@@ -70,16 +70,6 @@ def test_concatenated_sources_join_unit_parts():
     assert features.combine(parts, "extractor") is parts["extractor"]
 
 
-def test_rotation_score_is_the_mean_negative_log_probability_of_the_true_turn():
-    # two images, four turns each, stacked turn by turn as losses.rotated_copies does
-    logits = np.random.default_rng(0).normal(0, 2, (8, 4)).astype(np.float32)
-    turns = np.repeat(np.arange(4), 2)
-    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-    expected = [-np.mean([log_p[2 * t + i, t] for t in range(4)]) for i in range(2)]
-    got = features.rotation_scores(logits, turns, 2).numpy()
-    np.testing.assert_allclose(got, expected, rtol=1e-5)
-
-
 def test_standardised_sum_weighs_the_standardised_parts():
     stats = {"density_mean": 1.0, "density_std": 2.0, "rotation_mean": -1.0, "rotation_std": 0.5}
     got = features.standardised_sum(np.array([3.0]), np.array([0.0]), stats, 0.5)

@@ -244,16 +244,3 @@ def test_latent_codes_partners_mixing_and_determinism():
         np.testing.assert_array_equal(z[key], again[key])
     model.g_optimizer.iterations.assign(1)                                # next step: new codes
     assert not np.array_equal(model._latents(512)["z_n"].numpy(), z["z_n"])
-
-
-def test_rotated_copies_and_their_labels():
-    x = np.arange(2 * 3 * 3).reshape(2, 3, 3, 1).astype(np.float32)
-    images, turns = losses.rotated_copies(x)
-    assert images.shape == (8, 3, 3, 1) and list(turns.numpy()) == [0, 0, 1, 1, 2, 2, 3, 3]
-    np.testing.assert_array_equal(images[2].numpy(), np.rot90(x[0], 1))  # one quarter turn
-    np.testing.assert_array_equal(images[5].numpy(), np.rot90(x[1], 2))
-    wide = np.zeros((2, 2, 4, 1), np.float32)  # not square: half turns only
-    assert list(losses.rotated_copies(wide)[1].numpy()) == [0, 0, 2, 2]
-    logits = np.log(np.eye(4)[[0, 1]] * 0.97 + 0.01).astype(np.float32)
-    expected = -np.log(0.98 / 1.01)  # softmax of log([0.98, 0.01, 0.01, 0.01])
-    assert float(losses.rotation_loss(logits, np.array([0, 1]))) == pytest.approx(expected, rel=1e-5)
