@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from keras_adegan.errors import ADeGANError
+from keras_adegan.outputs import write_atomically
 from keras_adegan.presets import PRESETS, chosen_scoring
 
 SCORES = ("features", "paper")
@@ -149,26 +150,43 @@ class ADeGANConfig:
     rotation_score_weight: float = 0.0
 
     def __post_init__(self):
-        if self.image_size is not None:
-            self.image_size = tuple(int(v) for v in self.image_size)
         self.validate()
 
     def validate(self) -> None:
-        """Raise `ADeGANError` naming the first field that is out of range."""
-        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "stage1_pattern_weight", "stage2_adversarial_weight", "sl_generator_weight",
-                   "cross_mix_min", "learning_rate", "beta_1", "beta_2", "val_fraction",
-                   "rotation_score_weight")
+        """Raise `ADeGANError` naming the first field of the wrong type or out of range (a
+        hand-edited `config.json` included)."""
+        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "stage1_pattern_weight",
+                   "stage2_adversarial_weight", "sl_generator_weight", "cross_mix_min",
+                   "learning_rate", "beta_1", "beta_2", "val_fraction", "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
                  "stage2_epochs", "width", "seed", "feature_k")
+
+        def is_whole(value):
+            return isinstance(value, int) and not isinstance(value, bool)
+
         types = [(isinstance(getattr(self, name), (int, float))
                   and not isinstance(getattr(self, name), bool)
                   and math.isfinite(getattr(self, name)), f"{name} must be a finite number")
                  for name in numbers]
-        types += [(isinstance(getattr(self, name), int) and not isinstance(getattr(self, name), bool),
-                   f"{name} must be a whole number") for name in whole]
+        types += [(is_whole(getattr(self, name)), f"{name} must be a whole number")
+                  for name in whole]
+        types += [
+            (isinstance(self.dataset, str), "dataset must be a name"),
+            (self.train_limit is None or is_whole(self.train_limit),
+             "train_limit must be a whole number, or null for every training normal"),
+            (self.bank_size is None or is_whole(self.bank_size),
+             "bank_size must be a whole number, or null for every training normal"),
+            (self.image_size is None or (isinstance(self.image_size, (list, tuple))
+                                         and len(self.image_size) == 2
+                                         and all(is_whole(v) for v in self.image_size)),
+             "image_size must be two whole numbers, e.g. [64, 64], or null"),
+            (isinstance(self.jit_compile, bool), "jit_compile must be true or false"),
+        ]
         for ok, message in types:  # before the ranges, which compare numbers
             if not ok:
                 raise ADeGANError(f"invalid configuration: {message}")
+        if self.image_size is not None:
+            self.image_size = tuple(self.image_size)
         checks = [
             (self.n_patterns >= 2, "n_patterns must be at least 2"),
             (self.noise_dim >= 1, "noise_dim must be at least 1"),
@@ -180,7 +198,7 @@ class ADeGANConfig:
             (self.stage1_epochs >= 1 and self.stage2_epochs >= 1,
              "each stage needs at least 1 epoch (stage 1 trains G and D, stage 2 trains E)"),
             (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1, "beta_1 and beta_2 must be in [0, 1)"),
-            (self.seed >= 0, "seed must be >= 0"),
+            (0 <= self.seed < 2 ** 32, "seed must be between 0 and 2^32 - 1"),
             (self.width >= 1, "width must be at least 1"),
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)"),
             (self.train_limit is None or self.train_limit >= 1, "train_limit must be >= 1"),
@@ -250,7 +268,7 @@ class ADeGANConfig:
         return cls(**values)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        write_atomically(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> "ADeGANConfig":

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import hashlib
 import os
 import pickle
 import tarfile
@@ -64,6 +65,15 @@ class ImageData:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return tuple(self.x_train.shape[1:])
+
+    def fingerprint(self) -> str:
+        """A short hash of every image, label and class name: equal only for the same data."""
+        digest = hashlib.sha256()
+        for array in (self.x_train, self.y_train, self.x_test, self.y_test):
+            digest.update(str(array.shape).encode())
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update("\n".join(self.class_names).encode())
+        return digest.hexdigest()[:16]
 
 
 # --------------------------------------------------------------------------- readers

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -23,6 +24,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from keras_adegan import plots
 from keras_adegan.checkpoint import POINTER, EpochCheckpoint
@@ -35,12 +37,12 @@ from keras_adegan.images import to_model_range
 from keras_adegan.metrics import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
 from keras_adegan.model import ADeGAN, build_model, load_detector, scoring_options
 from keras_adegan.networks import check_image_shape
-from keras_adegan.outputs import folder_lock, mark, marker, refuse_unowned
+from keras_adegan.outputs import folder_lock, mark, marker, refuse_unowned, write_atomically
 from keras_adegan.provenance import code_version, command_line, library_versions
 from keras_adegan.splits import make_splits, train_stream
 
-OUTPUTS = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
-           "score_hist.png", "history.jsonl", "logs", "backup")
+OUTPUTS = ("model.keras", "metrics.json", "config.json", "data.json", "roc.png",
+           "patterns.png", "score_hist.png", "history.jsonl", "logs", "backup")
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -96,6 +98,51 @@ def is_run_file(path: str) -> bool:
     return parts[0] == "logs" and parts[-1].startswith("events.out.tfevents")
 
 
+def save_model(model: ADeGAN, path: Path) -> None:
+    """`model.save` into a file beside `path`, then renamed into place: a kill never leaves a
+    partial (or empty) model where a good one was."""
+    partial = path.with_name(f".partial-{os.getpid()}-{path.name}")
+    try:
+        model.save(partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def check_splits(splits, config: ADeGANConfig) -> None:
+    """What can be checked before training: a bank the training normals can fill, and enough
+    validation normals to calibrate on."""
+    n_train, n_val = len(splits.train_x), int(np.sum(splits.val_y == 0))
+    if config.bank_size is not None and config.bank_size > n_train:
+        raise ADeGANError(f"bank_size {config.bank_size} is larger than the {n_train} training "
+                          f"normals; pass --bank-size all (or at most {n_train})")
+    if config.feature_k > min(n_train, config.bank_size or n_train):
+        raise ADeGANError(f"feature_k {config.feature_k} is larger than the bank "
+                          f"({min(n_train, config.bank_size or n_train)} training normals); "
+                          "lower --feature-k")
+    if n_val < 2:
+        raise ADeGANError(f"the validation split holds {n_val} normal image(s) (val_fraction "
+                          f"{config.val_fraction:g}); the thresholds need at least 2: add images "
+                          "or raise --val-fraction")
+
+
+def _check_same_data(out: Path, data: ImageData, resume: bool) -> None:
+    """A run is trained on one dataset: `data.json` records where it was read and its
+    fingerprint, and a resume on other images is refused, naming both."""
+    now = {"source": data.source, "fingerprint": data.fingerprint()}
+    stored = out / "data.json"
+    if resume and stored.is_file():
+        before = json.loads(stored.read_text())
+        if before.get("fingerprint") != now["fingerprint"]:
+            raise ADeGANError(f"--resume continues the run in {out} on the data it started with "
+                              f"({before.get('source')}, fingerprint {before.get('fingerprint')})"
+                              f", but these are other images ({now['source']}, fingerprint "
+                              f"{now['fingerprint']}): give the same --data-dir, or start a new "
+                              "run in another --output")
+        return
+    write_atomically(stored, json.dumps(now, indent=1) + "\n")
+
+
 def _check_output(out: Path, overwrite: bool, resume: bool) -> None:
     """Refuse an output folder that would be clobbered, before anything is read or written:
     one that holds anything a run did not write is never resumed, overwritten or cleaned."""
@@ -121,6 +168,9 @@ def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     if marker(out) is None:
         mark(out, "run")
+    for left in out.iterdir():  # of a save that a kill cut short
+        if ".partial-" in left.name and left.is_file():
+            left.unlink()
 
 
 def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = False,
@@ -174,11 +224,13 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     keras.utils.set_random_seed(config.seed)  # the networks' initial weights
     splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
                          config.train_limit)
+    check_splits(splits, config)
     stream = train_stream(splits.train_x, config.batch_size, config.seed)
     with folder_lock(out):  # a second run into the same folder is refused, not interleaved
         _prepare_output(out, overwrite, resume)
         if not (resume and (out / "config.json").exists()):
             config.save(out / "config.json")
+        _check_same_data(out, data, resume)
         with strategy.scope():
             model = build_model(config, data.image_shape, len(splits.train_x), data.source)
         curves = {"val": (splits.val_x, splits.val_y)}
@@ -207,7 +259,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
         metrics = _score_and_report(model, config, data, splits, out, fpr, probe)
         metrics.update(train_seconds=round(train_seconds, 1),
                        wall_seconds=round(time.time() - start, 1))
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     shutil.rmtree(backup, ignore_errors=True)
     if out != Path(output_dir):
         shutil.rmtree(out, ignore_errors=True)
@@ -233,7 +285,7 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
     test_metrics, test_outputs = evaluate_model(model, splits.test_x, splits.test_y)
 
     core = core_metrics(model, probe or core_probe(splits, config.seed), config.seed)
-    model.save(out / "model.keras")
+    save_model(model, out / "model.keras")
     title = (f"{config.dataset}, anomaly class {config.anomaly_class} "
              f"({data.class_names[config.anomaly_class]}), test split")
     plots.plot_roc(component_scores(test_outputs), splits.test_y, out / "roc.png", title=title)
@@ -305,5 +357,5 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
                        rescore_seconds=round(time.time() - start, 1),
                        previous_scoring={k: previous[k] for k in ("config", "test", "validation")})
         config.save(out / "config.json")
-        (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     return metrics

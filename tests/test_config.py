@@ -121,3 +121,22 @@ def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
     saved.save(tmp_path / "r.json")  # no --real-task: the file's own scoring stands
     args = parser.parse_args(["--config", str(tmp_path / "r.json")])
     assert config_from_flags(args) == saved
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("jit_compile", "false", "jit_compile must be true or false"),
+    ("train_limit", 1.5, "train_limit must be a whole number"),
+    ("image_size", "64x64", "image_size must be two whole numbers"),
+    ("image_size", [64, 64.0], "image_size must be two whole numbers"),
+    ("seed", 2 ** 32, "seed must be between 0 and 2\\^32 - 1"),
+    ("bank_size", "all", "bank_size must be a whole number, or null"),
+    ("dataset", 5, "dataset must be a name"),
+])
+def test_a_hand_edited_config_file_of_the_wrong_type_is_one_clear_error(tmp_path, field, value,
+                                                                       message):
+    import json
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({**ADeGANConfig(dataset="folder").to_dict(), field: value}))
+    with pytest.raises(ADeGANError, match=f"invalid configuration: {message}"):
+        ADeGANConfig.load(path)

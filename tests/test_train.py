@@ -13,8 +13,8 @@ from keras_adegan.runs import train
 from keras_adegan.cli.train import main
 from tests.conftest import REPO
 
-EXPECTED_FILES = ("model.keras", "metrics.json", "config.json", "roc.png", "patterns.png",
-                  "score_hist.png", "history.jsonl")
+EXPECTED_FILES = ("model.keras", "metrics.json", "config.json", "data.json", "roc.png",
+                  "patterns.png", "score_hist.png", "history.jsonl")
 
 
 def test_run_writes_every_output(trained_run):
@@ -96,7 +96,7 @@ def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
     (["--n-patterns", "1"], "n_patterns"),
     (["--epochs", "0"], "at least 1 epoch"),
     (["--beta", "nan"], "beta must be a finite number"),
-    (["--seed", "-1"], "seed must be >= 0"),
+    (["--seed", "-1"], "seed must be between 0 and 2"),
     (["--config", "missing.json"], "cannot read the config file"),
 ])
 def test_cli_bad_arguments(tmp_path, capsys, args, match):
@@ -297,3 +297,52 @@ def test_a_run_is_the_same_whatever_ran_before_it_in_the_process(tmp_path, tiny_
     assert [r["d_loss"] for r in again["history"] if "d_loss" in r] == \
         [r["d_loss"] for r in first["history"] if "d_loss" in r]
     assert again["code"] == first["code"]
+
+
+def test_a_save_cut_short_keeps_the_previous_model(trained_run, tmp_path, monkeypatch):
+    """A kill while a model is saved (here: --rescore's save) leaves the previous, loadable
+    model.keras and no partial file, and the next start clears any partial file left."""
+    import shutil
+
+    from keras_adegan import load_detector
+    from keras_adegan.model import ADeGAN
+    from keras_adegan.runs import rescore
+
+    out = tmp_path / "run"
+    shutil.copytree(trained_run[0], out)
+    before = (out / "model.keras").read_bytes()
+
+    def killed(self, path, *args, **kwargs):
+        open(path, "wb").write(b"half a model")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ADeGAN, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        rescore(out, feature_k=1)
+    assert (out / "model.keras").read_bytes() == before
+    assert not [p for p in out.iterdir() if ".partial-" in p.name]
+    load_detector(out / "model.keras")
+
+
+def test_resuming_on_other_images_is_refused_naming_both(tmp_path, monkeypatch):
+    from keras_adegan import ADeGANConfig, ADeGANError
+    from tests.test_data import make_image_tree
+
+    make_image_tree(tmp_path / "a", classes=("ok", "bad"), n=30, size=(8, 8))
+    make_image_tree(tmp_path / "b", classes=("ok", "bad"), n=31, size=(8, 8))  # other images
+    config = ADeGANConfig.preset("folder", anomaly_class=1, stage1_epochs=1, stage2_epochs=1,
+                                 width=4, batch_size=8)
+
+    def crash(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "r", data_dir=tmp_path / "a", verbose=0)
+    monkeypatch.undo()
+    stored = json.loads((tmp_path / "r" / "data.json").read_text())
+    assert stored["source"] == str(tmp_path / "a") and len(stored["fingerprint"]) == 16
+    with pytest.raises(ADeGANError, match=f"on the data it started with \\({tmp_path / 'a'}.*"
+                                          f"other images \\({tmp_path / 'b'}"):
+        train(config, tmp_path / "r", data_dir=tmp_path / "b", resume=True, verbose=0)
+    assert json.loads((tmp_path / "r" / "data.json").read_text()) == stored
