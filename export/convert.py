@@ -202,6 +202,10 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
+    if final.exists() and not overwrite:  # made by another process since the checks
+        shutil.rmtree(out, ignore_errors=True)
+        raise ADeGANError(f"{final} was created by another process while this one worked; "
+                          "nothing was written: choose another --output")
     if final.exists():  # an earlier export, replaced only now that the new one is complete
         shutil.rmtree(final)
     out.rename(final)

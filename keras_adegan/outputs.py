@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 from pathlib import Path
 
 from keras_adegan.errors import ADeGANError
@@ -53,14 +54,16 @@ def unowned_files(folder, kind: str, ours) -> list[str] | None:
     content = marker(folder)
     if content is None or content.get("kind") != kind:
         return None
-    return [f for f in files_under(folder) if f not in (MARKER, ".lock") and not ours(f)]
+    return [f for f in files_under(folder) if f != MARKER and not f.startswith(".lock")
+            and not ours(f)]
 
 
 def refuse_unowned(folder, kind: str, ours, what: str) -> None:
     """Raise `ADeGANError` when `folder` exists, is not empty and holds files the project
     did not write (or no `kind` marker at all), listing them; `what` says what to do."""
     folder = Path(folder)
-    listed = [f for f in files_under(folder) if f != ".lock"] if folder.is_dir() else []
+    listed = ([f for f in files_under(folder) if not f.startswith(".lock")]
+              if folder.is_dir() else [])
     if not listed:  # new, empty, or being started by another run (`folder_lock`)
         return
     unowned = unowned_files(folder, kind, ours)
@@ -90,20 +93,31 @@ def check_output_file(path, overwrite: bool = False) -> Path:
     return path
 
 
-def write_atomically(path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it into place."""
+def write_atomically(path, text: str, exclusive: bool = False) -> None:
+    """Write `text` to a temporary file beside `path`, then move it into place. With
+    `exclusive`, `path` must not exist then (another process may have made it since the
+    check before the work): it is created by an atomic link, never replaced."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
         tmp.write_text(text)
-        tmp.replace(path)
+        if not exclusive:
+            tmp.replace(path)
+            return
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise ADeGANError(f"{path} was created by another process while this one worked; "
+                              "nothing was written: choose another --output") from None
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _owner(lock: Path) -> int | None:
+def _owner(lock: Path) -> tuple[int, str] | None:
+    """(process id, host) of a lock's holder; None for a lock that cannot be read."""
     try:
-        return int(lock.read_text().strip())
+        pid, host = lock.read_text().split(maxsplit=1)
+        return int(pid), host.strip()
     except (OSError, ValueError):
         return None
 
@@ -122,28 +136,35 @@ def _alive(pid: int) -> bool:
 def folder_lock(folder):
     """Hold `folder/.lock` (this process's id) while writing into `folder`.
 
-    A folder locked by a live process is refused with `ADeGANError`; a lock left by a process
-    that is gone (killed, crashed) is taken over. A folder this call created is removed again
-    if it is still empty at the end.
+    The lock holds its process id and host and appears in one step, never empty. A folder
+    locked by a live process, by another host, or by a lock that cannot be read is refused with
+    `ADeGANError`; a lock left by a process of this host that is gone (killed, crashed) is taken
+    over. A folder this call created is removed again if it is still empty at the end.
     """
     folder = Path(folder)
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    lock = folder / ".lock"
-    for _ in range(2):
-        try:
-            handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except FileExistsError:
-            owner = _owner(lock)
-            if owner is not None and _alive(owner):
-                raise ADeGANError(f"{folder} is in use by another run (process {owner}); wait "
-                                  "for it to finish or choose another folder") from None
-            lock.unlink(missing_ok=True)  # its process is gone
-    else:
-        raise ADeGANError(f"cannot lock {folder}: another run keeps taking it")
-    os.write(handle, str(os.getpid()).encode())
-    os.close(handle)
+    lock, host = folder / ".lock", socket.gethostname()
+    mine = folder / f".lock.{os.getpid()}"
+    mine.write_text(f"{os.getpid()} {host}")  # the lock appears whole, by an atomic link
+    try:
+        for _ in range(2):
+            try:
+                os.link(mine, lock)
+                break
+            except FileExistsError:
+                owner = _owner(lock)
+                if owner is None or owner[1] != host or _alive(owner[0]):
+                    raise ADeGANError(f"{folder} is in use by another run (process "
+                                      f"{owner[0] if owner else '?'} on "
+                                      f"{owner[1] if owner else '?'}); wait for it to finish or "
+                                      f"choose another folder (if no run uses it, delete "
+                                      f"{lock})") from None
+                lock.unlink(missing_ok=True)  # its process, on this host, is gone
+        else:
+            raise ADeGANError(f"cannot lock {folder}: another run keeps taking it")
+    finally:
+        mine.unlink(missing_ok=True)
     try:
         yield folder
     finally:

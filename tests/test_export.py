@@ -152,6 +152,27 @@ def test_never_writes_into_a_folder_of_other_files(trained_run, tmp_path, capsys
     assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
 
 
+def test_an_export_never_replaces_one_another_process_made_meanwhile(trained_run, tmp_path,
+                                                                    monkeypatch):
+    """Two exports to one new folder: the one that finishes second is refused and removes its
+    own files; the first one's export stays."""
+    import export.convert as convert
+
+    target = tmp_path / "exp"
+    real = convert._write_export
+
+    def slow(*args, **kwargs):  # another export lands in the target while this one works
+        target.mkdir()
+        (target / "manifest.json").write_text("the other export")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(convert, "_write_export", slow)
+    with pytest.raises(ADeGANError, match="created by another process while this one worked"):
+        convert.export_detector(trained_run[0] / "model.keras", target, formats=["savedmodel"])
+    assert (target / "manifest.json").read_text() == "the other export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
+
+
 def test_a_failed_export_leaves_nothing_behind(trained_run, tmp_path):
     model = load_detector(trained_run[0] / "model.keras")
     model.run_config = {}  # no recorded dataset: int8 without representative images must fail

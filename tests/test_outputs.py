@@ -25,23 +25,26 @@ def test_atomic_write_leaves_only_the_file(tmp_path):
 
 
 def test_folder_lock_refuses_a_live_owner_and_takes_over_a_dead_ones(tmp_path):
+    import socket
     import subprocess
     import sys
 
     from keras_adegan.outputs import folder_lock
 
+    host = socket.gethostname()
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
         (tmp_path / "run").mkdir()
-        (tmp_path / "run" / ".lock").write_text(str(sleeper.pid))
-        with pytest.raises(ADeGANError, match=f"in use by another run \\(process {sleeper.pid}\\)"):
+        (tmp_path / "run" / ".lock").write_text(f"{sleeper.pid} {host}")
+        with pytest.raises(ADeGANError, match=f"in use by another run \\(process {sleeper.pid} "):
             with folder_lock(tmp_path / "run"):
                 pass
     finally:
         sleeper.kill()
         sleeper.wait()
     with folder_lock(tmp_path / "run"):  # its owner is gone now
-        assert (tmp_path / "run" / ".lock").read_text() == str(os.getpid())
+        assert (tmp_path / "run" / ".lock").read_text() == f"{os.getpid()} {host}"
+        assert sorted(p.name for p in (tmp_path / "run").iterdir()) == [".lock"]
     assert not (tmp_path / "run" / ".lock").exists()
     with folder_lock(tmp_path / "new"):
         pass
@@ -66,3 +69,26 @@ def test_unowned_files_are_those_the_marker_does_not_cover(tmp_path):
     (tmp_path / "empty").mkdir()
     refuse_unowned(tmp_path / "empty", "run", lambda f: False, "-")
     assert (tmp_path / "sub" / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("content", ["", "123", "4242 another-host"])
+def test_an_empty_unreadable_or_other_hosts_lock_is_never_taken_as_stale(tmp_path, content):
+    """An empty lock was the window between another process's create and write (the race
+    that once let two runs in); another host's process cannot be checked from here."""
+    from keras_adegan.outputs import folder_lock
+
+    (tmp_path / ".lock").write_text(content)
+    with pytest.raises(ADeGANError, match="in use by another run .*if no run uses it, delete"):
+        with folder_lock(tmp_path):
+            pass
+    assert (tmp_path / ".lock").read_text() == content
+
+
+def test_an_exclusive_write_never_replaces_a_file_made_meanwhile(tmp_path):
+    (tmp_path / "s.csv").write_text("the other process's")
+    with pytest.raises(ADeGANError, match="created by another process while this one worked"):
+        write_atomically(tmp_path / "s.csv", "mine", exclusive=True)
+    assert (tmp_path / "s.csv").read_text() == "the other process's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv"]
+    write_atomically(tmp_path / "new.csv", "mine", exclusive=True)
+    assert (tmp_path / "new.csv").read_text() == "mine"

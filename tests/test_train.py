@@ -275,9 +275,10 @@ def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_confi
 
 def test_a_folder_in_use_by_a_live_run_is_refused(tmp_path, tiny_config):
     import os
+    import socket
 
     (tmp_path / "busy").mkdir()
-    (tmp_path / "busy" / ".lock").write_text(str(os.getppid()))  # a live process: our parent
+    (tmp_path / "busy" / ".lock").write_text(f"{os.getppid()} {socket.gethostname()}")  # alive
     with pytest.raises(Exception, match="in use by another run"):
         train(tiny_config, tmp_path / "busy", verbose=0)
     assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == [".lock"]

@@ -52,7 +52,7 @@ def main(argv=None) -> int:
                        "class_name": splits.class_names[k], **metrics}, indent=2)
     print(text)
     if args.output:
-        write_atomically(args.output, text + "\n")
+        write_atomically(args.output, text + "\n", exclusive=not args.overwrite)
     return 0
 
 

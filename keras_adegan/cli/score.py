@@ -52,7 +52,7 @@ def main(argv=None) -> int:
     if not args.output:
         sys.stdout.write(text.getvalue())
         return 0
-    write_atomically(args.output, text.getvalue())
+    write_atomically(args.output, text.getvalue(), exclusive=not args.overwrite)
     print(f"scored {len(rows)} images, {sum(r['is_anomaly'] for r in rows)} flagged; "
           f"wrote {args.output}", file=sys.stderr)
     return 0
