@@ -55,6 +55,29 @@ def collect_images(paths) -> list[Path]:
     return files
 
 
+def pixels(img) -> np.ndarray:
+    """`keras_adegan.images.pixels` (copied, so that this file stands alone; a test checks that
+    they agree): uint8 (H, W, C) upright by EXIF, 16-bit greyscale scaled to 8 bits,
+    transparency and float pixels refused."""
+    from PIL import Image, ImageOps
+
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("P", "PA"):
+        img = img.convert("RGBA")
+    if "A" in img.getbands() and np.asarray(img.getchannel("A")).min() < 255:
+        raise ValueError("it has transparent pixels; flatten it onto its background first")
+    if img.mode == "F":
+        raise ValueError("its pixels are 32-bit floats; save it with 8 or 16 bits per channel")
+    if img.mode.startswith("I"):
+        values = np.asarray(img, dtype=np.float64)
+        if img.mode.startswith("I;16") or values.max() > 255:
+            values = values / 257.0
+        img = Image.fromarray(np.clip(np.round(values), 0, 255).astype(np.uint8), "L")
+    channels = 1 if img.mode in ("1", "L", "LA") else 3
+    array = np.asarray(img.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+    return array.reshape(array.shape[0], array.shape[1], channels)
+
+
 def read_images(files, image_shape) -> np.ndarray:
     """Decode files to uint8 (N, H, W, C), refusing any that cannot be read or do not fit."""
     from PIL import Image, UnidentifiedImageError
@@ -65,12 +88,10 @@ def read_images(files, image_shape) -> np.ndarray:
         try:
             with Image.open(path) as img:
                 img.load()
-                grey = img.mode in ("1", "L", "LA", "I", "I;16", "F")
-                array = np.asarray(img.convert("L" if grey else "RGB"), dtype=np.uint8)
+                array = pixels(img)
         except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
             problems.append(f"cannot read {path}: {exc}")
             continue
-        array = array.reshape(array.shape[0], array.shape[1], 1 if grey else 3)
         if array.shape != (height, width, channels):
             problems.append(f"{path} is {array.shape[1]}x{array.shape[0]} with {array.shape[2]} "
                             f"channel(s); the model expects {width}x{height} with {channels}")

@@ -29,23 +29,47 @@ def to_model_range(images) -> np.ndarray:
     return scale_pixels(np.asarray(images, np.float32))
 
 
+def pixels(img, channels: int | None = None) -> np.ndarray:
+    """A decoded PIL image as the uint8 (H, W, C) pixels it shows: turned upright by its EXIF
+    orientation, 16-bit greyscale scaled (not clipped) to 8 bits, `channels` 1 or 3 (None:
+    1 for greyscale, else 3). Images with transparent pixels and float images are refused
+    (ValueError): what they show depends on a background the file does not give.
+    `export.edge_score` holds a copy (a test checks that they agree)."""
+    from PIL import Image, ImageOps
+
+    img = ImageOps.exif_transpose(img)
+    if img.mode in ("P", "PA"):
+        img = img.convert("RGBA")
+    if "A" in img.getbands() and np.asarray(img.getchannel("A")).min() < 255:
+        raise ValueError("it has transparent pixels; flatten it onto its background first")
+    if img.mode == "F":
+        raise ValueError("its pixels are 32-bit floats; save it with 8 or 16 bits per channel")
+    if img.mode.startswith("I"):  # 16-bit (or 32-bit integer) greyscale: scale, never clip
+        values = np.asarray(img, dtype=np.float64)
+        if img.mode.startswith("I;16") or values.max() > 255:
+            values = values / 257.0
+        img = Image.fromarray(np.clip(np.round(values), 0, 255).astype(np.uint8), "L")
+    channels = channels or (1 if img.mode in ("1", "L", "LA") else 3)
+    array = np.asarray(img.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
+    return array.reshape(array.shape[0], array.shape[1], channels)
+
+
 def read_image(data: bytes | Path, name: str, channels: int | None = None,
                size: tuple[int, int] | None = None) -> np.ndarray:
-    """Decode one image to uint8 (H, W, C); channels None keeps grayscale as 1, else 3."""
+    """Decode one image to uint8 (H, W, C) (`pixels`), resized to `size` if given."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as img:
             img.load()
-            if channels is None:
-                channels = 1 if img.mode in ("1", "L", "LA", "I", "I;16", "F") else 3
-            img = img.convert("L" if channels == 1 else "RGB")
-            if size is not None and img.size != (size[1], size[0]):
-                img = img.resize((size[1], size[0]), Image.BILINEAR)
-            array = np.asarray(img, dtype=np.uint8)
+            array = pixels(img, channels)
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError) as exc:
         raise ADeGANError(f"cannot read image {name}: {exc}. Remove or replace the file.") from None
-    return array.reshape(array.shape[0], array.shape[1], channels)
+    if size is not None and array.shape[:2] != tuple(size):
+        resized = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+        array = np.asarray(resized.resize((size[1], size[0]), Image.BILINEAR), dtype=np.uint8)
+        array = array.reshape(size[0], size[1], -1)
+    return array
 
 
 def read_images(files, channels: int | None = None, size: tuple[int, int] | None = None):
