@@ -202,7 +202,7 @@ def export_detector(model_path, out_dir, formats=FORMATS, quantizations=tuple(QU
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         raise
-    if final.exists() and not overwrite:  # made by another process since the checks
+    if final.exists() and any(final.iterdir()) and not overwrite:  # made meanwhile
         shutil.rmtree(out, ignore_errors=True)
         raise ADeGANError(f"{final} was created by another process while this one worked; "
                           "nothing was written: choose another --output")
