@@ -251,9 +251,11 @@ def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_
 @pytest.mark.parametrize("args,match", [
     (["--bank-size", "8"], "needs --output naming a finished run"),
     ([], "give at least one of --score"),
+    (["--feature-k", "1", "--epochs", "3", "--width", "8"],
+     "--rescore changes scoring only, never training: drop --width, --epochs"),
 ])
 def test_rescore_misuse_is_a_clear_error(trained_run, tmp_path, capsys, args, match):
-    target = str(tmp_path / "none") if args else str(trained_run[0])
+    target = str(tmp_path / "none") if args == ["--bank-size", "8"] else str(trained_run[0])
     assert main(["--rescore", "--output", target] + args) == 2
     assert match in capsys.readouterr().err
 

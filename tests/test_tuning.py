@@ -113,3 +113,27 @@ def test_search_in_which_every_trial_fails_names_the_error_and_leaves_nothing(
     assert err.startswith("error: no trial of") and "the losses became NaN" in err
     assert not (tmp_path / "tune").exists() or not any((tmp_path / "tune").iterdir())
     assert not (tmp_path / "results").exists()
+
+
+def test_a_project_searched_with_other_settings_is_refused_before_any_trial(tmp_path):
+    from keras_adegan import ADeGANError
+    from tuning.search import check_project
+
+    budget = {"config": {"stage1_epochs": 2, "seed": 0}, "tuner": "random", "trials": 4,
+              "objective": "labelled", "tune": ("alpha",), "values": {}}
+    check_project(tmp_path / "tune" / "p", budget, tmp_path / "results")
+    check_project(tmp_path / "tune" / "p", budget, tmp_path / "results")  # the same: resumes
+    other = {**budget, "config": {"stage1_epochs": 5, "seed": 0}}
+    with pytest.raises(ADeGANError, match="with other settings \\(config.stage1_epochs\\)"):
+        check_project(tmp_path / "tune" / "p", other, tmp_path / "results")
+    with pytest.raises(ADeGANError, match="with other settings \\(trials\\)"):
+        check_project(tmp_path / "tune" / "p", {**budget, "trials": 8}, tmp_path / "results")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ADeGANError, match="cannot write to .*file"):
+        check_project(tmp_path / "tune" / "q", budget, tmp_path / "file")
+
+
+def test_the_papers_name_n_c_is_tunable_as_n_patterns(tiny_config):
+    hypermodel = ADeGANHyperModel(tiny_config, (16, 16, 1), tune=["n_c", "gamma"],
+                                  values={"n_c": [2, 4]})
+    assert hypermodel.tune == ("n_patterns", "gamma") and hypermodel.values == {"n_patterns": [2, 4]}

@@ -34,7 +34,7 @@ from keras_adegan.images import to_model_range
 from keras_adegan.metrics import ValidationAUROC, component_scores, ranking_metrics
 from keras_adegan.model import build_model
 from keras_adegan.splits import train_stream
-from .space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
+from .space import ALIASES, OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
 def synthetic_anomalies(images: np.ndarray) -> np.ndarray:
     """Label-free stand-ins for anomalies: the images rotated by 90 degrees (or flipped)."""
@@ -49,7 +49,8 @@ class ADeGANHyperModel(kt.HyperModel):
     Args:
         base: the config every trial starts from (dataset, class, epochs, seed ...).
         image_shape: (H, W, C) of the images.
-        tune: names from `SEARCH_SPACE` to search; the rest keep `base`'s values.
+        tune: names from `SEARCH_SPACE` (or the paper's, `ALIASES`: n_c) to search; the rest
+            keep `base`'s values.
         values: name -> list of values to try instead of the default range (e.g. a sweep).
         objective: "labelled" or "unsupervised" (see the module docstring).
     """
@@ -57,6 +58,8 @@ class ADeGANHyperModel(kt.HyperModel):
     def __init__(self, base: ADeGANConfig, image_shape, tune=tuple(SEARCH_SPACE), values=None,
                  objective: str = "labelled", **kwargs):
         super().__init__(**kwargs)
+        tune = [ALIASES.get(name, name) for name in tune]
+        values = {ALIASES.get(name, name): v for name, v in (values or {}).items()}
         unknown = sorted(set(tune) - set(SEARCH_SPACE)) + sorted(set(values or {}) - set(SEARCH_SPACE))
         if unknown:
             raise ADeGANError(f"cannot tune {unknown[0]!r}; tunable: {', '.join(SEARCH_SPACE)}")

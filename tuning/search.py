@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import shutil
 import sys
 import time
@@ -32,11 +33,10 @@ from keras_adegan.config import ADeGANConfig
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main, require
 from keras_adegan.provenance import library_versions
 from keras_adegan.startup import import_tensorflow_quietly
-from .space import OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
+from .space import ALIASES, OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
 # Table 2 of the paper (MNIST, mean over classes): the values quoted in this project's sources.
 PAPER_NC = {2: 0.801, 10: 0.907, 14: 0.880}
-SWEEP_ALIASES = {"n_c": "n_patterns"}
 # The config fields a search takes from the command line (the tuned ones come from the tuner).
 BUDGET_FIELDS = ("dataset", "anomaly_class", "seed", "train_limit", "stage1_epochs",
                  "stage2_epochs", "batch_size", "score")
@@ -45,7 +45,7 @@ BUDGET_FIELDS = ("dataset", "anomaly_class", "seed", "train_limit", "stage1_epoc
 def parse_sweep(text: str) -> tuple[str, list]:
     """'n_c=2,4,6' -> ('n_patterns', [2, 4, 6])."""
     name, _, values = text.partition("=")
-    name = SWEEP_ALIASES.get(name.strip(), name.strip())
+    name = ALIASES.get(name.strip(), name.strip())
     if name not in SEARCH_SPACE or not values:
         raise argparse.ArgumentTypeError(f"expected e.g. n_c=2,4,6 (tunable: n_c, "
                                          f"{', '.join(SEARCH_SPACE)}); got {text!r}")
@@ -157,6 +157,35 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def check_project(folder: Path, budget: dict, results_dir: Path) -> None:
+    """Before the first trial: a project folder searched with another budget is refused (its
+    trials would be reused under the new settings' name), `budget.json` records a new one's,
+    and the results folder must be writable."""
+    stored = folder / "budget.json"
+    budget = json.loads(json.dumps(budget, default=list))  # as it reads back from JSON
+    if stored.is_file():
+        before = json.loads(stored.read_text())
+        changed = sorted(k for k in set(before) | set(budget) if before.get(k) != budget.get(k))
+        changed += sorted(f"config.{k}" for k in budget["config"]
+                          if before.get("config", {}).get(k) != budget["config"][k])
+        if changed:
+            raise ADeGANError(f"{folder} holds a search made with other settings "
+                              f"({', '.join(c for c in changed if c != 'config')}); its trials "
+                              "would be reported under these: use another --directory, or "
+                              "rerun with the same flags to resume it")
+    for path in (folder.parent, results_dir):
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ADeGANError(f"cannot write to {path}: {exc.strerror}; choose another "
+                              "folder") from None
+        if not os.access(path, os.W_OK):
+            raise ADeGANError(f"{path} is not writable; choose another folder")
+    if not stored.is_file():
+        folder.mkdir(exist_ok=True)
+        stored.write_text(json.dumps(budget, indent=1) + "\n")
+
+
 @cli_main
 def main(argv=None) -> int:
     args = parse_args(argv)
@@ -189,6 +218,10 @@ def main(argv=None) -> int:
     check_batch_size(len(splits.train_x), base.batch_size)  # before any trial or folder
     folder = Path(args.directory) / project
     created = not folder.exists()
+    check_project(folder, {"config": base.to_dict(), "tuner": kind, "trials": trials,
+                           "objective": args.objective, "tune": hypermodel.tune,
+                           "values": hypermodel.values},
+                  Path(args.results_dir))
     tuner = make_tuner(kind, hypermodel, args.directory, project, trials, base.seed)
     try:
         run_search(tuner, splits)

@@ -7,6 +7,7 @@ Example:
 """
 
 OBJECTIVES = ("labelled", "unsupervised")
+ALIASES = {"n_c": "n_patterns"}  # the paper's names of tunable fields
 OBJECTIVE_NAME = "val_objective"
 # name -> (kind, low, high) for the default search space; log scale for the weights and lr.
 SEARCH_SPACE = {

@@ -53,7 +53,13 @@ def _rescore_main(args) -> int:
     import_tensorflow_quietly()
     from keras_adegan.runs import rescore
 
-    options = {k: v for k, v in config_overrides(args).items() if k in SCORE_FIELDS}
+    given = config_overrides(args)
+    options = {k: v for k, v in given.items() if k in SCORE_FIELDS}
+    training = sorted(f"--{k.replace('_', '-')}" for k in given if k not in SCORE_FIELDS)
+    training += ["--epochs"] * (args.epochs is not None) + ["--config"] * bool(args.config)
+    if training:
+        raise ADeGANError(f"--rescore changes scoring only, never training: drop "
+                          f"{', '.join(training)} (or train a new run without --rescore)")
     if not args.output_dir or not (Path(args.output_dir) / "metrics.json").is_file():
         raise ADeGANError("--rescore needs --output naming a finished run (with metrics.json)")
     if not options:
