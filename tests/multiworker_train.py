@@ -20,8 +20,8 @@ def main(output_dir: str, weights_file: str) -> None:
     captured = {}
     build = train_module.build_model
 
-    def keep(config, image_shape, n_train=None):  # hold on to the model to read its weights
-        captured["model"] = build(config, image_shape, n_train)
+    def keep(*args, **kwargs):  # hold on to the model to read its weights
+        captured["model"] = build(*args, **kwargs)
         return captured["model"]
 
     train_module.build_model = keep
