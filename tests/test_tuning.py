@@ -129,8 +129,9 @@ def test_a_project_searched_with_other_settings_is_refused_before_any_trial(tmp_
     with pytest.raises(ADeGANError, match="with other settings \\(trials\\)"):
         check_project(tmp_path / "tune" / "p", {**budget, "trials": 8}, tmp_path / "results")
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ADeGANError, match="cannot write to .*file"):
-        check_project(tmp_path / "tune" / "q", budget, tmp_path / "file")
+    with pytest.raises(ADeGANError, match="cannot write to .*file.* is a file"):
+        check_project(tmp_path / "tune" / "q", budget, tmp_path / "file" / "results")
+    assert not (tmp_path / "results").exists()  # checked, not made
 
 
 def test_the_papers_name_n_c_is_tunable_as_n_patterns(tiny_config):

@@ -173,16 +173,14 @@ def check_project(folder: Path, budget: dict, results_dir: Path) -> None:
                               f"({', '.join(c for c in changed if c != 'config')}); its trials "
                               "would be reported under these: use another --directory, or "
                               "rerun with the same flags to resume it")
-    for path in (folder.parent, results_dir):
-        try:
-            path.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ADeGANError(f"cannot write to {path}: {exc.strerror}; choose another "
-                              "folder") from None
-        if not os.access(path, os.W_OK):
-            raise ADeGANError(f"{path} is not writable; choose another folder")
+    for path in (folder.parent, results_dir):  # checked, not made: a failed search leaves none
+        existing = next(p for p in (path, *path.parents) if p.exists())
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise ADeGANError(f"cannot write to {path} ({existing} is "
+                              f"{'not writable' if existing.is_dir() else 'a file'}); choose "
+                              "another folder")
     if not stored.is_file():
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         stored.write_text(json.dumps(budget, indent=1) + "\n")
 
 
