@@ -95,7 +95,8 @@ class ADeGAN(Detector, keras.Model):
             pattern-related self-supervised task together"); 0 (the default) keeps the stages
             apart.
         stage2_adversarial_weight: weight of D's adversarial term for G in stage 2, D still
-            trained (0, the default: D frozen after stage 1).
+            trained (0, this class's default: the paper's stage 2, D frozen after stage 1;
+            `ADeGANConfig`'s default, 1, is the core chosen on validation).
         sl_generator_weight: share of L_sl's gradient that reaches G through its images (1,
             the default; 0: E alone learns the pattern task).
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
