@@ -27,6 +27,8 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from pathlib import Path
 
 import keras
@@ -42,13 +44,6 @@ from keras_adegan.rotation import RotationHead
 from keras_adegan.scoring_head import (FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS,  # noqa: F401
                                        SCORING_ARGS, ScoringHead)
 
-# The constructor arguments that are `ADeGANConfig` fields of the same name (all but
-# `image_shape`, `stage1_epochs` and `run_config`): checked by the config, copied by `build_model`.
-CONFIG_ARGS = ("n_patterns", "noise_dim", "noise_std", "width", "alpha", "beta", "gamma",
-               "reading", "real_task", "real_weight", "stage1_pattern_weight",
-               "stage2_adversarial_weight", "sl_generator_weight", "cross_mix_min",
-               "seed", "precision", "score", "feature_source", "feature_density",
-               "feature_distance", "feature_k", "bank_size", "rotation_score_weight")
 STAGE_METRICS = {
     1: ("d_loss", "g_loss"),
     2: ("loss", "ip_loss", "sl_loss", "recon_loss", "sl_accuracy"),
@@ -425,6 +420,13 @@ class ADeGAN(Detector, keras.Model):
         """The feature score alone, from E (and D if its features are used) without G:
         `score`, `is_anomaly`, `feature_score`, `pattern_prob`, `pattern` (and the parts)."""
         return self.head(self._parts(x, with_generator=False))
+
+
+# The constructor arguments that are `ADeGANConfig` fields of the same name (all but
+# `stage1_epochs`, which may be 0 here): checked by the config, passed on by `build_model`.
+CONFIG_ARGS = tuple(name for name in inspect.signature(ADeGAN.__init__).parameters
+                    if name in {f.name for f in dataclasses.fields(ADeGANConfig)}
+                    and name != "stage1_epochs")
 
 
 def load_detector(path) -> ADeGAN:

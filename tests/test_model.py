@@ -338,3 +338,23 @@ def test_bad_rotation_score_weight_is_a_clear_error(options, message):
 def test_rotation_score_of_a_model_without_the_task_is_a_clear_error():
     with pytest.raises(ADeGANError, match="needs a model trained with a rotation head"):
         tiny_model().rotation_scores(np.zeros((2, 16, 16, 1), np.float32))
+
+
+def test_every_config_field_reaches_the_model_or_is_a_run_setting():
+    """build_model passes every ADeGANConfig field that the model has an argument for; the
+    rest are the run's (data, optimizer, budget): a new field must be one or the other."""
+    import dataclasses
+
+    from keras_adegan import ADeGANConfig
+    from keras_adegan.model import CONFIG_ARGS, build_model
+
+    run_settings = {"dataset", "anomaly_class", "image_size", "color_mode", "learning_rate",
+                    "beta_1", "beta_2", "batch_size", "stage1_epochs", "stage2_epochs",
+                    "val_fraction", "train_limit", "jit_compile"}
+    fields = {f.name for f in dataclasses.fields(ADeGANConfig)}
+    assert fields == set(CONFIG_ARGS) | run_settings
+    config = ADeGANConfig.preset("digits", width=4, n_patterns=3, noise_std=0.2, seed=7,
+                                 stage2_adversarial_weight=0.5, feature_k=2, bank_size=16)
+    model_config = build_model(config, (16, 16, 1)).get_config()
+    for name in CONFIG_ARGS:
+        assert model_config[name] == getattr(config, name), name
