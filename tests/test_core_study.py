@@ -33,6 +33,7 @@ def test_the_rule_needs_the_s_gain_and_no_worse_clustering():
     assert decide(means, 2).startswith("no decision yet")
 
 
+@pytest.mark.slow
 def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, monkeypatch):
     args = ["--dataset", "digits", "--classes", "0", "--variants", "paper,e_only",
             "--results", str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"),

@@ -103,6 +103,7 @@ def test_output_in_a_missing_folder_or_an_existing_file_is_refused_before_work(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["imgs", "old.csv"]
 
 
+@pytest.mark.slow
 def test_an_error_is_one_line_with_no_tensorflow_start_up_noise(tmp_path):
     import os
     import subprocess

@@ -16,6 +16,7 @@ def test_layer_flops_counts_convolutions_and_dense_layers_by_hand():
     assert layer_flops(model) == pytest.approx(conv + transpose + dense)
 
 
+@pytest.mark.slow
 def test_benchmark_prints_every_figure(capsys, tmp_path):
     out = tmp_path / "t.jsonl"
     assert main(["--dataset", "digits", "--width", "4", "--batch-size", "16", "--warmup", "1",

@@ -75,6 +75,7 @@ def test_a_run_folder_with_a_users_file_in_it_is_not_overwritten(trained_run, tm
     assert (out / "backup" / "mine.txt").read_text() == "mine" and (out / "model.keras").exists()
 
 
+@pytest.mark.slow
 def test_cli_end_to_end_and_overwrite(tmp_path, capsys):
     out = tmp_path / "cli"
     args = ["--output", str(out), "--epochs", "1", "--width", "4", "--train-limit", "128",
