@@ -68,7 +68,7 @@ def plot_score_histograms(scores: dict[str, tuple[np.ndarray, float]], labels, p
         ax.axvline(threshold, color="black", linestyle="--",
                    label="threshold (5% FPR on validation)")
         ax.set(xlabel=name, ylabel="density", title=title)
-        ax.legend(fontsize=8)
+        ax.legend(loc="upper right", fontsize=8)  # "best" warns on large sets
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
