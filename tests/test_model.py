@@ -151,13 +151,14 @@ def test_calibration_threshold_flags_share_of_normals(score):
 
 
 def test_feature_score_ranks_far_images_above_bank_members():
+    keras.utils.set_random_seed(0)  # the untrained networks' features: the same in any test order
     model = tiny_model(feature_k=1)
     bank = to_model_range(random_images(20, seed=5))
     model.fit_feature_score(bank)
     model.calibrate(to_model_range(random_images(40, seed=6)))
     out = model.score(np.concatenate([bank[:5], np.ones((5, 16, 16, 1), np.float32)]))
     np.testing.assert_allclose(out["feature_score"][:5], 0.0, atol=1e-3)
-    assert out["feature_score"][5:].min() > 0.01
+    assert out["feature_score"][5:].min() > max(0.01, 5 * out["feature_score"][:5].max())
 
 
 def test_calibrate_needs_the_feature_score_and_refitting_undoes_calibration():
