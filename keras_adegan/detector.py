@@ -140,11 +140,7 @@ class Detector:
         `fit_feature_score()`. Each threshold flags a share `fpr` of these images. Returns
         what `ScoringHead.calibrate` returns.
         """
-        if not self.head.is_fitted:
-            raise ADeGANError("fit the feature score first: model.fit_feature_score(train_normals)")
         images = self.check_images(normal_images)
-        if len(images) < 2:
-            raise ADeGANError("calibration needs at least two normal images")
         return self.head.calibrate(self.raw_outputs(images, batch_size), fpr)
 
     def generate(self, n_per_pattern: int, seed: int = 0) -> np.ndarray:

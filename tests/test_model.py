@@ -166,6 +166,8 @@ def test_calibrate_needs_the_feature_score_and_refitting_undoes_calibration():
     with pytest.raises(ADeGANError, match="fit_feature_score"):
         model.calibrate(to_model_range(random_images(20)))
     calibrated(model)
+    with pytest.raises(ADeGANError, match="calibration needs at least two normal images"):
+        model.calibrate(to_model_range(random_images(1)))
     model.fit_feature_score(to_model_range(random_images(40, seed=9)))
     with pytest.raises(ADeGANError, match="not calibrated"):
         model.score(to_model_range(random_images(2)))
