@@ -24,7 +24,8 @@ class ADeGANError(ValueError):
 
 def cli_main(main: Callable[..., int]) -> Callable[..., int]:
     """Decorates a command-line `main(argv)`: `ADeGANError` and operating-system errors (a folder
-    that cannot be written, a full disk) end in one `error: ...` line on stderr and exit code 2.
+    that cannot be written, a full disk) end in one `error: ...` line on stderr and exit code 2;
+    Ctrl-C ends in one line and exit code 130.
 
     Example:
         >>> @cli_main
@@ -43,6 +44,9 @@ def cli_main(main: Callable[..., int]) -> Callable[..., int]:
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        except KeyboardInterrupt:  # Ctrl-C: one line, the shell's code for SIGINT
+            print("interrupted (a training run continues with --resume)", file=sys.stderr)
+            return 130
         return 2
 
     return run

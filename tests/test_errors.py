@@ -26,3 +26,13 @@ def test_cli_main_passes_results_and_bugs_through():
 
     with pytest.raises(KeyError):
         buggy([])
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys):
+    @cli_main
+    def main(argv=None):
+        raise KeyboardInterrupt
+
+    assert main([]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("interrupted")
