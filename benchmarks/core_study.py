@@ -5,13 +5,14 @@ records, from the validation split only, the AUROC of the paper's S and of the d
 score, and the core diagnostics of `keras_adegan.diagnostics` (E's clustering of real normals,
 the shortcut gap, G's coverage and diversity) after every epoch and at the end. The test split
 is never read here (each run's `metrics.json` holds test figures; this tool does not open them).
-`RULE` decides, and it was committed before any cell of the study ran.
+Each round of `ROUNDS` has its own rule, committed before any of its cells ran, and its own
+results file.
 
 Resumable: a finished cell (its run folder holds `metrics.json`) is read back, an interrupted one
 resumes from its last epoch; the results are rewritten after every cell.
 
 Command line:
-    python -m benchmarks.core_study --dataset mnist --classes 1,8 --seeds 0
+    python -m benchmarks.core_study --round 2 --dataset mnist --classes 1,8 --seeds 0
 """
 
 from __future__ import annotations
@@ -28,35 +29,77 @@ from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
 
-# The candidates, each against the paper's schedule as this project reads it (two sequential
-# stages; D frozen in stage 2; L_sl trained into G and E).
-VARIANTS = {
-    "paper": {},
-    # ClusterGAN's joint training, and the paper's section 3.1.1 read as "adversarial learning
-    # and the pattern task together": E learns L_sl on G's fakes during stage 1 too
-    "joint": {"stage1_pattern_weight": 1.0},
-    # G kept honest in stage 2: D's adversarial term stays, D keeps training
-    "honest": {"stage2_adversarial_weight": 1.0},
-    # no stamp for E to read: L_sl trains E only
-    "e_only": {"sl_generator_weight": 0.0},
-    # all three together
-    "clustergan": {"stage1_pattern_weight": 1.0, "stage2_adversarial_weight": 1.0,
-                   "sl_generator_weight": 0.0},
-}
+# Each round: its variants (config fields on top of `ADeGANConfig`'s defaults), the variant
+# that the others must beat, the results file and the rule, committed before its cells ran.
 BUDGET = dict(stage1_epochs=2, stage2_epochs=2, width=32)  # the results tables' budget
+MIN_GAIN = 0.02
+ROUNDS = {
+    1: {
+        "results": "results/core_study",
+        "base": "paper",
+        # each against the paper's schedule as this project reads it (two sequential stages;
+        # D frozen in stage 2; L_sl trained into G and E)
+        "variants": {
+            "paper": {"stage2_adversarial_weight": 0.0},
+            # ClusterGAN's joint training, and the paper's section 3.1.1 read as "adversarial
+            # learning and the pattern task together": E learns L_sl on G's fakes in stage 1 too
+            "joint": {"stage1_pattern_weight": 1.0, "stage2_adversarial_weight": 0.0},
+            # G kept honest in stage 2: D's adversarial term stays, D keeps training
+            "honest": {"stage2_adversarial_weight": 1.0},
+            # no stamp for E to read: L_sl trains E only
+            "e_only": {"sl_generator_weight": 0.0, "stage2_adversarial_weight": 0.0},
+            # all three together
+            "clustergan": {"stage1_pattern_weight": 1.0, "stage2_adversarial_weight": 1.0,
+                           "sl_generator_weight": 0.0},
+        },
+        "rule": (
+            "Written on 2026-12-01, before any cell of this study ran. Cells: MNIST anomaly "
+            "classes 1 and 8, seed 0, the tables' budget (2 + 2 epochs, width 32, every training "
+            "normal). A variant becomes the default core if (1) its mean validation AUROC of the "
+            f"paper's S over the cells beats the `paper` variant's by at least {MIN_GAIN}, and (2) "
+            "its mean clustering accuracy of E on the validation normals is not lower than the "
+            "`paper` variant's (the core must not get worse). Among several such variants, the "
+            "one with the highest S wins; if none qualifies, the default stays. The deployed "
+            "feature score's validation AUROC is reported beside S and decides nothing here. The "
+            "test split is not read."),
+    },
+    2: {
+        "results": "results/core_study_2",
+        "base": "honest",
+        # the adversarial stage itself, which round 1 left as the first limit (after 2 epochs
+        # G's samples cover 7 of 9 digits and E clusters real digits at 0.35), each on top of
+        # round 1's choice (D's term kept in stage 2, now the default)
+        "variants": {
+            "honest": {},  # round 1's cells (the same runs folder) are read back, not retrained
+            # the adversarial budget: 8 stage-1 epochs instead of 2 (stage 1 is the cheap stage)
+            "long_stage1": {"stage1_epochs": 8},
+            # SN-GAN's D: hinge loss and spectral normalisation
+            "hinge_sn": {"gan_loss": "hinge", "spectral_norm": True},
+            # both
+            "long_hinge_sn": {"stage1_epochs": 8, "gan_loss": "hinge", "spectral_norm": True},
+            # z_n that G cannot ignore: sigma 0.5 instead of ClusterGAN's 0.1 (D's term in
+            # stage 2 guards against the stamp seen with sigma 1 and D frozen)
+            "sigma": {"noise_std": 0.5},
+        },
+        "rule": (
+            "Written on 2026-12-02, before any cell of round 2 ran. Cells: MNIST anomaly classes "
+            "1 and 8, seed 0, the tables' budget (2 + 2 epochs, width 32, every training normal) "
+            "except where a variant changes it. A variant replaces round 1's choice (`honest`, "
+            "whose round-1 cells are read back) if (1) its mean validation AUROC of the paper's "
+            f"S over the cells beats `honest`'s by at least {MIN_GAIN}, and (2) its mean "
+            "clustering accuracy of E on the validation normals is not lower than `honest`'s. "
+            "Among several such variants, the one with the highest S wins; if none qualifies, "
+            "`honest` stays. A variant that changes the budget (more stage-1 epochs) is adopted "
+            "with its budget, and its extra training time is reported. The deployed feature "
+            "score's validation AUROC is reported beside S and decides nothing. The test split "
+            "is not read."),
+    },
+}
+for _number, _study in ROUNDS.items():
+    _study["round"] = _number
+LATEST = max(ROUNDS)
 CORE_KEYS = ("cluster_acc", "cluster_nmi", "sample_acc", "shortcut_gap", "diversity_ratio",
              "classes_covered", "purity", "confident")
-MIN_GAIN = 0.02
-RULE = (
-    "Written on 2026-12-01, before any cell of this study ran. Cells: MNIST anomaly classes 1 and "
-    "8, seed 0, the tables' budget (2 + 2 epochs, width 32, every training normal). A variant "
-    "becomes the default core if (1) its mean validation AUROC of the paper's S over the cells "
-    f"beats the `paper` variant's by at least {MIN_GAIN}, and (2) its mean clustering accuracy of "
-    "E on the validation normals is not lower than the `paper` variant's (the core must not get "
-    "worse). Among several such variants, the one with the highest S wins; if none qualifies, "
-    "the default stays. The deployed feature score's validation AUROC is reported beside S and "
-    "decides nothing here. The test split is not read."
-)
 
 
 def cell_record(variant: str, metrics: dict, seconds: float) -> dict:
@@ -73,10 +116,10 @@ def cell_record(variant: str, metrics: dict, seconds: float) -> dict:
     }
 
 
-def summary(cells: list[dict]) -> dict[str, dict]:
+def summary(cells: list[dict], variants) -> dict[str, dict]:
     """Per variant: the mean of each validation AUROC and core figure over its cells."""
     out = {}
-    for variant in VARIANTS:
+    for variant in variants:
         mine = [c for c in cells if c["variant"] == variant]
         if mine:
             out[variant] = {"cells": len(mine),
@@ -88,34 +131,39 @@ def summary(cells: list[dict]) -> dict[str, dict]:
     return out
 
 
-def decide(means: dict[str, dict], expected_cells: int) -> str:
-    """`RULE` applied to `summary`'s means: the winning variant, or why none is chosen yet."""
-    if any(m["cells"] < expected_cells for m in means.values()) or len(means) < len(VARIANTS):
+def decide(means: dict[str, dict], expected_cells: int, study: dict) -> str:
+    """A round's rule applied to `summary`'s means: the winning variant, or why none is
+    chosen yet."""
+    if (any(m["cells"] < expected_cells for m in means.values())
+            or len(means) < len(study["variants"])):
         return "no decision yet: not every variant has all its cells"
-    base = means["paper"]
-    qualified = [v for v, m in means.items() if v != "paper"
+    base_name = study["base"]
+    base = means[base_name]
+    qualified = [v for v, m in means.items() if v != base_name
                  and m["S"] >= base["S"] + MIN_GAIN and m["cluster_acc"] >= base["cluster_acc"]]
     if not qualified:
-        return "keep the paper's schedule: no variant qualifies"
+        return f"keep `{base_name}`: no variant qualifies"
     return f"adopt `{max(qualified, key=lambda v: means[v]['S'])}`"
 
 
-def write_results(cells: list[dict], path: Path, expected_cells: int, command: str) -> None:
-    means = summary(cells)
-    decision = decide(means, expected_cells)
+def write_results(cells: list[dict], path: Path, expected_cells: int, command: str,
+                  study: dict) -> None:
+    variants = study["variants"]
+    means = summary(cells, variants)
+    decision = decide(means, expected_cells, study)
     write_atomically(path.with_suffix(".json"), json.dumps(
-        {"rule": RULE, "variants": VARIANTS, "decision": decision, "means": means,
-         "cells": cells}, indent=1) + "\n")
-    lines = ["# The generative core's study (validation only)", "",
+        {"rule": study["rule"], "base": study["base"], "variants": variants,
+         "decision": decision, "means": means, "cells": cells}, indent=1) + "\n")
+    lines = [f"# The generative core's study, round {study['round']} (validation only)", "",
              "Written by `benchmarks/core_study.py`. " + __doc__.split("\n\n")[1].replace("\n", " "),
-             "", f"Rule: {RULE}", "", f"- Decision: **{decision}**.",
+             "", f"Rule: {study['rule']}", "", f"- Decision: **{decision}**.",
              f"- Command: `{command}`", f"- CPU: {cpu_name()}; versions: "
              + ", ".join(f"{k} {v}" for k, v in library_versions().items()), "",
              "| variant | options | cells | val AUROC S | val AUROC feature score | "
              + " | ".join(CORE_KEYS) + " |",
              "|---|---|---|---|---|" + "---|" * len(CORE_KEYS)]
     for variant, m in means.items():
-        options = ", ".join(f"{k}={v}" for k, v in VARIANTS[variant].items()) or "(the paper)"
+        options = ", ".join(f"{k}={v}" for k, v in variants[variant].items()) or "(defaults)"
         lines.append(f"| {variant} | {options} | {m['cells']} | {m['S']:.3f} | "
                      f"{m['features']:.3f} | "
                      + " | ".join(f"{m[k]:.2f}" if k in m else "n/a" for k in CORE_KEYS) + " |")
@@ -137,22 +185,31 @@ def parse_args(argv=None):
     p.add_argument("--dataset", default="mnist")
     p.add_argument("--classes", default="1,8", help="anomaly classes, e.g. 1,8")
     p.add_argument("--seeds", default="0")
-    p.add_argument("--variants", default=",".join(VARIANTS), help="which variants to run")
+    p.add_argument("--round", type=int, default=LATEST, choices=sorted(ROUNDS),
+                   help="which round of the study (default: the latest)")
+    p.add_argument("--variants", default=None, help="which variants to run (default: the "
+                   "round's every variant)")
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--results", default="results/core_study", help="results file, no suffix")
+    p.add_argument("--results", default=None, help="results file, no suffix (default: the "
+                   "round's)")
     p.add_argument("--runs-dir", default="runs/core_study")
     p.add_argument("--budget", default=None, help="JSON of config fields replacing the "
                    "tables' budget (for tests)")
     args = p.parse_args(argv)
-    unknown = sorted(set(args.variants.split(",")) - set(VARIANTS))
+    variants = ROUNDS[args.round]["variants"]
+    args.variants = args.variants or ",".join(variants)
+    args.results = args.results or ROUNDS[args.round]["results"]
+    unknown = sorted(set(args.variants.split(",")) - set(variants))
     if unknown:
-        p.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
+        p.error(f"unknown variants {unknown} in round {args.round}; choose from "
+                f"{', '.join(variants)}")
     return args
 
 
 @cli_main
 def main(argv=None) -> int:
     args = parse_args(argv)
+    study = ROUNDS[args.round]
     from keras_adegan.data import load_dataset
     from keras_adegan.runs import train
 
@@ -172,7 +229,7 @@ def main(argv=None) -> int:
                     continue
                 data = data or load_dataset(args.dataset, args.data_dir)
                 config = ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=seed,
-                                             **budget, **VARIANTS[variant])
+                                             **{**budget, **study["variants"][variant]})
                 run_dir = Path(args.runs_dir) / variant / f"{args.dataset}-class{k}-seed{seed}"
                 start = time.time()
                 print(f"{variant}, class {k}, seed {seed} -> {run_dir}", flush=True)
@@ -182,9 +239,10 @@ def main(argv=None) -> int:
                     metrics = train(config, run_dir, data=data, verbose=2,
                                     resume=(run_dir / "config.json").is_file())
                 done.append(cell_record(variant, metrics, time.time() - start))
-                write_results(done, path, len(classes) * len(seeds), command)
-    write_results(done, path, len(classes) * len(seeds), command)
-    print(f"wrote {path}.md: {decide(summary(done), len(classes) * len(seeds))}")
+                write_results(done, path, len(classes) * len(seeds), command, study)
+    write_results(done, path, len(classes) * len(seeds), command, study)
+    decision = decide(summary(done, study["variants"]), len(classes) * len(seeds), study)
+    print(f"wrote {path}.md: {decision}")
     return 0
 
 

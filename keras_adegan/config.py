@@ -24,6 +24,7 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
 REAL_TASKS = ("none", "rotation")
+GAN_LOSSES = ("nonsaturating", "hinge")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
                 "bank_size", "rotation_score_weight")
@@ -74,6 +75,9 @@ class ADeGANConfig:
         sl_generator_weight: how much of L_sl's gradient reaches G through its images (1, the
             default: G and E both learn the pattern task; 0: E alone, so G cannot stamp a
             pattern mark for E to read; the core study found it below D's term in stage 2).
+        gan_loss: the adversarial loss of Eq. 1 (stage 1, and stage 2 with
+            `stage2_adversarial_weight`): "nonsaturating" (the paper's GAN loss) or "hinge".
+        spectral_norm: spectral normalisation of every weight layer of D (SN-GAN).
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
         learning_rate: Adam learning rate for G, D and E.
@@ -129,6 +133,8 @@ class ADeGANConfig:
     stage1_pattern_weight: float = 0.0
     stage2_adversarial_weight: float = 1.0
     sl_generator_weight: float = 1.0
+    gan_loss: str = "nonsaturating"
+    spectral_norm: bool = False
     cross_mix_min: float = 0.25
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -183,6 +189,7 @@ class ADeGANConfig:
                                          and all(is_whole(v) for v in self.image_size)),
              "image_size must be two whole numbers, e.g. [64, 64], or null"),
             (isinstance(self.jit_compile, bool), "jit_compile must be true or false"),
+            (isinstance(self.spectral_norm, bool), "spectral_norm must be true or false"),
         ]
         for ok, message in types:  # before the ranges, which compare numbers
             if not ok:
@@ -210,6 +217,7 @@ class ADeGANConfig:
             (self.reading in READINGS, f"reading must be one of {', '.join(READINGS)}"),
             (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"),
             (self.real_weight >= 0, "real_weight must be >= 0"),
+            (self.gan_loss in GAN_LOSSES, f"gan_loss must be one of {', '.join(GAN_LOSSES)}"),
             (self.stage1_pattern_weight >= 0, "stage1_pattern_weight must be >= 0"),
             (self.stage2_adversarial_weight >= 0, "stage2_adversarial_weight must be >= 0"),
             (0 <= self.sl_generator_weight <= 1, "sl_generator_weight must be in [0, 1]"),

@@ -1,6 +1,7 @@
 """The training objectives, one small function per equation of the paper.
 
-Stage 1 (Eq. 1) is the usual GAN game between G and D, with the non-saturating generator loss.
+Stage 1 (Eq. 1) is the usual GAN game between G and D, with the non-saturating generator loss
+(or, as an option, the hinge loss).
 Stage 2 trains G and E on  L = alpha * L_ip + beta * L_sl + gamma * L_recon  (Eq. 8), where
 
 * L_ip (Eq. 6) uses interpolation (Definition 3.1), in our reading: images generated from a
@@ -31,17 +32,23 @@ def _bce_with_logits(labels, logits):
     return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
-def discriminator_loss(real_logits, fake_logits):
-    """Eq. 1, D's side: -log D(x) - log(1 - D(G(z)))."""
+def discriminator_loss(real_logits, fake_logits, gan_loss: str = "nonsaturating"):
+    """Eq. 1, D's side: -log D(x) - log(1 - D(G(z))) ("nonsaturating", the paper's), or the
+    hinge loss max(0, 1 - D(x)) + max(0, 1 + D(G(z))) ("hinge", SN-GAN's)."""
     real_logits = tf.convert_to_tensor(real_logits, tf.float32)
     fake_logits = tf.convert_to_tensor(fake_logits, tf.float32)
+    if gan_loss == "hinge":
+        return (tf.reduce_mean(tf.nn.relu(1.0 - real_logits))
+                + tf.reduce_mean(tf.nn.relu(1.0 + fake_logits)))
     return (_bce_with_logits(tf.ones_like(real_logits), real_logits)
             + _bce_with_logits(tf.zeros_like(fake_logits), fake_logits))
 
 
-def generator_adversarial_loss(fake_logits):
-    """Eq. 1, G's side, non-saturating form: -log D(G(z))."""
+def generator_adversarial_loss(fake_logits, gan_loss: str = "nonsaturating"):
+    """Eq. 1, G's side: -log D(G(z)) (non-saturating), or -D(G(z)) with the hinge loss."""
     fake_logits = tf.convert_to_tensor(fake_logits, tf.float32)
+    if gan_loss == "hinge":
+        return -tf.reduce_mean(fake_logits)
     return _bce_with_logits(tf.ones_like(fake_logits), fake_logits)
 
 

@@ -94,6 +94,8 @@ class ADeGAN(Detector, keras.Model):
             `ADeGANConfig`'s default, 1, is the core chosen on validation).
         sl_generator_weight: share of L_sl's gradient that reaches G through its images (1,
             the default; 0: E alone learns the pattern task).
+        gan_loss: the adversarial loss (Eq. 1): "nonsaturating" (the paper's) or "hinge".
+        spectral_norm: spectral normalisation of D's weight layers.
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
@@ -126,7 +128,8 @@ class ADeGAN(Detector, keras.Model):
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
                  real_weight=1.0, stage1_pattern_weight=0.0, stage2_adversarial_weight=0.0,
-                 sl_generator_weight=1.0, cross_mix_min=0.25, stage1_epochs=0,
+                 sl_generator_weight=1.0, gan_loss="nonsaturating", spectral_norm=False,
+                 cross_mix_min=0.25, stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
                  feature_source="noise", feature_density="knn", feature_distance="cosine",
                  feature_k=5, bank_size=1024, rotation_score_weight=0.0, **kwargs):
@@ -142,7 +145,8 @@ class ADeGAN(Detector, keras.Model):
             setattr(self, name, value)
         self.generator = build_generator(self.image_shape, n_patterns, noise_dim, width,
                                          dtype=precision)
-        self.discriminator = build_discriminator(self.image_shape, width, dtype=precision)
+        self.discriminator = build_discriminator(self.image_shape, width, dtype=precision,
+                                                 spectral_norm=spectral_norm)
         self.extractor = build_extractor(self.image_shape, n_patterns, noise_dim, width,
                                          dtype=precision)
         self.rotation_head = None  # beyond the paper: the real-normal task's head
@@ -330,8 +334,8 @@ class ADeGAN(Detector, keras.Model):
             fake = self.generator(codes, training=True)
             real_logits = self.discriminator(x, training=True)
             fake_logits = self.discriminator(fake, training=True)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits)
-            g_loss = losses.generator_adversarial_loss(fake_logits)
+            d_loss = losses.discriminator_loss(real_logits, fake_logits, self.gan_loss)
+            g_loss = losses.generator_adversarial_loss(fake_logits, self.gan_loss)
             out = {"d_loss": d_loss, "g_loss": g_loss}
             if joint:
                 logits, z_n = self.extractor(fake, training=True)
@@ -366,11 +370,11 @@ class ADeGAN(Detector, keras.Model):
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             if adversarial:
                 out["stage2_g_loss"] = losses.generator_adversarial_loss(
-                    self.discriminator(fake, training=True))
+                    self.discriminator(fake, training=True), self.gan_loss)
                 out["loss"] = out["loss"] + self.stage2_adversarial_weight * out["stage2_g_loss"]
                 out["stage2_d_loss"] = losses.discriminator_loss(
                     self.discriminator(x, training=True),
-                    self.discriminator(tf.stop_gradient(fake), training=True))
+                    self.discriminator(tf.stop_gradient(fake), training=True), self.gan_loss)
                 d_scaled = out["stage2_d_loss"] * self._replica_scale()
             scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables

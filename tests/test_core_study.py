@@ -2,7 +2,9 @@ import json
 
 import pytest
 
-from benchmarks.core_study import VARIANTS, decide, main, summary
+from benchmarks.core_study import ROUNDS, decide, main, summary
+
+ROUND_1 = ROUNDS[1]
 
 CORE = {"cluster_acc": 0.3, "cluster_nmi": 0.2, "sample_acc": 1.0, "shortcut_gap": 0.7,
         "diversity_ratio": 0.3, "classes_covered": 5, "purity": 0.8, "confident": 0.6}
@@ -17,25 +19,37 @@ def cell(variant, k, s_auroc, cluster_acc):
 def study(gains):
     """Two cells per variant; `gains`: variant -> (S gain, cluster accuracy gain)."""
     cells = []
-    for variant in VARIANTS:
+    for variant in ROUND_1["variants"]:
         s_gain, acc_gain = gains.get(variant, (0.0, 0.0))
         cells += [cell(variant, k, 0.70 + s_gain, 0.30 + acc_gain) for k in (1, 8)]
-    return summary(cells)
+    return summary(cells, ROUND_1["variants"])
 
 
 def test_the_rule_needs_the_s_gain_and_no_worse_clustering():
-    assert decide(study({}), 2).startswith("keep the paper's schedule")
-    assert decide(study({"joint": (0.019, 0.1)}), 2).startswith("keep")  # below 0.02
-    assert decide(study({"joint": (0.05, -0.01)}), 2).startswith("keep")  # core got worse
-    assert decide(study({"joint": (0.03, 0.0), "honest": (0.04, 0.2)}), 2) == "adopt `honest`"
+    assert decide(study({}), 2, ROUND_1).startswith("keep `paper`")
+    assert decide(study({"joint": (0.019, 0.1)}), 2, ROUND_1).startswith("keep")  # below 0.02
+    assert decide(study({"joint": (0.05, -0.01)}), 2, ROUND_1).startswith("keep")  # core worse
+    assert decide(study({"joint": (0.03, 0.0), "honest": (0.04, 0.2)}), 2,
+                  ROUND_1) == "adopt `honest`"
     means = study({})
     means["paper"]["cells"] = 1
-    assert decide(means, 2).startswith("no decision yet")
+    assert decide(means, 2, ROUND_1).startswith("no decision yet")
+
+
+def test_every_round_names_its_base_and_configs_that_validate():
+    from keras_adegan.config import ADeGANConfig
+
+    for number, rnd in ROUNDS.items():
+        assert rnd["base"] in rnd["variants"] and rnd["round"] == number
+        for options in rnd["variants"].values():
+            ADeGANConfig.preset("mnist", **{**{"stage1_epochs": 2}, **options})
+    # round 1's variants keep the paper's frozen D, whatever today's default
+    assert ROUNDS[1]["variants"]["paper"]["stage2_adversarial_weight"] == 0.0
 
 
 @pytest.mark.slow
 def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, monkeypatch):
-    args = ["--dataset", "digits", "--classes", "0", "--variants", "paper,e_only",
+    args = ["--round", "1", "--dataset", "digits", "--classes", "0", "--variants", "paper,e_only",
             "--results", str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"),
             "--budget", json.dumps({"stage1_epochs": 1, "stage2_epochs": 1, "width": 4,
                                     "batch_size": 32, "train_limit": 128})]
@@ -59,6 +73,6 @@ def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, 
 
 def test_an_unknown_variant_is_one_error_line(capsys):
     with pytest.raises(SystemExit) as stop:
-        main(["--variants", "paper,wgan"])
+        main(["--round", "1", "--variants", "paper,wgan"])
     err = capsys.readouterr().err.strip().splitlines()
     assert stop.value.code == 2 and len(err) == 1 and "wgan" in err[0]

@@ -16,6 +16,13 @@ def test_discriminator_and_generator_losses():
     assert float(d) == pytest.approx(2 * math.log1p(math.exp(-10)), rel=1e-4)
 
 
+def test_hinge_losses():
+    real, fake = np.array([[2.0], [0.5]]), np.array([[-2.0], [0.5]])
+    # D: mean(max(0, 1 - real)) + mean(max(0, 1 + fake)) = (0 + 0.5) / 2 + (0 + 1.5) / 2
+    assert float(losses.discriminator_loss(real, fake, "hinge")) == pytest.approx(1.0)
+    assert float(losses.generator_adversarial_loss(fake, "hinge")) == pytest.approx(0.75)
+
+
 def test_interpolation_within_keeps_pattern_and_stays_between():  # Eq. 4-5 (Definition 3.1)
     rng = np.random.default_rng(0)
     a, b = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))

@@ -81,6 +81,20 @@ def test_a_stage2_adversarial_weight_keeps_d_training_and_g_honest_in_stage_2(tm
         tiny_model(sl_generator_weight=1.5)
 
 
+def test_hinge_loss_and_spectral_norm_train_and_round_trip(tmp_path):
+    model = tiny_model(stage1_epochs=1, gan_loss="hinge", spectral_norm=True,
+                       stage2_adversarial_weight=1.0)
+    history = model.fit(tiny_stream(), epochs=2, verbose=0).history
+    assert all(np.isfinite(history[k][0]) for k in ("d_loss", "g_loss", "stage2_d_loss"))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert (loaded.gan_loss, loaded.spectral_norm) == ("hinge", True)
+    for a, b in zip(model.discriminator.get_weights(), loaded.discriminator.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ADeGANError, match="gan_loss must be one of"):
+        tiny_model(gan_loss="wasserstein")
+
+
 @pytest.mark.slow
 def test_jit_compile_trains():
     model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, stage1_epochs=1)
