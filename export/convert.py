@@ -51,6 +51,7 @@ from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS, ADeGAN, l
 from keras_adegan.outputs import files_under, mark, marker, refuse_unowned
 from keras_adegan.provenance import library_versions
 from keras_adegan.splits import run_splits
+from keras_adegan.startup import quiet_native_stderr
 
 # The operators of the networks (and of the bank's matmul): the only ones int8 quantizes.
 # Every other operator of a graph, whatever its type (SELECT_V2, TOPK_V2, the erfc polynomial's
@@ -130,7 +131,9 @@ def convert_tflite(saved_model_dir: Path, quantization: str,
     try:
         if quantization == "int8":
             options = tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=denylist)
-            with warnings.catch_warnings():  # the debugger uses the deprecated tf.lite.Interpreter
+            # the debugger uses the deprecated tf.lite.Interpreter; the quantizer prints a
+            # `fully_quantize: ...` line per call to file descriptor 2
+            with warnings.catch_warnings(), quiet_native_stderr():
                 warnings.simplefilter("ignore", UserWarning)
                 content = tf.lite.experimental.QuantizationDebugger(
                     converter=converter, debug_dataset=samples,

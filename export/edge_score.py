@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -130,11 +131,16 @@ class EdgeScorer:
             if not signatures:
                 raise ValueError("no 'score' or 'features' signature")
             self.runner = self.interpreter.get_signature_runner(signatures[0])
+            inputs, outputs = self.runner.get_input_details(), self.runner.get_output_details()
+            if (list(inputs) != ["images"] or len(inputs["images"]["shape"]) != 4
+                    or not {"score", "is_anomaly"} <= set(outputs)):
+                raise ValueError(f"its '{signatures[0]}' signature takes {sorted(inputs)} and "
+                                 f"gives {sorted(outputs)}, not images to scores")
         except (ValueError, RuntimeError) as exc:
             raise EdgeError(f"{path} is not a TFLite detector written by python -m export: "
                             f"{exc}") from None
-        self.outputs = [k for k in OUTPUTS if k in self.runner.get_output_details()]
-        detail = self.runner.get_input_details()["images"]
+        self.outputs = [k for k in OUTPUTS if k in outputs]
+        detail = inputs["images"]
         self.input_dtype = detail["dtype"]
         self.batch = int(detail["shape_signature"][0])  # -1: any batch
         self.image_shape = tuple(int(v) for v in detail["shape"][1:])
@@ -188,9 +194,11 @@ def main(argv=None) -> int:
     if not args.output:
         sys.stdout.write(text.getvalue())
         return 0
-    tmp = Path(args.output).with_name(f".{Path(args.output).name}.partial")
-    tmp.write_text(text.getvalue())
-    tmp.replace(args.output)  # never a half-written CSV
+    try:
+        _write_new(Path(args.output), text.getvalue(), args.overwrite)
+    except EdgeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"scored {len(files)} images, {int(np.sum(outputs['is_anomaly']))} flagged; "
           f"wrote {args.output}", file=sys.stderr)
     return 0
@@ -216,6 +224,26 @@ def _check_output(path: Path, overwrite: bool) -> None:
         raise EdgeError(f"{path} already exists; choose another --output or pass --overwrite")
     if not path.parent.is_dir():
         raise EdgeError(f"the folder of --output {path} does not exist; create it first")
+
+
+def _write_new(path: Path, text: str, overwrite: bool) -> None:
+    """Write beside `path`, then move into place (never a half-written CSV); without
+    `overwrite`, by an atomic link that refuses a file another process made meanwhile."""
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        tmp.write_text(text)
+        if overwrite:
+            tmp.replace(path)
+        else:
+            os.link(tmp, path)
+    except FileExistsError:
+        raise EdgeError(f"{path} was created by another process while this one worked; "
+                        "nothing was written: choose another --output") from None
+    except OSError as exc:
+        raise EdgeError(f"cannot write {exc.filename or path}: {exc.strerror or exc}; "
+                        "nothing was written") from None
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+import warnings
 from pathlib import Path
 
 import keras
 
+from keras_adegan.errors import ADeGANError
 from keras_adegan.outputs import write_atomically
 
 POINTER = "latest.json"
@@ -38,13 +41,38 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def restore(self, model: keras.Model) -> int:
         """Load the last finished epoch's weights into `model` (built and compiled); returns the
-        number of finished epochs (0 when the folder holds no checkpoint)."""
+        number of finished epochs (0 when the folder holds no checkpoint).
+
+        A pointer that cannot be read (damaged outside this project: it is renamed into place
+        whole) falls back to the newest epoch file, which is complete by the same rule; weights
+        that do not fit the model raise `ADeGANError`."""
         pointer = self.folder / POINTER
         if not pointer.is_file():
             return 0
-        state = json.loads(pointer.read_text())
-        model.load_weights(self.folder / state["weights"])
-        return int(state["epochs_done"])
+        try:
+            state = json.loads(pointer.read_text())
+            weights, done = self.folder / state["weights"], int(state["epochs_done"])
+        except (ValueError, KeyError, TypeError):
+            saved = sorted(self.folder.glob("epoch-*.weights.h5"),
+                           key=lambda p: int(p.name.split("-")[1].split(".")[0]))
+            if not saved:
+                raise ADeGANError(f"{pointer} is damaged and {self.folder} holds no epoch's "
+                                  "weights: start again with --overwrite") from None
+            weights, done = saved[-1], int(saved[-1].name.split("-")[1].split(".")[0])
+            print(f"warning: {pointer} is damaged; resuming from {weights.name}",
+                  file=sys.stderr)
+        try:
+            with warnings.catch_warnings(record=True) as caught:  # shown only on success
+                model.load_weights(weights)
+        except Exception:  # noqa: BLE001 - a missing file or another shape: one message
+            raise ADeGANError(
+                f"cannot resume from {weights}: its weights do not fit the model that "
+                "config.json describes (was config.json edited? restore its values), or the "
+                "file is damaged; else start again with --overwrite") from None
+        for warning in caught:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                                   warning.lineno)
+        return done
 
     def on_epoch_end(self, epoch, logs=None):
         self.folder.mkdir(parents=True, exist_ok=True)

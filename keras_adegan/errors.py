@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import re
 import sys
 from typing import Callable
 
@@ -24,8 +25,8 @@ class ADeGANError(ValueError):
 
 def cli_main(main: Callable[..., int]) -> Callable[..., int]:
     """Decorates a command-line `main(argv)`: `ADeGANError` and operating-system errors (a folder
-    that cannot be written, a full disk) end in one `error: ...` line on stderr and exit code 2;
-    Ctrl-C ends in one line and exit code 130.
+    that cannot be written, a full disk, also when TensorFlow's writers meet them) end in one
+    `error: ...` line on stderr and exit code 2; Ctrl-C ends in one line and exit code 130.
 
     Example:
         >>> @cli_main
@@ -47,9 +48,30 @@ def cli_main(main: Callable[..., int]) -> Callable[..., int]:
         except KeyboardInterrupt:  # Ctrl-C: one line, the shell's code for SIGINT
             print("interrupted (a training run continues with --resume)", file=sys.stderr)
             return 130
+        except Exception as exc:
+            failed = file_error(exc)
+            if failed is None:
+                raise
+            print(f"error: {failed}", file=sys.stderr)
         return 2
 
     return run
+
+
+# TensorFlow's own file writers (TensorBoard logs, SavedModel) fail with an OpError whose message
+# ends "<path>; <the system's reason> [Op:...]" rather than with an OSError.
+_FILE_REASONS = ("No space left on device", "Read-only file system", "Permission denied",
+                 "Disk quota exceeded", "No such file or directory")
+_TF_FILE_ERROR = re.compile(r"(\S+); (" + "|".join(_FILE_REASONS) + ")")
+
+
+def file_error(exc: BaseException) -> str | None:
+    """'cannot write PATH: REASON' for a TensorFlow error that is a file system's refusal (a
+    full or read-only disk), else None."""
+    if not type(exc).__module__.startswith("tensorflow"):
+        return None
+    found = _TF_FILE_ERROR.search(str(exc))
+    return f"cannot write {found[1]}: {found[2]}" if found else None
 
 
 def require(module: str, extra: str):

@@ -132,12 +132,18 @@ def collect_images(paths) -> list[Path]:
     return files
 
 
-def read_for_model(files, image_shape) -> np.ndarray:
-    """Decode files as uint8 (N, H, W, C), refusing any whose size or channels do not match."""
+def read_for_model(files, image_shape, color_mode: str | None = None,
+                   image_size: tuple[int, int] | None = None) -> np.ndarray:
+    """Decode files as uint8 (N, H, W, C), refusing any whose size or channels do not match.
+
+    `color_mode` and `image_size` are the conversions the model's training applied (its run
+    config's): the same conversion is applied here, so a model trained with `--color-mode
+    grayscale` scores its own colour files. Without them nothing is converted."""
+    channels = image_shape[2] if color_mode else None
     images, problems = [], []
     for path in files:
         try:
-            image = read_image(path, str(path))
+            image = read_image(path, str(path), channels, image_size)
         except ADeGANError as exc:
             problems.append(str(exc))
             continue

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import zipfile
 from pathlib import Path
 
 import keras
@@ -439,6 +440,10 @@ def load_detector(path) -> ADeGAN:
     if not path.is_file():
         raise ADeGANError(f"model file {path} does not exist; train one with "
                           "python -m keras_adegan.train")
+    if not zipfile.is_zipfile(path):
+        raise ADeGANError(f"{path} is not a .keras file (not a zip archive: truncated, "
+                          "corrupt or another format); point --model at the model.keras that "
+                          "train wrote, or retrain")
     try:
         model = keras.models.load_model(path)
     except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user

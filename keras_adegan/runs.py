@@ -43,6 +43,8 @@ from keras_adegan.splits import make_splits, train_stream
 
 OUTPUTS = ("model.keras", "metrics.json", "config.json", "data.json", "roc.png",
            "patterns.png", "score_hist.png", "history.jsonl", "logs", "backup")
+# `--overwrite` moves the run it replaces here, and deletes it only once the new run succeeded
+REPLACED = ".replaced"
 
 
 class EpochLog(keras.callbacks.Callback):
@@ -90,6 +92,8 @@ def read_history(path: Path) -> list[dict]:
 def is_run_file(path: str) -> bool:
     """Whether `path`, relative to a run folder, names a file that a run writes."""
     parts = path.split("/")
+    if parts[0] == REPLACED and len(parts) > 1:
+        return is_run_file("/".join(parts[1:]))
     if len(parts) == 1:
         return parts[0] in OUTPUTS or ".partial-" in parts[0]
     if parts[0] == "backup" and len(parts) == 2:
@@ -143,13 +147,24 @@ def _check_same_data(out: Path, data: ImageData, resume: bool) -> None:
     write_atomically(stored, json.dumps(now, indent=1) + "\n")
 
 
+def is_finished(out: Path) -> bool:
+    """Whether `out` holds a finished run (its model and metrics; `backup/` is removed last)."""
+    return (out / "model.keras").is_file() and (out / "metrics.json").is_file()
+
+
 def _check_output(out: Path, overwrite: bool, resume: bool) -> None:
     """Refuse an output folder that would be clobbered, before anything is read or written:
     one that holds anything a run did not write is never resumed, overwritten or cleaned."""
     if any(p.exists() and not p.is_dir() for p in [out, *out.parents]):
         raise ADeGANError(f"--output {out} is, or is under, a file; choose a folder")
     refuse_unowned(out, "run", is_run_file, "choose a new or empty --output folder")
-    if (out / "model.keras").exists() and not overwrite:
+    if (out / REPLACED).exists() and not (resume or overwrite):
+        raise ADeGANError(f"{out} holds a run that an unfinished --overwrite set aside in "
+                          f"{out / REPLACED}: pass --resume to continue the run that replaces "
+                          f"it, --overwrite to start that again, or move {REPLACED} out of the "
+                          "folder to keep the old run")
+    interrupted = (out / "backup").exists() and not is_finished(out)
+    if (out / "model.keras").exists() and not overwrite and not (resume and interrupted):
         raise ADeGANError(f"{out} already holds a trained model; choose another --output "
                           "or pass --overwrite to replace it")
     if (out / "backup").exists() and not (resume or overwrite):
@@ -157,15 +172,46 @@ def _check_output(out: Path, overwrite: bool, resume: bool) -> None:
                           "or --overwrite to start again")
 
 
+def _remove(out: Path, names) -> None:
+    for name in names:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
+def _set_aside(out: Path) -> None:
+    """`--overwrite`: move the run in `out` to `out/.replaced/`, where it stays until the new
+    run has succeeded. A replacing run that was itself cut short is removed (the run it
+    replaced stays set aside); one that finished replaces its predecessor for good."""
+    kept = out / REPLACED
+    if kept.exists():
+        if not is_finished(out):
+            _remove(out, OUTPUTS)
+            return
+        shutil.rmtree(kept)
+    present = [name for name in OUTPUTS if (out / name).exists()]
+    if present:
+        kept.mkdir()
+        for name in present:
+            (out / name).rename(kept / name)
+
+
+def _put_back(out: Path) -> None:
+    """A replacing run failed: remove what it wrote and restore the run it replaced."""
+    kept = out / REPLACED
+    if kept.is_dir():
+        _remove(out, OUTPUTS)
+        for path in kept.iterdir():
+            path.rename(out / path.name)
+        kept.rmdir()
+
+
 def _prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
-    if overwrite and not resume:
-        for name in OUTPUTS:
-            path = out / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
     out.mkdir(parents=True, exist_ok=True)
+    if overwrite and not resume:
+        _set_aside(out)
     if marker(out) is None:
         mark(out, "run")
     for left in out.iterdir():  # of a save that a kill cut short
@@ -184,7 +230,8 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
             `config.json` (a difference is an error that lists it).
         output_dir: the folder to write; it must not already hold a model (unless `overwrite`).
         data_dir: where the dataset's files are (see `keras_adegan.data.load_dataset`).
-        overwrite: replace a finished or interrupted run in `output_dir`.
+        overwrite: replace a finished or interrupted run in `output_dir` (kept in
+            `output_dir/.replaced/` until the new run has succeeded, put back if it fails).
         resume: continue an interrupted run from its last finished epoch.
         allow_download: let TFDS download the dataset when it is not found locally.
         fpr: false-positive rate on validation normals that sets the decision threshold.
@@ -228,38 +275,44 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     stream = train_stream(splits.train_x, config.batch_size, config.seed)
     with folder_lock(out):  # a second run into the same folder is refused, not interleaved
         _prepare_output(out, overwrite, resume)
-        if not (resume and (out / "config.json").exists()):
-            config.save(out / "config.json")
-        _check_same_data(out, data, resume)
-        with strategy.scope():
-            model = build_model(config, data.image_shape, len(splits.train_x), data.source)
-        curves = {"val": (splits.val_x, splits.val_y)}
-        if test_curve:
-            curves["test"] = (splits.test_x, splits.test_y)
-        auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve)
-        probe = core_probe(splits, config.seed)
-        checkpoint = EpochCheckpoint(backup)
-        initial_epoch = checkpoint.restore(model)
-        callbacks = [  # in this order: the history row is written before the checkpoint
-            auroc,
-            CoreMonitor(probe, config.seed),
-            EpochLog(out / "history.jsonl"),
-            checkpoint,
-            keras.callbacks.TensorBoard(str(out / "logs")),
-        ]
-        epochs = config.stage1_epochs + config.stage2_epochs
-        if verbose is None:
-            verbose = 1 if sys.stdout.isatty() else 2
-        if verbose:
-            callbacks.append(StageAnnouncer())
-        model.fit(stream, epochs=epochs, initial_epoch=initial_epoch,
-                  callbacks=callbacks, verbose=verbose)
-        train_seconds = time.time() - start
+        try:
+            if not (resume and (out / "config.json").exists()):
+                config.save(out / "config.json")
+            _check_same_data(out, data, resume)
+            with strategy.scope():
+                model = build_model(config, data.image_shape, len(splits.train_x), data.source)
+            curves = {"val": (splits.val_x, splits.val_y)}
+            if test_curve:
+                curves["test"] = (splits.test_x, splits.test_y)
+            auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve)
+            probe = core_probe(splits, config.seed)
+            checkpoint = EpochCheckpoint(backup)
+            initial_epoch = checkpoint.restore(model)
+            callbacks = [  # in this order: the history row is written before the checkpoint
+                auroc,
+                CoreMonitor(probe, config.seed),
+                EpochLog(out / "history.jsonl"),
+                checkpoint,
+                keras.callbacks.TensorBoard(str(out / "logs")),
+            ]
+            epochs = config.stage1_epochs + config.stage2_epochs
+            if verbose is None:
+                verbose = 1 if sys.stdout.isatty() else 2
+            if verbose:
+                callbacks.append(StageAnnouncer())
+            model.fit(stream, epochs=epochs, initial_epoch=initial_epoch,
+                      callbacks=callbacks, verbose=verbose)
+            train_seconds = time.time() - start
 
-        metrics = _score_and_report(model, config, data, splits, out, fpr, probe)
-        metrics.update(train_seconds=round(train_seconds, 1),
-                       wall_seconds=round(time.time() - start, 1))
-        write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+            metrics = _score_and_report(model, config, data, splits, out, fpr, probe)
+            metrics.update(train_seconds=round(train_seconds, 1),
+                           wall_seconds=round(time.time() - start, 1))
+            write_atomically(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
+        except Exception:  # not Ctrl-C or a kill: those leave a run that --resume continues
+            if overwrite and not resume:
+                _put_back(out)
+            raise
+        shutil.rmtree(out / REPLACED, ignore_errors=True)
     shutil.rmtree(backup, ignore_errors=True)
     if out != Path(output_dir):
         shutil.rmtree(out, ignore_errors=True)

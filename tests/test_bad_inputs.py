@@ -11,6 +11,7 @@ folder inside `{tmp}`.
 import json
 import re
 import shutil
+import zipfile
 
 import numpy as np
 import pytest
@@ -44,6 +45,8 @@ def files(tmp):
     (tmp / "a_file").write_text("x")
     (tmp / "existing.csv").write_text("mine")
     (tmp / "junk.keras").write_bytes(b"junk")
+    with zipfile.ZipFile(tmp / "other.zip.keras", "w") as archive:  # a zip, not a model
+        archive.writestr("notes.txt", "x")
     (tmp / "junk.tflite").write_bytes(b"junk")
     (tmp / "bad.json").write_text("{not json")
     (tmp / "typed.json").write_text(json.dumps({"width": "wide"}))
@@ -143,7 +146,7 @@ CASES = [
     # evaluate
     ("evaluate", [], "the following arguments are required: --model"),
     ("evaluate", ["--model", "{tmp}/missing.keras"], "does not exist"),
-    ("evaluate", ["--model", "{tmp}/junk.keras"], "cannot load"),
+    ("evaluate", ["--model", "{tmp}/junk.keras"], "is not a .keras file (not a zip archive"),
     ("evaluate", ["--model", "{run}/model.keras", "--anomaly-class", "12"], "out of range"),
     ("evaluate", ["--model", "{run}/model.keras", "--dataset", "mnits"], "unknown dataset"),
     ("evaluate", ["--model", "{run}/model.keras", "--output", "{tmp}/existing.csv"], "already exists"),
@@ -152,7 +155,8 @@ CASES = [
     # score
     ("score", ["--model", "{run}/model.keras"], "the following arguments are required: images"),
     ("score", ["--model", "{tmp}/missing.keras", "{tmp}/imgs"], "does not exist"),
-    ("score", ["--model", "{tmp}/junk.keras", "{tmp}/imgs"], "cannot load"),
+    ("score", ["--model", "{tmp}/junk.keras", "{tmp}/imgs"], "is not a .keras file"),
+    ("score", ["--model", "{tmp}/other.zip.keras", "{tmp}/imgs"], "cannot load"),
     ("score", ["--model", "{run}/model.keras", "{tmp}/nothing_here"], "does not exist"),
     ("score", ["--model", "{run}/model.keras", "{tmp}/empty"], "holds no images"),
     ("score", ["--model", "{run}/model.keras", "{tmp}/wrong_size"], "is 20x20"),
@@ -164,7 +168,7 @@ CASES = [
      "does not exist; create it first"),
     # export
     ("export", ["--model", "{tmp}/missing.keras", "--out", "{tmp}/x"], "does not exist"),
-    ("export", ["--model", "{tmp}/junk.keras", "--out", "{tmp}/x"], "cannot load"),
+    ("export", ["--model", "{tmp}/junk.keras", "--out", "{tmp}/x"], "is not a .keras file"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/a_file"], "is a file"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/foreign"], "did not write (notes.txt"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/x", "--quantize", "int4"],

@@ -134,3 +134,38 @@ def test_model_may_be_given_by_flag(int8_model, digits_splits, tmp_path, capsys)
     with pytest.raises(SystemExit) as no_images:
         main(["--model", str(int8_model)])
     assert no_images.value.code == 2
+
+
+def test_a_tflite_file_of_another_project_with_a_score_signature_is_refused(tmp_path):
+    import tensorflow as tf
+
+    class Other(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None, 4], tf.float32)])
+        def score(self, x):
+            return {"y": tf.reduce_sum(x, -1)}
+
+    other = Other()
+    tf.saved_model.save(other, str(tmp_path / "saved"), signatures={"score": other.score})
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(tmp_path / "saved"), ["score"])
+    (tmp_path / "other.tflite").write_bytes(converter.convert())
+    with pytest.raises(EdgeError, match=r"not a TFLite detector written by python -m export: "
+                                        r"its 'score' signature takes \['x'\]"):
+        EdgeScorer(tmp_path / "other.tflite")
+
+
+def test_an_output_that_cannot_be_written_is_one_error_line(int8_model, digits_splits,
+                                                            tmp_path, capsys, monkeypatch):
+    """A full or read-only disk (simulated: root ignores permissions) names the path."""
+    import errno
+    import pathlib
+
+    folder = _write(tmp_path / "imgs", digits_splits.test_x[:2])
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(pathlib.Path, "write_text", full)
+    assert main([str(int8_model), str(folder), "--output", str(tmp_path / "s.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write ") and "No space left on device" in err
+    assert err.count("\n") == 1 and not (tmp_path / "s.csv").exists()

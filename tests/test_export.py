@@ -114,6 +114,16 @@ def test_int8_file_holds_int8_weights(exported):
         assert np.int8 in {d["dtype"] for d in interpreter.get_tensor_details()}, name
 
 
+@pytest.mark.slow
+def test_int8_conversion_prints_nothing_of_the_quantizer(trained_run, digits_splits, tmp_path,
+                                                         capfd):
+    """The TFLite quantizer writes `fully_quantize: ...` to file descriptor 2 per call."""
+    export_detector(trained_run[0] / "model.keras", tmp_path / "out", formats=["tflite"],
+                    quantizations=["int8"], graphs=["features"],
+                    representative=digits_splits.train_x[:8])
+    assert "fully_quantize" not in capfd.readouterr().err
+
+
 def test_refuses_to_overwrite_an_export(exported, trained_run, capsys):
     out, _, _ = exported
     before = (out / "manifest.json").read_text()

@@ -73,9 +73,38 @@ def test_score_refuses_bad_images(trained_run, tmp_path, capsys):
 
 
 def test_load_detector_rejects_non_models(tmp_path):
-    (tmp_path / "x.keras").write_bytes(b"junk")
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "x.keras", "w") as archive:
+        archive.writestr("notes.txt", "x")
     with pytest.raises(ADeGANError, match="cannot load"):
         load_detector(tmp_path / "x.keras")
+
+
+def test_a_truncated_model_is_named_as_such_not_as_missing(tmp_path, trained_run):
+    whole = (trained_run[0] / "model.keras").read_bytes()
+    (tmp_path / "cut.keras").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ADeGANError, match="cut.keras is not a .keras file \\(not a zip archive: "
+                                          "truncated, corrupt"):
+        load_detector(tmp_path / "cut.keras")
+
+
+@pytest.mark.slow
+def test_a_model_trained_with_conversions_scores_its_own_files(tmp_path, capsys):
+    """--color-mode grayscale and --image-size at training: score converts the user's colour,
+    other-size files the same way (it used to refuse its own training files)."""
+    from keras_adegan import ADeGANConfig
+    from keras_adegan.runs import train
+    from tests.test_data import make_image_tree
+
+    make_image_tree(tmp_path / "imgs", classes=("ok", "bad"), n=30, size=(10, 10))
+    config = ADeGANConfig.preset("folder", anomaly_class=1, stage1_epochs=1, stage2_epochs=1,
+                                 width=4, batch_size=8, color_mode="grayscale",
+                                 image_size=(8, 8))
+    train(config, tmp_path / "run", data_dir=tmp_path / "imgs", verbose=0)
+    assert main(["--model", str(tmp_path / "run" / "model.keras"), str(tmp_path / "imgs" / "ok"),
+                 "--output", str(tmp_path / "s.csv")]) == 0, capsys.readouterr().err
+    assert len(list(csv.DictReader(open(tmp_path / "s.csv")))) == 30
 
 
 def test_evaluate_cli_matches_training_metrics(trained_run, tmp_path, capsys):

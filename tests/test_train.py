@@ -350,3 +350,72 @@ def test_resuming_on_other_images_is_refused_naming_both(tmp_path, monkeypatch):
                                           f"other images \\({tmp_path / 'b'}"):
         train(config, tmp_path / "r", data_dir=tmp_path / "b", resume=True, verbose=0)
     assert json.loads((tmp_path / "r" / "data.json").read_text()) == stored
+
+
+def _fail(*args, **kwargs):
+    raise RuntimeError("the new run failed")
+
+
+def test_overwrite_keeps_the_old_run_until_the_new_one_succeeds(trained_run, tmp_path,
+                                                                 tiny_config, monkeypatch):
+    """--overwrite sets the old run aside; a new run that fails puts it back as it was."""
+    import shutil
+
+    import keras_adegan.runs
+
+    out = tmp_path / "run"
+    shutil.copytree(trained_run[0], out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    monkeypatch.setattr(keras_adegan.runs, "_score_and_report", _fail)
+    with pytest.raises(RuntimeError, match="the new run failed"):
+        train(dataclasses.replace(tiny_config, seed=1), out, overwrite=True, verbose=0)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_an_overwrite_cut_short_keeps_the_old_run_aside_and_says_so(trained_run, tmp_path,
+                                                                    tiny_config, monkeypatch,
+                                                                    capsys):
+    """A kill (here Ctrl-C) during an --overwrite leaves the new run resumable and the old one
+    in .replaced/; a plain start is refused naming it; the resumed run finishing removes it."""
+    import shutil
+
+    out = tmp_path / "run"
+    shutil.copytree(trained_run[0], out)
+    old_model = (out / "model.keras").read_bytes()
+
+    def crash(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(EpochCheckpoint, "on_epoch_end", crash)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config, out, overwrite=True, verbose=0)
+    monkeypatch.undo()
+    assert (out / ".replaced" / "model.keras").read_bytes() == old_model
+    assert not (out / "model.keras").exists()
+    assert main(["--output", str(out), "--epochs", "1"]) == 2
+    assert "an unfinished --overwrite set aside" in capsys.readouterr().err
+    train(tiny_config, out, resume=True, verbose=0)
+    assert (out / "metrics.json").is_file() and not (out / ".replaced").exists()
+
+
+def test_a_run_killed_after_its_final_save_resumes_to_the_end(tmp_path, tiny_config,
+                                                              monkeypatch):
+    """model.keras written, metrics.json not yet: --resume finishes the run (it used to say
+    the folder held a trained model)."""
+    import keras_adegan.runs
+
+    real = keras_adegan.runs.write_atomically
+
+    def killed(path, *args, **kwargs):
+        if str(path).endswith("metrics.json"):
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(keras_adegan.runs, "write_atomically", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_config, tmp_path / "r", verbose=0)
+    monkeypatch.undo()
+    assert (tmp_path / "r" / "model.keras").is_file() and (tmp_path / "r" / "backup").is_dir()
+    metrics = train(tiny_config, tmp_path / "r", resume=True, verbose=0)
+    assert (tmp_path / "r" / "metrics.json").is_file() and metrics["test"]["auroc_features"] > 0

@@ -40,7 +40,9 @@ def main(argv=None) -> int:
 
     print(f"scoring {len(files)} images with {args.model} ...", file=sys.stderr, flush=True)
     model = load_detector(args.model)
-    outputs = model.score(to_model_range(read_for_model(files, model.image_shape)))
+    run = model.run_config  # the conversions its training applied, applied again
+    images = read_for_model(files, model.image_shape, run.get("color_mode"), run.get("image_size"))
+    outputs = model.score(to_model_range(images))
     names = OUTPUTS + tuple(k for k in PART_OUTPUTS if k in outputs)
     columns = ("path",) + names
     rows = [{"path": str(path), **{k: outputs[k][i].item() for k in names}}
