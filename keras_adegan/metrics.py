@@ -26,9 +26,10 @@ import keras
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
 
-from keras_adegan import scoring
+from keras_adegan import features, scoring
 from keras_adegan.errors import ADeGANError
 from keras_adegan.images import to_model_range
+from keras_adegan.scoring_head import ScoringHead
 
 
 def component_scores(outputs: dict) -> dict[str, np.ndarray]:
@@ -82,34 +83,82 @@ def evaluate_model(model, images, labels, batch_size: int = 256) -> tuple[dict, 
     return metrics, outputs
 
 
+# Training normals in the per-epoch feature score's bank: its kNN and its features cost about 2%
+# of an MNIST stage-2 epoch (docs/speed.md).
+EPOCH_BANK = 2048
+
+
+def sample_bank_feature_scores(model, bank_images, sets: dict, val_normals) -> dict:
+    """Each set's feature score with a head like `model`'s, filled from `bank_images` (training
+    normals, model range) instead of the whole training split: the model's own head is filled
+    only after training, and this one is cheap enough to run after every epoch. A rotation part
+    is standardised on `val_normals` (a mask of the `val` set), as `calibrate` does."""
+    head = model.head
+    rows = min(head.bank_size, len(bank_images))
+    temporary = ScoringHead(head.feature_dim, head.n_patterns,
+                            feature_density=head.feature_density,
+                            feature_distance=head.feature_distance,
+                            feature_k=min(head.feature_k, rows), bank_size=rows, seed=head.seed)
+    bank = model.extract_features(bank_images)
+    temporary.fit(bank["features"], np.argmax(bank["probs"], axis=1))
+    scores = {}
+    for name, x in sets.items():
+        out = model.extract_features(x)
+        density = temporary({"features": out["features"], "probs": out["probs"]})["feature_score"]
+        scores[name] = {"density": np.asarray(density, np.float64)}
+        if head.rotation_score_weight > 0:
+            scores[name]["rotation"] = np.asarray(model.rotation_scores(x), np.float64)
+    if head.rotation_score_weight > 0:
+        val = scores["val"]
+        stats = {}
+        for part in ("density", "rotation"):
+            stats[f"{part}_mean"], stats[f"{part}_std"] = scoring.fit_normal_stats(
+                val[part][val_normals])
+        for parts in scores.values():
+            parts["features"] = features.standardised_sum(parts["density"], parts["rotation"],
+                                                          stats, head.rotation_score_weight)
+    return {name: parts.get("features", parts["density"]) for name, parts in scores.items()}
+
+
 class ValidationAUROC(keras.callbacks.Callback):
-    """After every stage-2 epoch, log AUROC of each component on labelled held-out images.
+    """After every stage-2 epoch, log AUROC of each component on labelled held-out images,
+    the score that decides first (so that it leads the epoch line).
 
     The combined score uses Eq. 9's statistics fitted on the normals of the `val` set (for
     every set, so a test curve uses no test-fitted statistic), computed here without touching
-    the model's stored calibration. Extra sets (e.g. the test split, for a learning curve that
-    is reported but never used) are logged with their own prefix. The feature score and its
-    density part are not logged (the bank is filled after training); a rotation score is.
+    the model's stored calibration. The feature score is logged when `bank_images` are given:
+    its bank is then those training normals (at most `EPOCH_BANK` of them), not the whole
+    training split that fills the final model's, so it may differ a little from the final
+    validation figure. Extra sets (e.g. the test split, for a learning curve that is reported
+    but never used) are logged with their own prefix.
 
     Args:
         sets: mapping of log prefix -> (uint8 images, labels); must include "val".
+        bank_images: uint8 training normals for the per-epoch feature score's bank (None: the
+            feature score is not logged per epoch).
         batch_statistics: also log every set scored with G's BatchNorm in training mode
             (`ADeGAN.batch_statistics_outputs`, batches of 64 in the split's order), prefixed
             `<set>_bs_`: the biased-protocol diagnostic, reported and never used.
     """
 
     def __init__(self, sets: dict[str, tuple[np.ndarray, np.ndarray]], batch_size: int = 256,
-                 batch_statistics: bool = False):
+                 batch_statistics: bool = False, bank_images=None):
         super().__init__()
         self.sets = {name: (to_model_range(x), np.asarray(y)) for name, (x, y) in sets.items()}
         self.batch_size = batch_size
         self.batch_statistics = batch_statistics
+        self.bank_images = None if bank_images is None else to_model_range(bank_images)
         self.history: list[dict] = []
 
     def on_epoch_end(self, epoch, logs=None):
         if self.model.stage != 2:
             return
         row = {"epoch": epoch + 1}
+        feature_scores = None
+        if self.bank_images is not None:
+            feature_scores = sample_bank_feature_scores(
+                self.model, self.bank_images, {k: x for k, (x, _) in self.sets.items()},
+                self.sets["val"][1] == 0)
         modes = [("", lambda x: self.model.raw_outputs(x, batch_size=self.batch_size))]
         if self.batch_statistics:
             modes.append(("bs_", self.model.batch_statistics_outputs))
@@ -124,10 +173,19 @@ class ValidationAUROC(keras.callbacks.Callback):
                     self.model.n_patterns)
                 out = {k: v for k, v in out.items()
                        if k not in ("feature_score", "density_score")}
+                if feature_scores is not None and not prefix:
+                    out["feature_score"] = feature_scores[name]
                 out.update(paper_score=score, recon_prob=recon_prob)
                 for key, value in ranking_metrics(component_scores(out), y).items():
                     if key.startswith("auroc"):
                         row[f"{name}_{prefix}{key}"] = value
+        deciding = "val_auroc_features" if self.model.head.score == "features" else \
+            "val_auroc_combined"
+        row = {k: row[k] for k in sorted(row, key=lambda k: (k != "epoch", k != deciding,
+                                                              not k.startswith("val_")))}
         self.history.append(row)
-        if logs is not None:
+        if logs is not None:  # the validation figures first, the deciding one leading
+            rest = dict(logs)
+            logs.clear()
             logs.update({k: v for k, v in row.items() if k != "epoch"})
+            logs.update({k: v for k, v in rest.items() if k not in logs})

@@ -34,7 +34,8 @@ from keras_adegan.diagnostics import CoreMonitor, CoreProbe, core_caption, core_
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
 from keras_adegan.errors import ADeGANError
 from keras_adegan.images import to_model_range
-from keras_adegan.metrics import ValidationAUROC, component_scores, evaluate_model, ranking_metrics
+from keras_adegan.metrics import (EPOCH_BANK, ValidationAUROC, component_scores, evaluate_model,
+                                  ranking_metrics)
 from keras_adegan.model import ADeGAN, build_model, load_detector, scoring_options
 from keras_adegan.networks import check_image_shape
 from keras_adegan.outputs import folder_lock, mark, marker, refuse_unowned, write_atomically
@@ -284,7 +285,8 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
             curves = {"val": (splits.val_x, splits.val_y)}
             if test_curve:
                 curves["test"] = (splits.test_x, splits.test_y)
-            auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve)
+            auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve,
+                                    bank_images=epoch_bank(splits.train_x, config.seed))
             probe = core_probe(splits, config.seed)
             checkpoint = EpochCheckpoint(backup)
             initial_epoch = checkpoint.restore(model)
@@ -317,6 +319,13 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
     if out != Path(output_dir):
         shutil.rmtree(out, ignore_errors=True)
     return metrics
+
+
+def epoch_bank(train_x, seed: int) -> np.ndarray:
+    """The training normals (a seeded sample of at most `EPOCH_BANK`) that fill the bank of the
+    feature score logged after every epoch."""
+    pick = np.random.default_rng(seed).permutation(len(train_x))[:EPOCH_BANK]
+    return train_x[np.sort(pick)]
 
 
 def core_probe(splits, seed: int) -> CoreProbe:

@@ -38,6 +38,37 @@ def test_validation_curve_logs_the_rotation_score_and_not_the_bankless_parts():
     expected = ranking_metrics({"r": model.rotation_scores(to_model_range(images))}, labels)
     assert row["val_auroc_rotation"] == pytest.approx(expected["auroc_r"])
     assert "val_auroc_density" not in row and "val_auroc_features" not in row
+    with_bank = ValidationAUROC({"val": (images, labels)}, bank_images=random_images(20, seed=7))
+    with_bank.set_model(model)
+    with_bank.on_epoch_end(0)
+    assert 0 <= with_bank.history[-1]["val_auroc_features"] <= 1  # standardised sum of both
+
+
+@pytest.mark.parametrize("score,leading", [("features", "val_auroc_features"),
+                                           ("paper", "val_auroc_combined")])
+def test_epoch_line_leads_with_the_deciding_score(score, leading):
+    """With a bank of training normals, the feature score is logged after each stage-2
+    epoch, and the score that decides comes first in the epoch's logs (the printed line)."""
+    from keras_adegan import ADeGAN, to_model_range
+    from keras_adegan.metrics import ValidationAUROC, sample_bank_feature_scores
+    from tests.conftest import random_images
+
+    model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, score=score,
+                   bank_size=64)
+    model.compile()
+    model.stage = 2
+    images, bank = random_images(24, seed=5), random_images(30, seed=6)
+    labels = np.arange(24) % 3 == 0
+    callback = ValidationAUROC({"val": (images, labels)}, bank_images=bank)
+    callback.set_model(model)
+    logs = {"loss": 1.0, "core_cluster_acc": 0.5}
+    callback.on_epoch_end(0, logs)
+    assert list(logs)[0] == leading and list(logs)[-2:] == ["loss", "core_cluster_acc"]
+    assert all(k.startswith("val_auroc") for k in list(logs)[:-2])
+    scores = sample_bank_feature_scores(model, to_model_range(bank),
+                                        {"val": to_model_range(images)}, labels == 0)
+    expected = ranking_metrics({"f": scores["val"]}, labels)["auroc_f"]
+    assert logs["val_auroc_features"] == pytest.approx(expected)
 
 
 def test_ranking_metrics_known_values():

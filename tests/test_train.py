@@ -36,6 +36,10 @@ def test_run_writes_every_output(trained_run):
     assert saved["versions"]["tensorflow"] and saved["wall_seconds"] > 0
     assert [row["stage"] for row in saved["history"]] == [1, 2]
     assert "val_auroc_combined" in saved["history"][1]
+    # the per-epoch feature score's bank is every training normal here (256 < EPOCH_BANK):
+    # after the last epoch it is the final model's feature score
+    assert saved["history"][1]["val_auroc_features"] == pytest.approx(
+        saved["validation"]["auroc_features"], abs=1e-6)
     assert saved["data"]["test"] == 539 and saved["data"]["train"] == 256
 
 
