@@ -75,6 +75,10 @@ class ADeGANConfig:
         sl_generator_weight: how much of L_sl's gradient reaches G through its images (1, the
             default: G and E both learn the pattern task; 0: E alone, so G cannot stamp a
             pattern mark for E to read; the core study found it below D's term in stage 2).
+        prior_weight: beyond the paper: weight of a prior term on E's z_n of the real images
+            in stage 2, mean (z_n / sigma)^2 (`losses.latent_prior_loss`), so that
+            G(E(x)) reconstructs through E's pattern and a z_n the prior could draw; 0 is the
+            paper's objective.
         gan_loss: the adversarial loss of Eq. 1 (stage 1, and stage 2 with
             `stage2_adversarial_weight`): "nonsaturating" (the paper's GAN loss) or "hinge".
         spectral_norm: spectral normalisation of every weight layer of D (SN-GAN).
@@ -133,6 +137,7 @@ class ADeGANConfig:
     stage1_pattern_weight: float = 0.0
     stage2_adversarial_weight: float = 1.0
     sl_generator_weight: float = 1.0
+    prior_weight: float = 0.0
     gan_loss: str = "nonsaturating"
     spectral_norm: bool = False
     cross_mix_min: float = 0.25
@@ -164,7 +169,7 @@ class ADeGANConfig:
         """Raise `ADeGANError` naming the first field of the wrong type or out of range (a
         hand-edited `config.json` included)."""
         numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "stage1_pattern_weight",
-                   "stage2_adversarial_weight", "sl_generator_weight", "cross_mix_min",
+                   "stage2_adversarial_weight", "sl_generator_weight", "prior_weight", "cross_mix_min",
                    "learning_rate", "beta_1", "beta_2", "val_fraction", "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
                  "stage2_epochs", "width", "seed", "feature_k")
@@ -221,6 +226,7 @@ class ADeGANConfig:
             (self.stage1_pattern_weight >= 0, "stage1_pattern_weight must be >= 0"),
             (self.stage2_adversarial_weight >= 0, "stage2_adversarial_weight must be >= 0"),
             (0 <= self.sl_generator_weight <= 1, "sl_generator_weight must be in [0, 1]"),
+            (self.prior_weight >= 0, "prior_weight must be >= 0"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
             (self.rotation_score_weight == 0 or self.real_task == "rotation",
              "rotation_score_weight needs a model trained with a rotation head "

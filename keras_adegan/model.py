@@ -95,6 +95,8 @@ class ADeGAN(Detector, keras.Model):
             `ADeGANConfig`'s default, 1, is the core chosen on validation).
         sl_generator_weight: share of L_sl's gradient that reaches G through its images (1,
             the default; 0: E alone learns the pattern task).
+        prior_weight: weight of the prior term on E's z_n of real images in stage 2
+            (`losses.latent_prior_loss`; 0, the default: the paper's Eq. 8).
         gan_loss: the adversarial loss (Eq. 1): "nonsaturating" (the paper's) or "hinge".
         spectral_norm: spectral normalisation of D's weight layers.
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
@@ -129,8 +131,8 @@ class ADeGAN(Detector, keras.Model):
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
                  real_weight=1.0, stage1_pattern_weight=0.0, stage2_adversarial_weight=0.0,
-                 sl_generator_weight=1.0, gan_loss="nonsaturating", spectral_norm=False,
-                 cross_mix_min=0.25, stage1_epochs=0,
+                 sl_generator_weight=1.0, prior_weight=0.0, gan_loss="nonsaturating",
+                 spectral_norm=False, cross_mix_min=0.25, stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
                  feature_source="noise", feature_density="knn", feature_distance="cosine",
                  feature_k=5, bank_size=1024, rotation_score_weight=0.0, **kwargs):
@@ -167,6 +169,8 @@ class ADeGAN(Detector, keras.Model):
             self.stage_metrics[1] += ("stage1_sl_loss",)
         if real_task != "none":
             self.stage_metrics[2] += ("real_loss",)
+        if prior_weight > 0:
+            self.stage_metrics[2] += ("prior_loss",)
         if stage2_adversarial_weight > 0:
             self.stage_metrics[2] += ("stage2_d_loss", "stage2_g_loss")
         self.trackers = {name: keras.metrics.Mean(name=name)
@@ -364,7 +368,8 @@ class ADeGAN(Detector, keras.Model):
             out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
                                        self.noise_std, self.alpha, self.beta, self.gamma,
                                        reading=self.reading,
-                                       sl_generator_weight=self.sl_generator_weight)
+                                       sl_generator_weight=self.sl_generator_weight,
+                                       prior_weight=self.prior_weight)
             fake = out.pop("sl_images")
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
                 out["real_loss"] = self.rotation_head.loss(self.extractor, x)

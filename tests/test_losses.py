@@ -251,3 +251,9 @@ def test_latent_codes_partners_mixing_and_determinism():
         np.testing.assert_array_equal(z[key], again[key])
     model.g_optimizer.iterations.assign(1)                                # next step: new codes
     assert not np.array_equal(model._latents(512)["z_n"].numpy(), z["z_n"])
+
+
+def test_latent_prior_loss_is_one_at_the_prior_and_grows_outside_it():
+    z = np.random.default_rng(0).normal(0.0, 0.1, (20000, 4)).astype("float32")
+    assert float(losses.latent_prior_loss(z, 0.1)) == pytest.approx(1.0, abs=0.03)
+    assert float(losses.latent_prior_loss(3 * z, 0.1)) == pytest.approx(9.0, rel=0.03)

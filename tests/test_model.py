@@ -95,6 +95,17 @@ def test_hinge_loss_and_spectral_norm_train_and_round_trip(tmp_path):
         tiny_model(gan_loss="wasserstein")
 
 
+def test_a_prior_weight_adds_the_prior_term_to_stage_2_and_round_trips(tmp_path):
+    model = tiny_model(stage1_epochs=0, prior_weight=0.5)
+    history = model.fit(tiny_stream(), epochs=1, verbose=0).history
+    parts = (history["ip_loss"][0] + history["sl_loss"][0] + 10.0 * history["recon_loss"][0]
+             + 0.5 * history["prior_loss"][0])
+    assert history["loss"][0] == pytest.approx(parts, rel=1e-4)
+    model.save(tmp_path / "m.keras")
+    assert keras.models.load_model(tmp_path / "m.keras").prior_weight == 0.5
+    assert "prior_loss" not in tiny_model(stage1_epochs=0).stage_metrics[2]
+
+
 @pytest.mark.slow
 def test_jit_compile_trains():
     model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, stage1_epochs=1)
