@@ -30,11 +30,13 @@ from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
 
 # Each round: its variants (config fields on top of `ADeGANConfig`'s defaults), the variant
-# that the others must beat, the results file and the rule, committed before its cells ran.
+# that the others must beat, the results file and the rule, committed before its cells ran. A
+# round whose losing options were removed afterwards is `frozen`: it runs at that commit.
 BUDGET = dict(stage1_epochs=2, stage2_epochs=2, width=32)  # the results tables' budget
 MIN_GAIN = 0.02
 ROUNDS = {
     1: {
+        "frozen": "23266ae",
         "results": "results/core_study",
         "base": "paper",
         # each against the paper's schedule as this project reads it (two sequential stages;
@@ -64,6 +66,7 @@ ROUNDS = {
             "test split is not read."),
     },
     2: {
+        "frozen": "23266ae",
         "results": "results/core_study_2",
         "base": "honest",
         # the adversarial stage itself, which round 1 left as the first limit (after 2 epochs
@@ -95,6 +98,7 @@ ROUNDS = {
             "is not read."),
     },
     3: {
+        "frozen": "23266ae",
         "results": "results/core_study_3",
         "base": "honest",
         # round 2 kept `honest`. Measured on its class-1 model: E's z_n on real normals is 3.6
@@ -222,6 +226,10 @@ def parse_args(argv=None):
     p.add_argument("--budget", default=None, help="JSON of config fields replacing the "
                    "tables' budget (for tests)")
     args = p.parse_args(argv)
+    if ROUNDS[args.round].get("frozen"):
+        p.error(f"round {args.round} trains options removed after they lost it; run it at "
+                f"commit {ROUNDS[args.round]['frozen']} (git checkout "
+                f"{ROUNDS[args.round]['frozen']})")
     variants = ROUNDS[args.round]["variants"]
     args.variants = args.variants or ",".join(variants)
     args.results = args.results or ROUNDS[args.round]["results"]

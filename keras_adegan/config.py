@@ -24,14 +24,16 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
 REAL_TASKS = ("none", "rotation")
-GAN_LOSSES = ("nonsaturating", "hinge")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
                 "bank_size", "rotation_score_weight")
 # Fields of earlier versions whose options lost their validation studies and were removed
 # (results/README.md names the commit that reproduces them), with the value that meant "off":
 # a stored config or model that holds that value still loads.
-RETIRED = {"extractor_blocks": 0, "contrast_temperature": None, "bank_selection": "random"}
+RETIRED = {"extractor_blocks": 0, "contrast_temperature": None, "bank_selection": "random",
+           # the core study's losing options (results/README.md names the commit that has them)
+           "stage1_pattern_weight": 0.0, "sl_generator_weight": 1.0, "gan_loss": "nonsaturating",
+           "spectral_norm": False, "prior_weight": 0.0}
 
 
 @dataclasses.dataclass
@@ -63,25 +65,11 @@ class ADeGANConfig:
             (`TASK_SCORING`; for the rotation task E's trunk, k = 5, rotation score weight
             0.5; `DATASET_SCORING` where a dataset's own choice won on validation).
         real_weight: weight of the real-normal task's loss, added to Eq. 8.
-        stage1_pattern_weight: weight of the pattern task L_sl (Eq. 3) trained into G and E
-            during the adversarial stage as well (ClusterGAN's joint training; one reading of
-            the paper's section 3.1.1); 0 (the default) keeps the two stages apart (the core
-            study found it worse: results/core_study.md).
         stage2_adversarial_weight: weight of D's adversarial term for G during stage 2 too,
             with D still trained, so that G's images stay realistic while Eq. 8 trains it.
             1 (the default) was chosen on validation by the core study
             (results/core_study.md: S 0.756 against 0.688, E's clustering 0.35 against 0.32);
             0 is the paper's stage 2, D frozen after stage 1.
-        sl_generator_weight: how much of L_sl's gradient reaches G through its images (1, the
-            default: G and E both learn the pattern task; 0: E alone, so G cannot stamp a
-            pattern mark for E to read; the core study found it below D's term in stage 2).
-        prior_weight: beyond the paper: weight of a prior term on E's z_n of the real images
-            in stage 2, mean (z_n / sigma)^2 (`losses.latent_prior_loss`), so that
-            G(E(x)) reconstructs through E's pattern and a z_n the prior could draw; 0 is the
-            paper's objective.
-        gan_loss: the adversarial loss of Eq. 1 (stage 1, and stage 2 with
-            `stage2_adversarial_weight`): "nonsaturating" (the paper's GAN loss) or "hinge".
-        spectral_norm: spectral normalisation of every weight layer of D (SN-GAN).
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
         learning_rate: Adam learning rate for G, D and E.
@@ -134,12 +122,7 @@ class ADeGANConfig:
     reading: str = "ours"
     real_task: str = "none"
     real_weight: float = 1.0
-    stage1_pattern_weight: float = 0.0
     stage2_adversarial_weight: float = 1.0
-    sl_generator_weight: float = 1.0
-    prior_weight: float = 0.0
-    gan_loss: str = "nonsaturating"
-    spectral_norm: bool = False
     cross_mix_min: float = 0.25
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -168,8 +151,8 @@ class ADeGANConfig:
     def validate(self) -> None:
         """Raise `ADeGANError` naming the first field of the wrong type or out of range (a
         hand-edited `config.json` included)."""
-        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight", "stage1_pattern_weight",
-                   "stage2_adversarial_weight", "sl_generator_weight", "prior_weight", "cross_mix_min",
+        numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight",
+                   "stage2_adversarial_weight", "cross_mix_min",
                    "learning_rate", "beta_1", "beta_2", "val_fraction", "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
                  "stage2_epochs", "width", "seed", "feature_k")
@@ -194,7 +177,6 @@ class ADeGANConfig:
                                          and all(is_whole(v) for v in self.image_size)),
              "image_size must be two whole numbers, e.g. [64, 64], or null"),
             (isinstance(self.jit_compile, bool), "jit_compile must be true or false"),
-            (isinstance(self.spectral_norm, bool), "spectral_norm must be true or false"),
         ]
         for ok, message in types:  # before the ranges, which compare numbers
             if not ok:
@@ -222,11 +204,7 @@ class ADeGANConfig:
             (self.reading in READINGS, f"reading must be one of {', '.join(READINGS)}"),
             (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"),
             (self.real_weight >= 0, "real_weight must be >= 0"),
-            (self.gan_loss in GAN_LOSSES, f"gan_loss must be one of {', '.join(GAN_LOSSES)}"),
-            (self.stage1_pattern_weight >= 0, "stage1_pattern_weight must be >= 0"),
             (self.stage2_adversarial_weight >= 0, "stage2_adversarial_weight must be >= 0"),
-            (0 <= self.sl_generator_weight <= 1, "sl_generator_weight must be in [0, 1]"),
-            (self.prior_weight >= 0, "prior_weight must be >= 0"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
             (self.rotation_score_weight == 0 or self.real_task == "rotation",
              "rotation_score_weight needs a model trained with a rotation head "

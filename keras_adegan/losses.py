@@ -1,7 +1,6 @@
 """The training objectives, one small function per equation of the paper.
 
-Stage 1 (Eq. 1) is the usual GAN game between G and D, with the non-saturating generator loss
-(or, as an option, the hinge loss).
+Stage 1 (Eq. 1) is the usual GAN game between G and D, with the non-saturating generator loss.
 Stage 2 trains G and E on  L = alpha * L_ip + beta * L_sl + gamma * L_recon  (Eq. 8), where
 
 * L_ip (Eq. 6) uses interpolation (Definition 3.1), in our reading: images generated from a
@@ -32,23 +31,17 @@ def _bce_with_logits(labels, logits):
     return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
 
 
-def discriminator_loss(real_logits, fake_logits, gan_loss: str = "nonsaturating"):
-    """Eq. 1, D's side: -log D(x) - log(1 - D(G(z))) ("nonsaturating", the paper's), or the
-    hinge loss max(0, 1 - D(x)) + max(0, 1 + D(G(z))) ("hinge", SN-GAN's)."""
+def discriminator_loss(real_logits, fake_logits):
+    """Eq. 1, D's side: -log D(x) - log(1 - D(G(z)))."""
     real_logits = tf.convert_to_tensor(real_logits, tf.float32)
     fake_logits = tf.convert_to_tensor(fake_logits, tf.float32)
-    if gan_loss == "hinge":
-        return (tf.reduce_mean(tf.nn.relu(1.0 - real_logits))
-                + tf.reduce_mean(tf.nn.relu(1.0 + fake_logits)))
     return (_bce_with_logits(tf.ones_like(real_logits), real_logits)
             + _bce_with_logits(tf.zeros_like(fake_logits), fake_logits))
 
 
-def generator_adversarial_loss(fake_logits, gan_loss: str = "nonsaturating"):
-    """Eq. 1, G's side: -log D(G(z)) (non-saturating), or -D(G(z)) with the hinge loss."""
+def generator_adversarial_loss(fake_logits):
+    """Eq. 1, G's side, non-saturating form: -log D(G(z))."""
     fake_logits = tf.convert_to_tensor(fake_logits, tf.float32)
-    if gan_loss == "hinge":
-        return -tf.reduce_mean(fake_logits)
     return _bce_with_logits(tf.ones_like(fake_logits), fake_logits)
 
 
@@ -118,8 +111,7 @@ def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
 
 
 def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float, alpha: float,
-                  beta: float, gamma: float, training: bool = True, reading: str = "ours",
-                  sl_generator_weight: float = 1.0, prior_weight: float = 0.0) -> dict:
+                  beta: float, gamma: float, training: bool = True, reading: str = "ours") -> dict:
     """The whole stage-2 objective (Eq. 8) for a batch of real images `x` and latent codes `z`.
 
     `reading="ours"`: L_ip = within-pattern cross-entropy + across-pattern uncertainty, trained
@@ -135,11 +127,6 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
         x: real normal images.
         z: the latent codes of `ADeGAN._latents`: `labels` and `other_labels` (patterns, never
             equal), `z_n` and `z_n_other`, `lam_within` and `lam_across` (mixing weights).
-        sl_generator_weight: scales the gradient of L_sl that reaches G through its images
-            G(z_c, z_n) (1: as much as E's; 0: E alone learns the pattern task, so G cannot
-            stamp its pattern on its images for E to read).
-        prior_weight: weight of `latent_prior_loss` on E's z_n of the real images, added to
-            Eq. 8 (0: the paper's objective).
 
     Returns:
         dict with `loss`, `ip_loss`, `sl_loss`, `recon_loss`, `sl_logits` (E's logits on
@@ -160,10 +147,6 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
     images = generator(codes, training=training)
     generated, x_rec = images[: 3 * batch], images[3 * batch:]
     sl_images = generated[:batch]
-    if sl_generator_weight != 1.0:  # the same images, L_sl's gradient into G scaled
-        scaled = (sl_generator_weight * sl_images
-                  + (1.0 - sl_generator_weight) * tf.stop_gradient(sl_images))
-        generated = tf.concat([scaled, generated[batch:]], 0)
     if reading == "literal":  # L_ip trains E only: no gradient reaches G through it
         generated = tf.concat([generated[: 2 * batch], tf.stop_gradient(generated[2 * batch:])], 0)
     g_logits, g_z_n = extractor(generated, training=training)
@@ -177,18 +160,6 @@ def stage2_losses(generator, extractor, x, z, n_patterns: int, noise_std: float,
         sl_loss = self_supervised_loss(sl_logits, z["labels"], g_z_n[:batch], z["z_n"], noise_std)
         ip_loss = interpolation_loss(within_logits, z["labels"], across_logits)
     recon_loss = reconstruction_loss(x, x_rec, reading)
-    out = {"loss": stage2_loss(ip_loss, sl_loss, recon_loss, alpha, beta, gamma),
-           "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
-           "sl_logits": sl_logits, "sl_images": sl_images}
-    if prior_weight > 0:
-        out["prior_loss"] = latent_prior_loss(x_z_n, noise_std)
-        out["loss"] = out["loss"] + prior_weight * out["prior_loss"]
-    return out
-
-
-def latent_prior_loss(z_n, noise_std):
-    """Beyond the paper: mean (z_n / sigma)^2 of E's z_n on real images (1 for codes drawn
-    from the prior N(0, sigma^2)). Without it, L_recon lets E encode a real image in a z_n far
-    outside the prior, so that G(E(x)) reconstructs through z_n and E's pattern carries little
-    of the image (measured: z_n 3.6 sigma wide on real MNIST normals)."""
-    return tf.reduce_mean(tf.square(tf.cast(z_n, tf.float32) / noise_std))
+    return {"loss": stage2_loss(ip_loss, sl_loss, recon_loss, alpha, beta, gamma),
+            "ip_loss": ip_loss, "sl_loss": sl_loss, "recon_loss": recon_loss,
+            "sl_logits": sl_logits, "sl_images": sl_images}

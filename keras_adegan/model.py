@@ -85,20 +85,9 @@ class ADeGAN(Detector, keras.Model):
             how far each real training normal was rotated, through `rotation_head` on its
             features layer, weighted by `real_weight`).
         real_weight: weight of the real-normal task, added to Eq. 8.
-        stage1_pattern_weight: weight of L_sl (Eq. 3) trained into G and E during the
-            adversarial stage too, as ClusterGAN trains its inverse network (and as the paper's
-            section 3.1.1 may be read: G learns its patterns "by adversarial learning and
-            pattern-related self-supervised task together"); 0 (the default) keeps the stages
-            apart.
         stage2_adversarial_weight: weight of D's adversarial term for G in stage 2, D still
             trained (0, this class's default: the paper's stage 2, D frozen after stage 1;
             `ADeGANConfig`'s default, 1, is the core chosen on validation).
-        sl_generator_weight: share of L_sl's gradient that reaches G through its images (1,
-            the default; 0: E alone learns the pattern task).
-        prior_weight: weight of the prior term on E's z_n of real images in stage 2
-            (`losses.latent_prior_loss`; 0, the default: the paper's Eq. 8).
-        gan_loss: the adversarial loss (Eq. 1): "nonsaturating" (the paper's) or "hinge".
-        spectral_norm: spectral normalisation of D's weight layers.
         cross_mix_min: across-pattern mixing weights are drawn from U(m, 1 - m).
         stage1_epochs: how many of `fit()`'s epochs are adversarial (stage 1).
         seed: seed of the latent-code stream.
@@ -130,9 +119,8 @@ class ADeGAN(Detector, keras.Model):
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
-                 real_weight=1.0, stage1_pattern_weight=0.0, stage2_adversarial_weight=0.0,
-                 sl_generator_weight=1.0, prior_weight=0.0, gan_loss="nonsaturating",
-                 spectral_norm=False, cross_mix_min=0.25, stage1_epochs=0,
+                 real_weight=1.0, stage2_adversarial_weight=0.0, cross_mix_min=0.25,
+                 stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
                  feature_source="noise", feature_density="knn", feature_distance="cosine",
                  feature_k=5, bank_size=1024, rotation_score_weight=0.0, **kwargs):
@@ -148,8 +136,7 @@ class ADeGAN(Detector, keras.Model):
             setattr(self, name, value)
         self.generator = build_generator(self.image_shape, n_patterns, noise_dim, width,
                                          dtype=precision)
-        self.discriminator = build_discriminator(self.image_shape, width, dtype=precision,
-                                                 spectral_norm=spectral_norm)
+        self.discriminator = build_discriminator(self.image_shape, width, dtype=precision)
         self.extractor = build_extractor(self.image_shape, n_patterns, noise_dim, width,
                                          dtype=precision)
         self.rotation_head = None  # beyond the paper: the real-normal task's head
@@ -165,12 +152,8 @@ class ADeGAN(Detector, keras.Model):
         self._stage = 1
         self._functions = {}  # tf.functions made by Detector._batched on first use
         self.stage_metrics = dict(STAGE_METRICS)
-        if stage1_pattern_weight > 0:
-            self.stage_metrics[1] += ("stage1_sl_loss",)
         if real_task != "none":
             self.stage_metrics[2] += ("real_loss",)
-        if prior_weight > 0:
-            self.stage_metrics[2] += ("prior_loss",)
         if stage2_adversarial_weight > 0:
             self.stage_metrics[2] += ("stage2_d_loss", "stage2_g_loss")
         self.trackers = {name: keras.metrics.Mean(name=name)
@@ -330,34 +313,23 @@ class ADeGAN(Detector, keras.Model):
         return 1.0 / (ctx.num_replicas_in_sync if ctx is not None else 1)
 
     def _adversarial_step(self, x):
-        """Stage 1, Eq. 1: one update of D and of G from the same batch of fakes (with
-        `stage1_pattern_weight`, G and E also learn L_sl on those fakes)."""
+        """Stage 1, Eq. 1: one update of D and of G from the same batch of fakes."""
         z = self._latents(tf.shape(x)[0])
         codes = tf.concat([tf.one_hot(z["labels"], self.n_patterns), z["z_n"]], axis=-1)
-        joint = self.stage1_pattern_weight > 0
         with tf.GradientTape(persistent=True) as tape:  # one gradient per network
             fake = self.generator(codes, training=True)
             real_logits = self.discriminator(x, training=True)
             fake_logits = self.discriminator(fake, training=True)
-            d_loss = losses.discriminator_loss(real_logits, fake_logits, self.gan_loss)
-            g_loss = losses.generator_adversarial_loss(fake_logits, self.gan_loss)
-            out = {"d_loss": d_loss, "g_loss": g_loss}
-            if joint:
-                logits, z_n = self.extractor(fake, training=True)
-                out["stage1_sl_loss"] = losses.self_supervised_loss(
-                    logits, z["labels"], z_n, z["z_n"], self.noise_std, self.reading)
-                g_loss = g_loss + self.stage1_pattern_weight * out["stage1_sl_loss"]
+            d_loss = losses.discriminator_loss(real_logits, fake_logits)
+            g_loss = losses.generator_adversarial_loss(fake_logits)
             scale = self._replica_scale()  # scaled inside the tape, which must see it
-            updates = [(self.d_optimizer, d_loss * scale, self.discriminator.trainable_variables),
-                       (self.g_optimizer, g_loss * scale, self.generator.trainable_variables)]
-            if joint:
-                updates.append((self.e_optimizer,
-                                self.stage1_pattern_weight * out["stage1_sl_loss"] * scale,
-                                self._extractor_variables()))
-        grads = [tape.gradient(loss, variables) for _, loss, variables in updates]
-        for (optimizer, _, variables), g in zip(updates, grads):
-            optimizer.apply(g, variables)
-        return out
+            d_scaled, g_scaled = d_loss * scale, g_loss * scale
+        d_vars = self.discriminator.trainable_variables
+        g_vars = self.generator.trainable_variables
+        d_grads, g_grads = tape.gradient(d_scaled, d_vars), tape.gradient(g_scaled, g_vars)
+        self.d_optimizer.apply(d_grads, d_vars)
+        self.g_optimizer.apply(g_grads, g_vars)
+        return {"d_loss": d_loss, "g_loss": g_loss}
 
     def _self_supervised_step(self, x):
         """Stage 2, Eq. 8: G and E on alpha * L_ip + beta * L_sl + gamma * L_recon (with
@@ -367,20 +339,18 @@ class ADeGAN(Detector, keras.Model):
         with tf.GradientTape(persistent=adversarial) as tape:
             out = losses.stage2_losses(self.generator, self.extractor, x, z, self.n_patterns,
                                        self.noise_std, self.alpha, self.beta, self.gamma,
-                                       reading=self.reading,
-                                       sl_generator_weight=self.sl_generator_weight,
-                                       prior_weight=self.prior_weight)
+                                       reading=self.reading)
             fake = out.pop("sl_images")
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
                 out["real_loss"] = self.rotation_head.loss(self.extractor, x)
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             if adversarial:
                 out["stage2_g_loss"] = losses.generator_adversarial_loss(
-                    self.discriminator(fake, training=True), self.gan_loss)
+                    self.discriminator(fake, training=True))
                 out["loss"] = out["loss"] + self.stage2_adversarial_weight * out["stage2_g_loss"]
                 out["stage2_d_loss"] = losses.discriminator_loss(
                     self.discriminator(x, training=True),
-                    self.discriminator(tf.stop_gradient(fake), training=True), self.gan_loss)
+                    self.discriminator(tf.stop_gradient(fake), training=True))
                 d_scaled = out["stage2_d_loss"] * self._replica_scale()
             scaled = out["loss"] * self._replica_scale()
         g_vars = self.generator.trainable_variables

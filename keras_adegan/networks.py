@@ -57,27 +57,18 @@ def build_generator(image_shape, n_patterns: int, noise_dim: int, width: int,
     return keras.Model(z, y, name="generator")
 
 
-def _trunk(x, width: int, name: str, dtype=None, spectral_norm: bool = False):
+def _trunk(x, width: int, name: str, dtype=None):
     y = x
     for filters in (width, 2 * width):
-        conv = layers.Conv2D(filters, 4, strides=2, padding="same", dtype=dtype)
-        y = (layers.SpectralNormalization(conv, dtype=dtype) if spectral_norm else conv)(y)
+        y = layers.Conv2D(filters, 4, strides=2, padding="same", dtype=dtype)(y)
         y = layers.LeakyReLU(0.2, dtype=dtype)(y)
     return layers.Flatten(name=name, dtype=dtype)(y)
 
 
-def build_discriminator(image_shape, width: int, dtype=None,
-                        spectral_norm: bool = False) -> keras.Model:
-    """D: image -> one real/fake logit (`dtype` as for `build_generator`; `spectral_norm`:
-    every weight layer divided by its largest singular value, as in SN-GAN)."""
+def build_discriminator(image_shape, width: int, dtype=None) -> keras.Model:
+    """D: image -> one real/fake logit (`dtype` as for `build_generator`)."""
     x = keras.Input(check_image_shape(image_shape), name="image")
-    trunk = _trunk(x, width, "features", dtype, spectral_norm)
-    if spectral_norm:
-        head = layers.SpectralNormalization(layers.Dense(1, dtype="float32"), name="logit",
-                                            dtype="float32")
-    else:
-        head = layers.Dense(1, name="logit", dtype="float32")
-    logit = head(trunk)
+    logit = layers.Dense(1, name="logit", dtype="float32")(_trunk(x, width, "features", dtype))
     return keras.Model(x, logit, name="discriminator")
 
 

@@ -36,34 +36,48 @@ def test_the_rule_needs_the_s_gain_and_no_worse_clustering():
     assert decide(means, 2, ROUND_1).startswith("no decision yet")
 
 
-def test_every_round_names_its_base_and_configs_that_validate():
+def test_every_round_names_its_base_and_runs_here_or_names_its_commit(capsys):
     from keras_adegan.config import ADeGANConfig
 
     for number, rnd in ROUNDS.items():
         assert rnd["base"] in rnd["variants"] and rnd["round"] == number
+        if rnd.get("frozen"):
+            with pytest.raises(SystemExit):
+                main(["--round", str(number)])
+            assert f"run it at commit {rnd['frozen']}" in capsys.readouterr().err
+            continue
         for options in rnd["variants"].values():
             ADeGANConfig.preset("mnist", **{**{"stage1_epochs": 2}, **options})
     # round 1's variants keep the paper's frozen D, whatever today's default
     assert ROUNDS[1]["variants"]["paper"]["stage2_adversarial_weight"] == 0.0
 
 
+@pytest.fixture
+def round_9(monkeypatch):
+    """A round that runs at this commit (every committed round is frozen)."""
+    monkeypatch.setitem(ROUNDS, 9, {"results": "x", "base": "paper", "round": 9, "rule": "Rule 9",
+                                    "variants": {"paper": {"stage2_adversarial_weight": 0.0},
+                                                 "honest": {}, "third": {}}})
+
+
 @pytest.mark.slow
-def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, monkeypatch):
-    args = ["--round", "1", "--dataset", "digits", "--classes", "0", "--variants", "paper,e_only",
+def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, monkeypatch,
+                                                                        round_9):
+    args = ["--round", "9", "--dataset", "digits", "--classes", "0", "--variants", "paper,honest",
             "--results", str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"),
             "--budget", json.dumps({"stage1_epochs": 1, "stage2_epochs": 1, "width": 4,
                                     "batch_size": 32, "train_limit": 128})]
     assert main(args) == 0
     data = json.loads((tmp_path / "study.json").read_text())
-    assert [c["variant"] for c in data["cells"]] == ["paper", "e_only"]
+    assert [c["variant"] for c in data["cells"]] == ["paper", "honest"]
     cell = data["cells"][1]
-    assert cell["config"]["sl_generator_weight"] == 0.0
+    assert cell["config"]["stage2_adversarial_weight"] == 1.0  # today's default core
     assert set(cell["validation"]) >= {"auroc_combined", "auroc_features"}
     assert not any(k.startswith("test") for k in json.dumps(data["cells"]).split('"'))
     assert [row["stage"] for row in cell["core_by_epoch"]] == [1, 2]
     assert data["decision"].startswith("no decision yet")  # three variants have no cells
     text = (tmp_path / "study.md").read_text()
-    assert "Rule: Written on 2026-12-01, before any cell" in text and "| e_only |" in text
+    assert "Rule: Rule 9" in text and "| honest |" in text
 
     import keras_adegan.runs
 
@@ -71,8 +85,8 @@ def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, 
     assert main(args) == 0  # every cell is recorded: nothing runs again
 
 
-def test_an_unknown_variant_is_one_error_line(capsys):
+def test_an_unknown_variant_is_one_error_line(capsys, round_9):
     with pytest.raises(SystemExit) as stop:
-        main(["--round", "1", "--variants", "paper,wgan"])
+        main(["--round", "9", "--variants", "honest,wgan"])
     err = capsys.readouterr().err.strip().splitlines()
     assert stop.value.code == 2 and len(err) == 1 and "wgan" in err[0]

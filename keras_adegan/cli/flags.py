@@ -16,8 +16,8 @@ import argparse
 import dataclasses
 import re
 
-from keras_adegan.config import (COLOR_MODES, DENSITIES, DISTANCES, GAN_LOSSES, PRECISIONS,
-                                 READINGS, REAL_TASKS, SCORES, SOURCES, ADeGANConfig)
+from keras_adegan.config import (COLOR_MODES, DENSITIES, DISTANCES, PRECISIONS, READINGS,
+                                 REAL_TASKS, SCORES, SOURCES, ADeGANConfig)
 from keras_adegan.presets import chosen_scoring
 
 ALL = "all"  # --bank-size all: every training normal (bank_size None)
@@ -47,7 +47,7 @@ def parse_bank_size(text: str) -> int | None:
 
 
 CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES, "reading": READINGS,
-           "real_task": REAL_TASKS, "gan_loss": GAN_LOSSES,
+           "real_task": REAL_TASKS,
            "feature_source": SOURCES, "feature_density": DENSITIES, "feature_distance": DISTANCES}
 # Fields whose flag reads text its own way; `anomaly_class` stays text (an index or a class
 # name, resolved against the dataset by `keras_adegan.data.class_index`).
