@@ -377,6 +377,7 @@ def test_overwrite_keeps_the_old_run_until_the_new_one_succeeds(trained_run, tmp
     assert after == before
 
 
+@pytest.mark.slow
 def test_an_overwrite_cut_short_keeps_the_old_run_aside_and_says_so(trained_run, tmp_path,
                                                                     tiny_config, monkeypatch,
                                                                     capsys):
@@ -403,6 +404,7 @@ def test_an_overwrite_cut_short_keeps_the_old_run_aside_and_says_so(trained_run,
     assert (out / "metrics.json").is_file() and not (out / ".replaced").exists()
 
 
+@pytest.mark.slow
 def test_a_run_killed_after_its_final_save_resumes_to_the_end(tmp_path, tiny_config,
                                                               monkeypatch):
     """model.keras written, metrics.json not yet: --resume finishes the run (it used to say
