@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from keras_adegan import scoring
 from keras_adegan.config import DENSITIES, DISTANCES, SOURCES  # noqa: F401 (re-exported)
 
 PADDING = 1e9  # bias of an empty bank row: never among the k nearest
@@ -166,6 +167,15 @@ def graph_scores(features, bank, bias, projection, k: int, distance: str):
         d = tf.sqrt(tf.maximum(d, 0.0))
     nearest, _ = tf.math.top_k(-d, k=k)
     return -tf.reduce_mean(nearest, axis=-1)
+
+
+def fit_standardisation(density, rotation) -> dict[str, float]:
+    """The statistics `standardised_sum` needs, fitted on the two parts' scores of normals
+    (the validation normals)."""
+    stats = {}
+    for name, values in (("density", density), ("rotation", rotation)):
+        stats[f"{name}_mean"], stats[f"{name}_std"] = scoring.fit_normal_stats(values)
+    return stats
 
 
 def standardised_sum(density, rotation, stats, weight: float):

@@ -83,16 +83,19 @@ def evaluate_model(model, images, labels, batch_size: int = 256) -> tuple[dict, 
     return metrics, outputs
 
 
-# Training normals in the per-epoch feature score's bank: its kNN and its features cost about 2%
-# of an MNIST stage-2 epoch (docs/speed.md).
+# Training normals in the per-epoch feature score's bank: its features and its kNN cost about 1%
+# of an MNIST stage-2 epoch (docs/usage.md).
 EPOCH_BANK = 2048
 
 
-def sample_bank_feature_scores(model, bank_images, sets: dict, val_normals) -> dict:
+def sample_bank_feature_scores(model, bank_images, sets: dict, val_normals,
+                               rotation: dict | None = None) -> dict:
     """Each set's feature score with a head like `model`'s, filled from `bank_images` (training
     normals, model range) instead of the whole training split: the model's own head is filled
-    only after training, and this one is cheap enough to run after every epoch. A rotation part
-    is standardised on `val_normals` (a mask of the `val` set), as `calibrate` does."""
+    only after training, and this one is cheap enough to run after every epoch. For a feature
+    score with a rotation part, `rotation` holds each set's rotation scores (as `raw_outputs`
+    gives them; computed here if None), standardised on `val_normals` (a mask of the `val`
+    set), as `calibrate` does."""
     head = model.head
     rows = min(head.bank_size, len(bank_images))
     temporary = ScoringHead(head.feature_dim, head.n_patterns,
@@ -101,23 +104,19 @@ def sample_bank_feature_scores(model, bank_images, sets: dict, val_normals) -> d
                             feature_k=min(head.feature_k, rows), bank_size=rows, seed=head.seed)
     bank = model.extract_features(bank_images)
     temporary.fit(bank["features"], np.argmax(bank["probs"], axis=1))
-    scores = {}
+    density = {}
     for name, x in sets.items():
         out = model.extract_features(x)
-        density = temporary({"features": out["features"], "probs": out["probs"]})["feature_score"]
-        scores[name] = {"density": np.asarray(density, np.float64)}
-        if head.rotation_score_weight > 0:
-            scores[name]["rotation"] = np.asarray(model.rotation_scores(x), np.float64)
-    if head.rotation_score_weight > 0:
-        val = scores["val"]
-        stats = {}
-        for part in ("density", "rotation"):
-            stats[f"{part}_mean"], stats[f"{part}_std"] = scoring.fit_normal_stats(
-                val[part][val_normals])
-        for parts in scores.values():
-            parts["features"] = features.standardised_sum(parts["density"], parts["rotation"],
-                                                          stats, head.rotation_score_weight)
-    return {name: parts.get("features", parts["density"]) for name, parts in scores.items()}
+        density[name] = np.asarray(temporary({"features": out["features"], "probs": out["probs"]})
+                                   ["feature_score"], np.float64)
+    if head.rotation_score_weight == 0:
+        return density
+    if rotation is None:
+        rotation = {name: model.rotation_scores(x) for name, x in sets.items()}
+    rotation = {name: np.asarray(values, np.float64) for name, values in rotation.items()}
+    stats = features.fit_standardisation(density["val"][val_normals], rotation["val"][val_normals])
+    return {name: features.standardised_sum(density[name], rotation[name], stats,
+                                            head.rotation_score_weight) for name in sets}
 
 
 class ValidationAUROC(keras.callbacks.Callback):
@@ -154,17 +153,18 @@ class ValidationAUROC(keras.callbacks.Callback):
         if self.model.stage != 2:
             return
         row = {"epoch": epoch + 1}
-        feature_scores = None
-        if self.bank_images is not None:
-            feature_scores = sample_bank_feature_scores(
-                self.model, self.bank_images, {k: x for k, (x, _) in self.sets.items()},
-                self.sets["val"][1] == 0)
         modes = [("", lambda x: self.model.raw_outputs(x, batch_size=self.batch_size))]
         if self.batch_statistics:
             modes.append(("bs_", self.model.batch_statistics_outputs))
         for prefix, outputs_of in modes:
             outputs = {name: outputs_of(x) for name, (x, _) in self.sets.items()}
             val_y = self.sets["val"][1]
+            feature_scores = None
+            if self.bank_images is not None and not prefix:  # the rotation scores are reused
+                feature_scores = sample_bank_feature_scores(
+                    self.model, self.bank_images, {k: x for k, (x, _) in self.sets.items()},
+                    val_y == 0, {k: out["rotation_score"] for k, out in outputs.items()}
+                    if self.model.head.needs_rotation else None)
             mean, std = scoring.fit_normal_stats(outputs["val"]["recon_error"][val_y == 0])
             for name, (_, y) in self.sets.items():
                 out = outputs[name]
@@ -173,7 +173,7 @@ class ValidationAUROC(keras.callbacks.Callback):
                     self.model.n_patterns)
                 out = {k: v for k, v in out.items()
                        if k not in ("feature_score", "density_score")}
-                if feature_scores is not None and not prefix:
+                if feature_scores is not None:
                     out["feature_score"] = feature_scores[name]
                 out.update(paper_score=score, recon_prob=recon_prob)
                 for key, value in ranking_metrics(component_scores(out), y).items():

@@ -210,10 +210,8 @@ class ScoringHead(keras.layers.Layer):
             raise ADeGANError("calibration needs at least two normal images")
         feature_scores = outputs["feature_score"]
         if self.standardisation is not None:  # the parts' statistics come first
-            stats = {}
-            for name in ("density", "rotation"):
-                stats[f"{name}_mean"], stats[f"{name}_std"] = scoring.fit_normal_stats(
-                    outputs[f"{name}_score"])
+            stats = features.fit_standardisation(outputs["density_score"],
+                                                 outputs["rotation_score"])
             for name, value in stats.items():
                 self.standardisation[name].assign(value)
             stats = {k: np.float32(v) for k, v in stats.items()}  # as the graph computes it
