@@ -53,12 +53,13 @@ class EpochCheckpoint(keras.callbacks.Callback):
             state = json.loads(pointer.read_text())
             weights, done = self.folder / state["weights"], int(state["epochs_done"])
         except (ValueError, KeyError, TypeError):
-            saved = sorted(self.folder.glob("epoch-*.weights.h5"),
-                           key=lambda p: int(p.name.split("-")[1].split(".")[0]))
+            saved = {int(p.name.split("-")[1].split(".")[0]): p
+                     for p in self.folder.glob("epoch-*.weights.h5")}
             if not saved:
                 raise ADeGANError(f"{pointer} is damaged and {self.folder} holds no epoch's "
                                   "weights: start again with --overwrite") from None
-            weights, done = saved[-1], int(saved[-1].name.split("-")[1].split(".")[0])
+            done = max(saved)
+            weights = saved[done]
             print(f"warning: {pointer} is damaged; resuming from {weights.name}",
                   file=sys.stderr)
         try:
