@@ -183,18 +183,15 @@ def main(argv=None) -> int:
         scorer = EdgeScorer(args.model, args.threads)
         files = collect_images(args.images)
         outputs = scorer.score(read_images(files, scorer.image_shape))
-    except EdgeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=["path"] + scorer.outputs)
-    writer.writeheader()
-    for i, path in enumerate(files):
-        writer.writerow({"path": str(path), **{k: outputs[k][i].item() for k in scorer.outputs}})
-    if not args.output:
-        sys.stdout.write(text.getvalue())
-        return 0
-    try:
+        text = io.StringIO()
+        writer = csv.DictWriter(text, fieldnames=["path"] + scorer.outputs)
+        writer.writeheader()
+        for i, path in enumerate(files):
+            writer.writerow({"path": str(path),
+                             **{k: outputs[k][i].item() for k in scorer.outputs}})
+        if not args.output:
+            sys.stdout.write(text.getvalue())
+            return 0
         _write_new(Path(args.output), text.getvalue(), args.overwrite)
     except EdgeError as exc:
         print(f"error: {exc}", file=sys.stderr)
