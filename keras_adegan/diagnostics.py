@@ -18,7 +18,11 @@ both on held-out data; the normal classes' labels are used to *measure* only, ne
   with probability above 0.9;
 * `diversity_ratio`: the mean pixel distance between two samples of one pattern over the mean
   distance between two real normals of one class (about 1: as varied as the data; near 0: every
-  draw of z_n gives the same image).
+  draw of z_n gives the same image);
+* `frechet`: for a named dataset, the Frechet distance between G's samples (every pattern) and
+  the validation normals in the features of the dataset's shipped classifier
+  (`keras_adegan.frechet`: an FID for small images), beside `frechet_floor`, the distance of as
+  many real training normals: what a generator that draws the normal data itself would get.
 
 `CoreMonitor` logs them after every epoch (prefixed `core_`); `core_metrics` computes them once.
 
@@ -39,12 +43,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import normalized_mutual_info_score
 
+from keras_adegan.frechet import frechet_distance, gaussian
 from keras_adegan.images import to_model_range
 
 PROBE_IMAGES = 5000  # training normals the probe classifier is fitted on (a seeded sample)
 SAMPLES_PER_PATTERN = 50  # G's samples per pattern, always drawn with the same z_n
 REAL_PER_CLASS = 50  # real normals per class for the real within-class distance
 CONFIDENT = 0.9
+FLOOR_POOL = 2000  # training normals whose features give the Frechet floor
 
 
 def cluster_accuracy(assigned, classes) -> float:
@@ -75,9 +81,12 @@ class CoreProbe:
             classifier is fitted on a seeded sample of `PROBE_IMAGES` of them).
         val_x, val_classes: validation normals (uint8) and their class indices.
         seed: seed of the samples.
+        frechet_classifier: a `keras_adegan.frechet.FrechetClassifier` for the Frechet
+            distance, or None to leave it out.
     """
 
-    def __init__(self, train_x, train_classes, val_x, val_classes, seed: int = 0):
+    def __init__(self, train_x, train_classes, val_x, val_classes, seed: int = 0,
+                 frechet_classifier=None):
         rng = np.random.default_rng(seed)
         self.val_x = to_model_range(val_x)
         self.val_classes = np.asarray(val_classes)
@@ -97,6 +106,18 @@ class CoreProbe:
                 self.classifier = LogisticRegression(max_iter=200).fit(
                     _flat(to_model_range(train_x[pick])), np.asarray(train_classes)[pick])
             self.accuracy = float(self.classifier.score(_flat(self.val_x), self.val_classes))
+        self.frechet_classifier, self._floors = frechet_classifier, {}
+        if frechet_classifier is not None:
+            self.real_gaussian = gaussian(frechet_classifier.features(self.val_x))
+            pick = rng.permutation(len(train_x))[:FLOOR_POOL]
+            self._train_features = frechet_classifier.features(train_x[pick])
+
+    def frechet_floor(self, n: int) -> float:
+        """The Frechet distance of `n` training normals (at most `FLOOR_POOL`) to the
+        validation normals: the figure for G's `n` samples to be compared with."""
+        if n not in self._floors:
+            self._floors[n] = frechet_distance(self._train_features[:n], self.real_gaussian)
+        return self._floors[n]
 
 
 def _flat(images):
@@ -116,6 +137,10 @@ def core_metrics(model, probe: CoreProbe, seed: int = 0) -> dict[str, float]:
     out["shortcut_gap"] = out["sample_acc"] - out["cluster_acc"]
     out["diversity_ratio"] = float(np.mean([mean_pairwise_distance(s) for s in samples])
                                    / probe.real_spread)
+    if probe.frechet_classifier is not None:
+        out["frechet"] = frechet_distance(probe.frechet_classifier.features(flat),
+                                          probe.real_gaussian)
+        out["frechet_floor"] = probe.frechet_floor(len(flat))
     if probe.classifier is not None:
         p = probe.classifier.predict_proba(_flat(flat))
         labels = probe.classifier.classes_[np.argmax(p, axis=1)].reshape(len(samples), -1)
@@ -137,6 +162,9 @@ def core_caption(core: dict) -> str:
         text += (f"; a pixel classifier ({core['probe_accuracy']:.2f} accurate on real normals) "
                  f"finds {core['classes_covered']} of the {core['normal_classes']} normal classes "
                  f"among the patterns (purity {core['purity']:.2f})")
+    if "frechet" in core:
+        text += (f"; Frechet distance to the real normals {core['frechet']:.1f} (real images: "
+                 f"{core['frechet_floor']:.1f})")
     return text
 
 
@@ -153,4 +181,4 @@ class CoreMonitor(keras.callbacks.Callback):
         if logs is not None:
             logs.update({f"core_{k}": v for k, v in core_metrics(self.model, self.probe,
                                                                  self.seed).items()
-                         if k not in ("normal_classes", "probe_accuracy")})
+                         if k not in ("normal_classes", "probe_accuracy", "frechet_floor")})

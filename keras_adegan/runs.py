@@ -31,6 +31,7 @@ from keras_adegan.checkpoint import POINTER, EpochCheckpoint
 from keras_adegan.config import SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import ImageData, load_dataset
 from keras_adegan.diagnostics import CoreMonitor, CoreProbe, core_caption, core_metrics
+from keras_adegan.frechet import load_classifier
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
 from keras_adegan.errors import ADeGANError
 from keras_adegan.images import to_model_range
@@ -287,7 +288,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
                 curves["test"] = (splits.test_x, splits.test_y)
             auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve,
                                     bank_images=epoch_bank(splits.train_x, config.seed))
-            probe = core_probe(splits, config.seed)
+            probe = core_probe(splits, config.seed, config.dataset)
             checkpoint = EpochCheckpoint(backup)
             initial_epoch = checkpoint.restore(model)
             callbacks = [  # in this order: the history row is written before the checkpoint
@@ -328,11 +329,13 @@ def epoch_bank(train_x, seed: int) -> np.ndarray:
     return train_x[np.sort(pick)]
 
 
-def core_probe(splits, seed: int) -> CoreProbe:
-    """The core diagnostics' probe of a run's splits (validation normals and their classes)."""
+def core_probe(splits, seed: int, dataset: str | None = None) -> CoreProbe:
+    """The core diagnostics' probe of a run's splits (validation normals and their classes),
+    with the Frechet distance when `dataset` has a shipped classifier for the images' shape."""
     normal = splits.val_y == 0
     return CoreProbe(splits.train_x, splits.train_classes, splits.val_x[normal],
-                     splits.val_classes[normal], seed)
+                     splits.val_classes[normal], seed,
+                     load_classifier(dataset, splits.train_x.shape[1:]) if dataset else None)
 
 
 def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, splits, out: Path,
@@ -346,7 +349,7 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
     val_metrics = ranking_metrics(component_scores(val_outputs), splits.val_y)
     test_metrics, test_outputs = evaluate_model(model, splits.test_x, splits.test_y)
 
-    core = core_metrics(model, probe or core_probe(splits, config.seed), config.seed)
+    core = core_metrics(model, probe or core_probe(splits, config.seed, config.dataset), config.seed)
     save_model(model, out / "model.keras")
     title = (f"{config.dataset}, anomaly class {config.anomaly_class} "
              f"({data.class_names[config.anomaly_class]}), test split")

@@ -71,6 +71,27 @@ def test_core_metrics_report_what_the_stand_in_was_built_with(probe):
     assert "accuracy 1.00" in text and "2 of the 3 normal classes" in text
 
 
+def test_the_frechet_distance_is_measured_against_real_images_when_a_classifier_is_given():
+    from keras_adegan.frechet import FrechetClassifier, build_classifier
+
+    rng = np.random.default_rng(0)
+    train = np.concatenate([class_images(k, 60, rng) for k in range(3)])
+    val = np.concatenate([class_images(k, 20, rng) for k in range(3)])
+    classifier = FrechetClassifier(build_classifier(SHAPE, 3), {})
+    probe = CoreProbe(train, np.repeat(np.arange(3), 60), val, np.repeat(np.arange(3), 20),
+                      frechet_classifier=classifier)
+    collapsed = core_metrics(Oracle(drawn=[0, 0, 0]), probe)  # one image drawn 150 times
+    varied = core_metrics(Oracle(drawn=[0, 1, 2]), probe)
+    assert collapsed["frechet_floor"] == varied["frechet_floor"] >= 0
+    assert collapsed["frechet"] > varied["frechet"] > 0
+    assert "Frechet distance to the real normals" in core_caption(varied)
+    monitor = CoreMonitor(probe)
+    monitor.set_model(Oracle(drawn=[0, 1, 2]))
+    logs = {}
+    monitor.on_epoch_end(0, logs)
+    assert "core_frechet" in logs and "core_frechet_floor" not in logs
+
+
 def test_the_monitor_adds_prefixed_figures_to_the_epoch_logs(probe):
     monitor = CoreMonitor(probe)
     monitor.set_model(Oracle(drawn=[0, 1, 2]))
