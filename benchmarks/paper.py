@@ -31,12 +31,14 @@ from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.config import READINGS, REAL_TASKS, SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.metrics import ValidationAUROC, ranking_metrics
-from keras_adegan.model import load_detector
+from keras_adegan.metrics import ranking_metrics
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name
 from keras_adegan.runs import rescore, train
 from keras_adegan.splits import make_splits
+
+from benchmarks.paper_sections import (biased_section, core_section, diagnose_saved, mean_std,
+                                      validation_curve_section)
 
 # Table 1 of the paper gives per-class AUROC on MNIST; only its mean is quoted in this
 # project's sources, so only the mean is shown (no per-class figures are invented).
@@ -193,6 +195,7 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
         "test": {**test, **baseline_auroc},
         "validation": validation,
         "history": metrics["history"],
+        "core": metrics.get("core"),
         "train_seconds": metrics["train_seconds"],
         "baseline_seconds": round(base_seconds, 1),
         "resumed": resume,
@@ -207,15 +210,6 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
     }
     cell["cell_seconds"] = round(time.time() - start, 1)
     return cell
-
-
-def _mean_std(values) -> str:
-    if not len(values):
-        return "n/a"
-    values = np.asarray(values, float)
-    if len(values) > 1:
-        return f"{values.mean():.3f} ± {values.std(ddof=1):.3f}"
-    return f"{values.mean():.3f}"
 
 
 # Training options other than the table's own (each changes how a model trains, so its cells
@@ -245,7 +239,7 @@ def variant_of(budget: dict) -> str | None:
 
 def _variant_cell(cells: list[dict], name: str) -> str:
     values = [c["test"][f"auroc_{name}"] for c in cells]
-    return f"{_mean_std(values)} ({len(values)})" if values else ""
+    return f"{mean_std(values)} ({len(values)})" if values else ""
 
 
 def _variant_mean(variant: dict, by_class: dict, name: str) -> str:
@@ -253,108 +247,6 @@ def _variant_mean(variant: dict, by_class: dict, name: str) -> str:
     if set(by_class) - set(variant):
         return f"{len(set(variant) & set(by_class))}/{len(by_class)} classes"
     return f"**{np.mean([np.mean([c['test'][f'auroc_{name}'] for c in variant[k]]) for k in by_class]):.3f}**"
-
-
-DIAGNOSTIC_MODES = (("last", "last epoch"), ("best", "best epoch on test"),
-                    ("last_bs", "last epoch, BN batch statistics"),
-                    ("best_bs", "best epoch on test, BN batch statistics"))
-
-
-def diagnose_saved(config: ADeGANConfig, data, run_dir: Path) -> dict:
-    """The biased diagnostic of an already trained cell, from its saved (last-epoch) model:
-    test AUROC of S and of reconstruction with G's BatchNorm in eval mode and with each batch
-    of 64 test images normalised by its own statistics (Eq. 9's statistics fitted on the
-    validation normals in the same mode). The best-epoch figures need `--biased-diagnostic`
-    during training."""
-    model = load_detector(run_dir / "model.keras")
-    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
-                         config.train_limit)
-    curve = ValidationAUROC({"val": (splits.val_x, splits.val_y),
-                             "test": (splits.test_x, splits.test_y)}, batch_statistics=True)
-    curve.set_model(model)
-    model.stage = 2
-    row = {}
-    curve.on_epoch_end(0, row)
-    return {k: v for k, v in row.items() if k.startswith("test_")}
-
-
-def _diagnostic_figures(cell: dict, name: str) -> dict:
-    """last / best / last_bs / best_bs test AUROC of component `name` for one cell."""
-    curve = [h[f"test_auroc_{name}"] for h in cell["history"] if f"test_bs_auroc_{name}" in h]
-    bs_curve = [h[f"test_bs_auroc_{name}"] for h in cell["history"]
-                if f"test_bs_auroc_{name}" in h]
-    if curve:
-        return {"last": curve[-1], "best": max(curve), "last_bs": bs_curve[-1],
-                "best_bs": max(bs_curve)}
-    saved = cell.get("biased", {})
-    return {"last": saved.get(f"test_auroc_{name}"), "last_bs": saved.get(f"test_bs_auroc_{name}")}
-
-
-def biased_section(cells: list[dict], score: str) -> list[str]:
-    """The biased-protocol diagnostic: what GANomaly's evaluation conventions (the epoch chosen
-    on the test AUROC; BatchNorm normalising each test batch by its own statistics) make of the
-    same models. Cells trained with `--biased-diagnostic` have every column; cells diagnosed
-    after training (`diagnose_saved`) have the last-epoch ones."""
-    diagnosed = [c for c in cells if "biased" in c
-                 or any("test_bs_auroc_combined" in h for h in c["history"])]
-    if not diagnosed:
-        return []
-    components = [("combined", score), ("recon", "recon only")]
-    header = [(name, mode, f"{what}: {label}") for name, what in components
-              for mode, label in DIAGNOSTIC_MODES]
-    lines = ["## Biased diagnostic: GANomaly's evaluation conventions (never used for any choice)",
-             "", "**These figures are biased on purpose and chose nothing.** They measure how much "
-             "two conventions of GANomaly's public evaluation code, which the paper says it "
-             "follows, add to the same models: reporting the stage-2 epoch with the best *test* "
-             "AUROC, and scoring with the generator's BatchNorm in training mode, so that each "
-             "batch of 64 test images (in the split's order) is normalised by its own "
-             "statistics. `last epoch` is the honest figure of the table above; `n/a`: the cell "
-             "was diagnosed after training, from its last-epoch model only.", "",
-             "| class | seeds | " + " | ".join(t for _, _, t in header) + " |",
-             "|---|---|" + "---|" * len(header)]
-    by_class: dict[int, list[dict]] = {}
-    for cell in diagnosed:
-        by_class.setdefault(cell["anomaly_class"], []).append(cell)
-    columns: dict[str, list] = {t: [] for _, _, t in header}
-    for k, group in sorted(by_class.items()):
-        values = []
-        for name, mode, title in header:
-            per_seed = [_diagnostic_figures(c, name).get(mode) for c in group]
-            known = [v for v in per_seed if v is not None]
-            columns[title].append(float(np.mean(known)) if len(known) == len(per_seed) else None)
-            values.append(_mean_std(known) if len(known) == len(per_seed) else "n/a")
-        lines.append(f"| {k} | {len(group)} | " + " | ".join(values) + " |")
-    lines.append(f"| **mean** | {len(by_class)} classes | " + " | ".join(
-        f"**{np.mean(v):.3f}**" if None not in v else "n/a" for v in columns.values()) + " |")
-    return lines + [""]
-
-
-def validation_curve_section(cells: list[dict], score: str) -> list[str]:
-    """The validation AUROC after every stage-2 epoch, averaged over the cells that logged it:
-    the paper's score, its components and, for rotation-task cells trained since it was
-    logged, the rotation score (the feature score's kNN part needs the bank, filled after
-    training, so it has no curve)."""
-    names = [("combined", score), ("recon", "recon only"), ("pattern", "pattern only"),
-             ("rotation", "rotation score")]
-    rows: dict[int, dict[str, list[float]]] = {}
-    for cell in cells:
-        for h in cell["history"]:
-            for name, _ in names:
-                if f"val_auroc_{name}" in h:
-                    rows.setdefault(h["epoch"], {}).setdefault(name, []).append(
-                        h[f"val_auroc_{name}"])
-    shown = [(n, t) for n, t in names if any(n in r for r in rows.values())]
-    if not rows:
-        return []
-    lines = ["## Learning curves on validation", "",
-             "Validation AUROC after every stage-2 epoch, mean over the cells (count in "
-             "brackets); the validation split only.", "",
-             "| epoch | " + " | ".join(t for _, t in shown) + " |",
-             "|---|" + "---|" * len(shown)]
-    for epoch, row in sorted(rows.items()):
-        lines.append(f"| {epoch} | " + " | ".join(
-            f"{np.mean(row[n]):.3f} ({len(row[n])})" if n in row else "" for n, _ in shown) + " |")
-    return lines + [""]
 
 
 def write_markdown(results: Results, path: Path) -> None:
@@ -433,7 +325,7 @@ def write_markdown(results: Results, path: Path) -> None:
             wins[name] += won[name]
         seconds = np.mean([c["train_seconds"] for c in group])
         lines.append(f"| {k} | {group[0]['class_name'] or ''} | {len(group)} | "
-                     + " | ".join(_mean_std(row[name])
+                     + " | ".join(mean_std(row[name])
                                   + (f" ({len(row[name])})" if 0 < len(row[name]) < len(group)
                                      else "") for name, _ in columns)
                      + "".join(f" | {_variant_cell(variants[v].get(k, []), key)}"
@@ -472,6 +364,7 @@ def write_markdown(results: Results, path: Path) -> None:
               f"- Raw numbers, per-cell wall time and per-epoch histories: `{results.path.name}`.",
               ""]
     lines += validation_curve_section(cells, "A (Eq. 11)" if literal_reading else "S (Eq. 11)")
+    lines += core_section(cells)
     lines += biased_section(cells, "A" if literal_reading else "S")
     curves = [c for c in cells if any("test_auroc_combined" in h for h in c["history"])]
     if curves:
