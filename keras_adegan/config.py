@@ -79,6 +79,9 @@ class ADeGANConfig:
         stage1_epochs: epochs of adversarial training (stage 1, Eq. 1).
         stage2_epochs: epochs of self-supervised training (stage 2, Eq. 8).
         width: channels of the first convolution; the networks double it once.
+        extractor_width: units of E's dense layer, the features that its two heads read
+            (None: 8 * width). Its weights are most of an exported E (28x28 images, width
+            32: 3,136 x 256 of E's 0.85 million); smaller makes the edge file smaller.
         val_fraction: share of the training split's images held out for validation
             (normals and anomaly-class images alike).
         train_limit: use at most this many normal training images (None: all).
@@ -131,6 +134,7 @@ class ADeGANConfig:
     stage1_epochs: int = 10
     stage2_epochs: int = 10
     width: int = 32
+    extractor_width: int | None = None
     val_fraction: float = 0.1
     train_limit: int | None = None
     seed: int = 0
@@ -170,6 +174,8 @@ class ADeGANConfig:
             (isinstance(self.dataset, str), "dataset must be a name"),
             (self.train_limit is None or is_whole(self.train_limit),
              "train_limit must be a whole number, or null for every training normal"),
+            (self.extractor_width is None or is_whole(self.extractor_width),
+             "extractor_width must be a whole number, or null for 8 * width"),
             (self.bank_size is None or is_whole(self.bank_size),
              "bank_size must be a whole number, or null for every training normal"),
             (self.image_size is None or (isinstance(self.image_size, (list, tuple))
@@ -196,6 +202,8 @@ class ADeGANConfig:
             (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1, "beta_1 and beta_2 must be in [0, 1)"),
             (0 <= self.seed < 2 ** 32, "seed must be between 0 and 2^32 - 1"),
             (self.width >= 1, "width must be at least 1"),
+            (self.extractor_width is None or self.extractor_width >= 1,
+             "extractor_width must be at least 1"),
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)"),
             (self.train_limit is None or self.train_limit >= 1, "train_limit must be >= 1"),
             (self.anomaly_class >= 0, "anomaly_class must be >= 0"),

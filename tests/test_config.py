@@ -134,6 +134,8 @@ def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
     ("seed", 2 ** 32, "seed must be between 0 and 2\\^32 - 1"),
     ("bank_size", "all", "bank_size must be a whole number, or null"),
     ("dataset", 5, "dataset must be a name"),
+    ("extractor_width", 0, "extractor_width must be at least 1"),
+    ("extractor_width", 2.5, "extractor_width must be a whole number, or null"),
 ])
 def test_a_hand_edited_config_file_of_the_wrong_type_is_one_clear_error(tmp_path, field, value,
                                                                        message):

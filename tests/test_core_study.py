@@ -90,3 +90,16 @@ def test_an_unknown_variant_is_one_error_line(capsys, round_9):
         main(["--round", "9", "--variants", "honest,wgan"])
     err = capsys.readouterr().err.strip().splitlines()
     assert stop.value.code == 2 and len(err) == 1 and "wgan" in err[0]
+
+
+def test_a_cost_round_takes_the_first_variant_within_its_cost():
+    round_4 = ROUNDS[4]
+
+    def means(features):
+        return {v: {"cells": 2, "S": 0.7, "features": f, "cluster_acc": 0.3}
+                for v, f in features.items()}
+
+    assert decide(means({"honest": 0.9, "e32": 0.896, "e64": 0.899}), 2, round_4) == "adopt `e32`"
+    assert decide(means({"honest": 0.9, "e32": 0.89, "e64": 0.899}), 2, round_4) == "adopt `e64`"
+    assert decide(means({"honest": 0.9, "e32": 0.89, "e64": 0.894}), 2,
+                  round_4).startswith("keep `honest`")
