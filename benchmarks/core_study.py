@@ -125,6 +125,7 @@ ROUNDS = {
             "nothing. The test split is not read."),
     },
     4: {
+        "frozen": "d88bfca",
         "results": "results/core_study_4",
         "base": "honest",
         # issue 25's edge budget: E's dense layer (3,136 x 256 on 28x28 images) is most of the

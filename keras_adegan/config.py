@@ -29,11 +29,15 @@ SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance"
                 "bank_size", "rotation_score_weight")
 # Fields of earlier versions whose options lost their validation studies and were removed
 # (results/README.md names the commit that reproduces them), with the value that meant "off":
-# a stored config or model that holds that value still loads.
-RETIRED = {"extractor_blocks": 0, "contrast_temperature": None, "bank_selection": "random",
+# a stored config or model that holds that value still loads (ANY: whatever it holds, for a
+# field that changed nothing by itself).
+ANY = object()
+RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY, "bank_selection": "random",
            # the core study's losing options (results/README.md names the commit that has them)
            "stage1_pattern_weight": 0.0, "sl_generator_weight": 1.0, "gan_loss": "nonsaturating",
-           "spectral_norm": False, "prior_weight": 0.0}
+           "spectral_norm": False, "prior_weight": 0.0,
+           # the edge study's losing option (core study round 4)
+           "extractor_width": None}
 
 
 @dataclasses.dataclass
@@ -79,9 +83,6 @@ class ADeGANConfig:
         stage1_epochs: epochs of adversarial training (stage 1, Eq. 1).
         stage2_epochs: epochs of self-supervised training (stage 2, Eq. 8).
         width: channels of the first convolution; the networks double it once.
-        extractor_width: units of E's dense layer, the features that its two heads read
-            (None: 8 * width). Its weights are most of an exported E (28x28 images, width
-            32: 3,136 x 256 of E's 0.85 million); smaller makes the edge file smaller.
         val_fraction: share of the training split's images held out for validation
             (normals and anomaly-class images alike).
         train_limit: use at most this many normal training images (None: all).
@@ -134,7 +135,6 @@ class ADeGANConfig:
     stage1_epochs: int = 10
     stage2_epochs: int = 10
     width: int = 32
-    extractor_width: int | None = None
     val_fraction: float = 0.1
     train_limit: int | None = None
     seed: int = 0
@@ -174,8 +174,6 @@ class ADeGANConfig:
             (isinstance(self.dataset, str), "dataset must be a name"),
             (self.train_limit is None or is_whole(self.train_limit),
              "train_limit must be a whole number, or null for every training normal"),
-            (self.extractor_width is None or is_whole(self.extractor_width),
-             "extractor_width must be a whole number, or null for 8 * width"),
             (self.bank_size is None or is_whole(self.bank_size),
              "bank_size must be a whole number, or null for every training normal"),
             (self.image_size is None or (isinstance(self.image_size, (list, tuple))
@@ -202,8 +200,6 @@ class ADeGANConfig:
             (0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1, "beta_1 and beta_2 must be in [0, 1)"),
             (0 <= self.seed < 2 ** 32, "seed must be between 0 and 2^32 - 1"),
             (self.width >= 1, "width must be at least 1"),
-            (self.extractor_width is None or self.extractor_width >= 1,
-             "extractor_width must be at least 1"),
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)"),
             (self.train_limit is None or self.train_limit >= 1, "train_limit must be >= 1"),
             (self.anomaly_class >= 0, "anomaly_class must be >= 0"),
@@ -298,7 +294,7 @@ def drop_retired(values: dict) -> dict:
     """`values` without the `RETIRED` fields, or `ADeGANError` when one of them holds an option
     that this version no longer has."""
     for name, off in RETIRED.items():
-        if name in values and values[name] != off and off is not None:
+        if name in values and off is not ANY and values[name] != off:
             raise ADeGANError(f"{name}={values[name]!r} is an option that was removed after it "
                               "lost its validation study (results/README.md names the commit "
                               "that still has it); this version cannot train or load it")

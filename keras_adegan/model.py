@@ -76,7 +76,6 @@ class ADeGAN(Detector, keras.Model):
         noise_dim: size of z_n.
         noise_std: sigma of z_n ~ N(0, sigma^2).
         width: channels of the networks' first convolution.
-        extractor_width: units of E's dense layer (its features); None: 8 * width.
         alpha: weight of L_ip (Eq. 6).
         beta: weight of L_sl (Eq. 3).
         gamma: weight of L_recon (Eq. 7).
@@ -119,7 +118,7 @@ class ADeGAN(Detector, keras.Model):
     """
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
-                 width=32, extractor_width=None, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
+                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
                  real_weight=1.0, stage2_adversarial_weight=0.0, cross_mix_min=0.25,
                  stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
@@ -139,15 +138,14 @@ class ADeGAN(Detector, keras.Model):
                                          dtype=precision)
         self.discriminator = build_discriminator(self.image_shape, width, dtype=precision)
         self.extractor = build_extractor(self.image_shape, n_patterns, noise_dim, width,
-                                         dtype=precision, units=extractor_width)
-        units = extractor_width or 8 * width  # E's features
+                                         dtype=precision)
         self.rotation_head = None  # beyond the paper: the real-normal task's head
         if real_task == "rotation":
             self.rotation_head = RotationHead()
-            self.rotation_head.build((None, units))
+            self.rotation_head.build((None, 8 * width))
         h, w, _ = self.image_shape
         self.head = ScoringHead(
-            features.feature_dim(feature_source, units, noise_dim, (h // 4) * (w // 4) * 2 * width),
+            features.feature_dim(feature_source, 8 * width, noise_dim, (h // 4) * (w // 4) * 2 * width),
             n_patterns, reading=reading, seed=seed,
             **{k: v for k, v in options.items() if k in SCORING_ARGS})
 

@@ -73,11 +73,11 @@ def build_discriminator(image_shape, width: int, dtype=None) -> keras.Model:
 
 
 def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int,
-                    dtype=None, units: int | None = None) -> keras.Model:
+                    dtype=None) -> keras.Model:
     """E: image -> (pattern logits (n_patterns), z_n (noise_dim)) (`dtype` as for
-    `build_generator`); `units`: its dense layer's width (None: 8 * width)."""
+    `build_generator`)."""
     x = keras.Input(check_image_shape(image_shape), name="image")
-    y = layers.Dense(units or 8 * width, dtype=dtype)(_trunk(x, width, "trunk", dtype))
+    y = layers.Dense(8 * width, dtype=dtype)(_trunk(x, width, "trunk", dtype))
     y = layers.LeakyReLU(0.2, name="features", dtype=dtype)(y)
     logits = layers.Dense(n_patterns, name="pattern_logits", dtype="float32")(y)
     z_n = layers.Dense(noise_dim, name="z_n", dtype="float32")(y)
@@ -86,7 +86,7 @@ def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int,
 
 def run_to_features(network: keras.Model, x, training: bool = False):
     """The activations of `network`'s layer named "features" (E: the layer feeding its two
-    heads, 8 * width values unless told otherwise; D: its flattened trunk), by running its layers up to that one."""
+    heads, 8 * width values; D: its flattened trunk), by running its layers up to that one."""
     y = x
     for layer in network.layers[1:]:
         y = layer(y, training=training)

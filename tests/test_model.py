@@ -100,20 +100,6 @@ def test_keras_round_trip_keeps_scores_and_calibration(tmp_path):
     assert type(loaded.g_optimizer).__name__ == "Adam"
 
 
-def test_a_slim_extractor_has_the_asked_features_and_round_trips(tmp_path):
-    model = tiny_model(stage1_epochs=1, extractor_width=6, real_task="rotation",
-                       feature_source="extractor")
-    assert model.extractor.get_layer("features").output.shape[-1] == 6
-    model.fit(tiny_stream(), epochs=2, verbose=0)  # the rotation head reads the 6 features
-    calibrated(model)
-    assert model.head.bank.shape[-1] == 6
-    model.save(tmp_path / "m.keras")
-    loaded = keras.models.load_model(tmp_path / "m.keras")
-    assert loaded.get_config()["extractor_width"] == 6
-    images = to_model_range(random_images(5, seed=4))
-    np.testing.assert_array_equal(model.score(images)["score"], loaded.score(images)["score"])
-
-
 def test_literal_reading_trains_scores_as_printed_and_round_trips(tmp_path):
     model = tiny_model(stage1_epochs=1, reading="literal")
     history = model.fit(tiny_stream(), epochs=2, verbose=0).history
