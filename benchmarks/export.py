@@ -23,6 +23,7 @@ from sklearn.metrics import roc_auc_score
 
 from export.convert import export_detector
 from export.edge_score import EdgeScorer
+from export.formats import QUANTIZATIONS
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.images import scale_pixels, to_model_range
 from keras_adegan.model import load_detector
@@ -62,7 +63,7 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
              "auroc_paper": roc_auc_score(y, keras_out["paper_score"])}]
     for prefix, graph in (("model", "full"), ("features", "features")):
         expected = keras_out["is_anomaly"] if graph == "full" else feature_decisions
-        for q in ("fp32", "fp16", "int8"):
+        for q in QUANTIZATIONS.values():
             path = out / f"{prefix}_{q}.tflite"
             single = EdgeScorer(path, num_threads=1)
             got = single.score(x)

@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     parser.add_argument("--formats", type=_names(FORMATS), default=list(FORMATS),
                         help="comma-separated: savedmodel,tflite")
     parser.add_argument("--quantize", type=_names(tuple(QUANTIZATIONS)),
-                        default=list(QUANTIZATIONS), help="comma-separated: none,float16,int8")
+                        default=list(QUANTIZATIONS), help="comma-separated: " + ",".join(QUANTIZATIONS))
     parser.add_argument("--graph", type=_names(tuple(GRAPHS)), default=list(GRAPHS),
                         help="comma-separated: full (G and E, both scores), features (E only, "
                              "the feature score; smaller and faster)")

@@ -17,9 +17,10 @@ Files:
 * TFLite (built-in ops only; a graph that would need Flex ops fails to convert):
   `model_<q>.tflite` (full) and `features_<q>.tflite` (E only) with a static batch of 1, and
   `..._batch.tflite` with a dynamic batch when it converts. `q` is `fp32`, `fp16` (float16
-  weights) or `int8` (int8 weights and activations in the networks and the bank, calibrated on
-  training normals; every other operation, i.e. the per-image score arithmetic, stays float,
-  see `float_ops`). TFLite inputs are float32.
+  weights), `int8w` (dynamic-range: int8 weights and bank, float activations) or `int8` (int8
+  weights and activations in the networks and the bank, calibrated on training normals; every
+  other operation, i.e. the per-image score arithmetic, stays float, see `float_ops`). TFLite
+  inputs are float32.
 
 Example:
     >>> from export.convert import export_detector
@@ -113,6 +114,8 @@ def convert_tflite(saved_model_dir: Path, quantization: str,
     if quantization == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_types = [tf.float16]
+    elif quantization == "dynamic":  # int8 weights, float activations: no calibration
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
     elif quantization == "int8":
         if representative is None or len(representative) == 0:
             raise ADeGANError("int8 quantization needs representative images (training normals)")
@@ -249,7 +252,8 @@ def _write_export(model, model_path, out: Path, formats, quantizations, graphs, 
         "feature_score": {**{k: model.get_config()[k] for k in SCORE_FIELDS if k != "score"},
                           "bank_rows": int(np.sum(keras.ops.convert_to_numpy(model.head.bias)
                                                   < PADDING)),
-                          "bank_storage": {"fp32": "float32", "fp16": "float16", "int8": "int8"}},
+                          "bank_storage": {"fp32": "float32", "fp16": "float16", "int8w": "int8",
+                                           "int8": "int8"}},
         "recon_mean": value(model.head.recon_mean),
         "recon_std": value(model.head.recon_std),
         "config": model.run_config,

@@ -9,5 +9,7 @@ Example:
 FORMATS = ("savedmodel", "tflite")
 GRAPHS = {"full": "model", "features": "features"}  # graph -> TFLite file prefix
 SIGNATURES = {"full": "score", "features": "features"}  # graph -> signature name
-QUANTIZATIONS = {"none": "fp32", "float16": "fp16", "int8": "int8"}
+# "dynamic": TFLite's dynamic-range quantization, int8 weights (and bank) with float
+# activations: about int8's size, nearer the float scores, no calibration images needed.
+QUANTIZATIONS = {"none": "fp32", "float16": "fp16", "dynamic": "int8w", "int8": "int8"}
 REPRESENTATIVE_IMAGES = 200  # int8 calibration: a seeded random sample of this many normals

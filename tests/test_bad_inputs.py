@@ -172,7 +172,7 @@ CASES = [
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/a_file"], "is a file"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/foreign"], "did not write (notes.txt"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/x", "--quantize", "int4"],
-     "choose from none, float16, int8"),
+     "choose from none, float16, dynamic, int8"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/x", "--formats", "onnx"],
      "choose from savedmodel, tflite"),
     ("export", ["--model", "{run}/model.keras", "--out", "{tmp}/x", "--graph", "decoder"],

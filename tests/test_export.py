@@ -12,8 +12,8 @@ from keras_adegan.errors import ADeGANError
 from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS, load_detector
 
 FILES = [f"{graph}_{q}{batch}.tflite" for graph in ("model", "features")
-         for q in ("fp32", "fp16", "int8") for batch in ("", "_batch")]
-AUROC_TOLERANCE = {"fp16": 0.005, "int8": 0.01}
+         for q in ("fp32", "fp16", "int8w", "int8") for batch in ("", "_batch")]
+AUROC_TOLERANCE = {"fp16": 0.005, "int8w": 0.005, "int8": 0.01}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +86,7 @@ def test_every_file_is_built_in_only_listed_in_the_manifest_and_e_only_is_smalle
         ops = tflite_ops((out / name).read_bytes())
         assert "CONV_2D" in ops and "TOPK_V2" in ops and not any("Flex" in op for op in ops), name
         assert ("TRANSPOSE_CONV" in ops) == name.startswith("model"), name  # no G in E-only
-    for q in ("fp32", "fp16", "int8"):
+    for q in ("fp32", "fp16", "int8w", "int8"):
         assert (out / f"features_{q}.tflite").stat().st_size < (out / f"model_{q}.tflite").stat().st_size
     saved = json.loads((out / "manifest.json").read_text())
     assert saved["outputs"]["full"][0] == "score" and saved["threshold"] == manifest["threshold"]
@@ -112,6 +112,18 @@ def test_int8_file_holds_int8_weights(exported):
     for name in ("model_int8.tflite", "features_int8.tflite"):
         interpreter = Interpreter(model_path=str(exported[0] / name))
         assert np.int8 in {d["dtype"] for d in interpreter.get_tensor_details()}, name
+
+
+def test_dynamic_file_has_int8_weights_and_float_activations(exported):
+    from ai_edge_litert.interpreter import Interpreter
+
+    out = exported[0]
+    interpreter = Interpreter(model_path=str(out / "features_int8w.tflite"))
+    details = interpreter.get_tensor_details()
+    assert np.int8 in {d["dtype"] for d in details}
+    assert interpreter.get_output_details()[0]["dtype"] == np.float32
+    fp32, int8w = ((out / f"features_{q}.tflite").stat().st_size for q in ("fp32", "int8w"))
+    assert int8w < 0.5 * fp32  # the weights are stored as int8
 
 
 @pytest.mark.slow
