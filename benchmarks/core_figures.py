@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
-from keras_adegan.errors import ArgumentParser, cli_main
+from benchmarks.per_run import measure_each, provenance_lines, run_parser
+from keras_adegan.errors import cli_main
 from keras_adegan.outputs import write_atomically
-from keras_adegan.provenance import code_version, cpu_name, library_versions
 
 COLUMNS = ("cluster_acc", "cluster_nmi", "sample_acc", "classes_covered", "purity",
            "diversity_ratio", "frechet", "frechet_floor")
@@ -48,30 +48,22 @@ def _cell(value) -> str:
 
 @cli_main
 def main(argv=None) -> int:
-    p = ArgumentParser(prog="python -m benchmarks.core_figures", description=__doc__.split("\n")[0])
-    p.add_argument("runs", nargs="+", help="finished run folders (each with model.keras)")
-    p.add_argument("--results", default="results/core_figures", help="results file, no suffix")
-    args = p.parse_args(argv)
+    args = run_parser("python -m benchmarks.core_figures", __doc__,
+                      "results/core_figures").parse_args(argv)
     path = Path(args.results)
-    cells = json.loads(path.with_suffix(".json").read_text())["cells"] \
-        if path.with_suffix(".json").is_file() else []
-    command = "python -m benchmarks.core_figures " + " ".join(sys.argv[1:] if argv is None else argv)
-    for run in args.runs:
-        if any(c["run"] == str(Path(run)) for c in cells):
-            continue
-        cells.append({**measure(Path(run)), "code": code_version(), "command": command})
-        print(json.dumps(cells[-1]), flush=True)
+
+    def write(cells):
         write_atomically(path.with_suffix(".json"), json.dumps({"cells": cells}, indent=1) + "\n")
         lines = ["# The generative core's figures of finished runs (validation only)", "",
-                 __doc__.split("\n\n")[1].replace("\n", " "), "",
-                 "- Commands: " + "; ".join(f"`{c}`" for c in sorted({c["command"] for c in cells})),
-                 f"- CPU: {cpu_name()}; versions: "
-                 + ", ".join(f"{k} {v}" for k, v in library_versions().items()), "",
+                 __doc__.split("\n\n")[1].replace("\n", " "), "", *provenance_lines(cells), "",
                  "| run | " + " | ".join(COLUMNS) + " | code |",
                  "|---|" + "---|" * (len(COLUMNS) + 1)]
         lines += [f"| {c['run']} | " + " | ".join(_cell(c["core"].get(k)) for k in COLUMNS)
                   + f" | {c['code']} |" for c in cells]
         write_atomically(path.with_suffix(".md"), "\n".join(lines) + "\n")
+
+    command = "python -m benchmarks.core_figures " + " ".join(sys.argv[1:] if argv is None else argv)
+    measure_each(args.runs, path, command, measure, write)
     return 0
 
 

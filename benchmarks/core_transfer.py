@@ -25,9 +25,9 @@ import numpy as np
 import tensorflow as tf
 from sklearn.metrics import normalized_mutual_info_score
 
-from keras_adegan.errors import ArgumentParser, cli_main
+from benchmarks.per_run import measure_each, provenance_lines, run_parser
+from keras_adegan.errors import cli_main
 from keras_adegan.outputs import write_atomically
-from keras_adegan.provenance import code_version, cpu_name, library_versions
 
 STEPS, BATCH, SHIFT, NOISE, SEED = 1500, 64, 2, 0.1, 0
 
@@ -90,33 +90,25 @@ def measure(run: Path) -> dict:
 
 @cli_main
 def main(argv=None) -> int:
-    p = ArgumentParser(prog="python -m benchmarks.core_transfer", description=__doc__.split("\n")[0])
-    p.add_argument("runs", nargs="+", help="finished run folders (each with model.keras)")
-    p.add_argument("--results", default="results/core_transfer", help="results file, no suffix")
-    args = p.parse_args(argv)
+    args = run_parser("python -m benchmarks.core_transfer", __doc__,
+                      "results/core_transfer").parse_args(argv)
     path = Path(args.results)
-    cells = json.loads(path.with_suffix(".json").read_text())["cells"] \
-        if path.with_suffix(".json").is_file() else []
-    command = "python -m benchmarks.core_transfer " + " ".join(sys.argv[1:] if argv is None else argv)
-    for run in args.runs:
-        if any(c["run"] == str(Path(run)) for c in cells):
-            continue
-        cells.append({**measure(Path(run)), "code": code_version(), "command": command})
-        print(json.dumps(cells[-1]), flush=True)
+
+    def write(cells):
         write_atomically(path.with_suffix(".json"), json.dumps(
             {"steps": STEPS, "batch": BATCH, "shift": SHIFT, "noise": NOISE, "seed": SEED,
              "cells": cells}, indent=1) + "\n")
         lines = ["# Is G or E the limit? A fresh classifier trained on G's samples alone",
-                 "", __doc__.split("\n\n")[1].replace("\n", " "), "",
-                 "- Commands: " + "; ".join(f"`{c}`" for c in sorted({c["command"] for c in cells}))
-                 + f"; {STEPS} steps of {BATCH} samples, seed {SEED}.",
-                 f"- CPU: {cpu_name()}; versions: "
-                 + ", ".join(f"{k} {v}" for k, v in library_versions().items()), "",
+                 "", __doc__.split("\n\n")[1].replace("\n", " "), "", *provenance_lines(cells),
+                 f"- {STEPS} steps of {BATCH} samples, seed {SEED}.", "",
                  "| run | E's ACC | E's NMI | fresh ACC | fresh NMI | code | s |",
                  "|---|---|---|---|---|---|---|"]
         lines += [f"| {c['run']} | {c['own_acc']:.2f} | {c['own_nmi']:.2f} | {c['fresh_acc']:.2f} "
                   f"| {c['fresh_nmi']:.2f} | {c['code']} | {c['seconds']:.0f} |" for c in cells]
         write_atomically(path.with_suffix(".md"), "\n".join(lines) + "\n")
+
+    command = "python -m benchmarks.core_transfer " + " ".join(sys.argv[1:] if argv is None else argv)
+    measure_each(args.runs, path, command, measure, write)
     return 0
 
 

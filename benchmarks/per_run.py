@@ -1,0 +1,45 @@
+"""What the benchmarks that measure finished runs share: one cell per run folder, read back
+from the results file when it is there, written after every new one (so a stopped benchmark
+resumes where it was), each with the code and command that measured it.
+
+Example:
+    >>> args = run_parser("python -m benchmarks.core_figures", __doc__, "results/core_figures")
+    >>> measure_each(args.runs, Path(args.results), "python -m ...", measure, write)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from keras_adegan.errors import ArgumentParser
+from keras_adegan.provenance import code_version, cpu_name, library_versions
+
+
+def run_parser(prog: str, doc: str, results: str) -> ArgumentParser:
+    """The command line: run folders, and `--results` (a file name without suffix)."""
+    p = ArgumentParser(prog=prog, description=doc.split("\n")[0])
+    p.add_argument("runs", nargs="+", help="finished run folders (each with model.keras)")
+    p.add_argument("--results", default=results, help="results file, no suffix")
+    return p
+
+
+def measure_each(runs, results: Path, command: str, measure, write) -> list[dict]:
+    """Every run's cell: read back from `results`.json, or `measure(run)` (a dict) with the
+    code version and `command` added, after which `write(cells)` records them all."""
+    path = results.with_suffix(".json")
+    cells = json.loads(path.read_text())["cells"] if path.is_file() else []
+    for run in runs:
+        if any(c["run"] == str(Path(run)) for c in cells):
+            continue
+        cells.append({**measure(Path(run)), "code": code_version(), "command": command})
+        print(json.dumps(cells[-1]), flush=True)
+        write(cells)
+    return cells
+
+
+def provenance_lines(cells: list[dict]) -> list[str]:
+    """The markdown lines naming the commands, CPU and library versions."""
+    return ["- Commands: " + "; ".join(f"`{c}`" for c in sorted({c["command"] for c in cells})),
+            f"- CPU: {cpu_name()}; versions: "
+            + ", ".join(f"{k} {v}" for k, v in library_versions().items())]
