@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from pathlib import Path
 
@@ -51,12 +52,15 @@ class FrechetClassifier:
     model: keras.Model
     card: dict
 
+    @functools.cached_property
+    def _head(self) -> keras.Model:
+        return keras.Model(self.model.input, self.model.get_layer("features").output)
+
     def features(self, images, batch_size: int = 512) -> np.ndarray:
         """The `features` activations (n, 64) of uint8 or [-1, 1] images."""
         x = np.asarray(images)
         x = to_model_range(x) if x.dtype == np.uint8 else x.astype(np.float32)
-        head = keras.Model(self.model.input, self.model.get_layer("features").output)
-        return np.concatenate([head(x[i:i + batch_size], training=False).numpy()
+        return np.concatenate([self._head(x[i:i + batch_size], training=False).numpy()
                                for i in range(0, len(x), batch_size)])
 
     def save(self, dataset: str, folder: Path = WEIGHTS_DIR) -> None:
