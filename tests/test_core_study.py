@@ -92,7 +92,7 @@ def test_an_unknown_variant_is_one_error_line(capsys, round_9):
     assert stop.value.code == 2 and len(err) == 1 and "wgan" in err[0]
 
 
-def test_a_cost_round_takes_the_first_variant_within_its_cost():
+def test_a_cost_round_takes_the_first_variant_within_its_margin():
     round_4 = ROUNDS[4]
 
     def means(features):
@@ -103,3 +103,12 @@ def test_a_cost_round_takes_the_first_variant_within_its_cost():
     assert decide(means({"honest": 0.9, "e32": 0.89, "e64": 0.899}), 2, round_4) == "adopt `e64`"
     assert decide(means({"honest": 0.9, "e32": 0.89, "e64": 0.894}), 2,
                   round_4).startswith("keep `honest`")
+
+
+def test_a_negative_feature_margin_asks_for_a_gain():
+    round_5 = ROUNDS[5]
+    means = {"honest": {"cells": 2, "S": 0.7, "features": 0.90, "cluster_acc": 0.3},
+             "budget_5_5": {"cells": 2, "S": 0.7, "features": 0.909, "cluster_acc": 0.3}}
+    assert decide(means, 2, round_5) == "keep `honest`: no variant beats it by 0.01"
+    means["budget_5_5"]["features"] = 0.911
+    assert decide(means, 2, round_5) == "adopt `budget_5_5`"
