@@ -18,6 +18,8 @@ from keras_adegan.splits import make_splits
 
 
 def mean_std(values) -> str:
+    """`mean ± std` (3 decimals, std over seeds with ddof 1), the mean alone for one value,
+    "n/a" for none."""
     if not len(values):
         return "n/a"
     values = np.asarray(values, float)
