@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_adegan.errors import ArgumentParser, cli_main
+from benchmarks.per_run import measure_each, run_parser
+from keras_adegan.errors import cli_main
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
 
@@ -104,21 +105,14 @@ def write_results(cells: list[dict], path: Path, command: str) -> None:
 
 @cli_main
 def main(argv=None) -> int:
-    p = ArgumentParser(prog="python -m benchmarks.edge_bank", description=__doc__.split("\n")[0])
-    p.add_argument("runs", nargs="+", help="finished run folders")
+    p = run_parser("python -m benchmarks.edge_bank", __doc__, "results/edge_bank")
     p.add_argument("--data-dir", default=None)
-    p.add_argument("--results", default="results/edge_bank", help="results file, no suffix")
     args = p.parse_args(argv)
     command = "python -m benchmarks.edge_bank " + " ".join(sys.argv[1:] if argv is None else argv)
     path = Path(args.results)
-    cells = (json.loads(path.with_suffix(".json").read_text())["cells"]
-             if path.with_suffix(".json").is_file() else [])
-    for run in map(Path, args.runs):
-        if any(c["run"] == str(run) for c in cells) or not (run / "metrics.json").is_file():
-            continue
-        print(f"measuring {run} ...", flush=True)
-        cells.append(measure(run, args.data_dir))
-        write_results(cells, path, command)
+    finished = [run for run in args.runs if (Path(run) / "metrics.json").is_file()]
+    cells = measure_each(finished, path, command, lambda run: measure(run, args.data_dir),
+                         lambda cells: write_results(cells, path, command))
     write_results(cells, path, command)
     print(f"wrote {path}.md: {decide(cells)[0] if cells else 'no cells'}")
     return 0
