@@ -1,15 +1,17 @@
 """The generative core's study (issue 22): which training of G and E makes the paper's S work?
 
-Each variant is a training option (its own cells, trained at the tables' budget); every cell
-records, from the validation split only, the AUROC of the paper's S and of the deployed feature
-score, and the core diagnostics of `keras_adegan.diagnostics` (E's clustering of real normals,
-the shortcut gap, G's coverage and diversity) after every epoch and at the end. The test split
-is never read here (each run's `metrics.json` holds test figures; this tool does not open them).
-Each round of `ROUNDS` has its own rule, committed before any of its cells ran, and its own
-results file.
+Each variant is a training option (its own cells, trained at the round's budget: the tables'
+unless the round names another); every cell records, from the validation split only, the AUROC
+of the paper's S and of the deployed feature score, and the core diagnostics of
+`keras_adegan.diagnostics` (E's clustering of real normals, the shortcut gap, G's coverage and
+diversity) after every epoch and at the end. The test split is never read here (each run's
+`metrics.json` holds test figures; this tool does not open them). Each round of `ROUNDS` has its
+own rule, committed before any of its cells ran, and its own results file (one per dataset if
+the round's file name has a `{dataset}` field).
 
 Resumable: a finished cell (its run folder holds `metrics.json`) is read back, an interrupted one
-resumes from its last epoch; the results are rewritten after every cell.
+resumes from its last epoch; the results are rewritten after every cell, merged with what the
+file holds then, so that two processes may run different variants or classes of one file.
 
 Command line:
     python -m benchmarks.core_study --round 2 --dataset mnist --classes 1,8 --seeds 0
@@ -169,6 +171,31 @@ ROUNDS = {
             "is what the tables measure at 2.5 times less training. The paper's S and the core "
             "figures are reported beside it and decide nothing. The test split is not read."),
     },
+    6: {
+        # issue 25 point 1: which option each preset trains, at the presets' own budget (round
+        # 5 chose 5 + 5), one results file per dataset; the folder preset pools the three
+        "results": "results/core_study_6_{dataset}",
+        "budget": {},  # the preset as a user runs it
+        "base": "budget_5_5",
+        "variants": {
+            "budget_5_5": {},  # the paper's training; MNIST's round-5 cells, read back
+            "rotation_5_5": {"real_task": "rotation"},
+        },
+        "feature_margin": -0.01,
+        "rule": (
+            "Written on 2026-12-02, before any cell of round 6 ran. Cells: anomaly classes 1 "
+            "and 8, seed 0, on MNIST, Fashion-MNIST and CIFAR-10, each at its preset exactly as "
+            "`python -m keras_adegan.train --dataset <d>` trains it (5 + 5 epochs; width 32 on "
+            "MNIST and Fashion-MNIST, width 64 and every training normal on CIFAR-10), the "
+            "chosen core. The paper's training (`budget_5_5`; MNIST's cells are round 5's, read "
+            "back) against `--real-task rotation` (`rotation_5_5`), each scored by its own "
+            "chosen scoring (`presets.chosen_scoring`). A dataset's preset trains `rotation` "
+            "if its mean validation AUROC of the deployed score over the dataset's two cells "
+            "beats the paper's training by at least 0.01; otherwise the paper's training. The "
+            "`folder` preset trains `rotation` if it beats the paper's training by at least "
+            "0.01 over all six cells; otherwise the paper's. The paper's S and the core figures "
+            "are reported beside it and decide nothing. The test split is not read."),
+    },
 }
 for _number, _study in ROUNDS.items():
     _study["round"] = _number
@@ -231,6 +258,16 @@ def decide(means: dict[str, dict], expected_cells: int, study: dict) -> str:
     return f"adopt `{max(qualified, key=lambda v: means[v]['S'])}`"
 
 
+def read_cells(path: Path) -> list[dict]:
+    """The cells a results file holds (none if it does not exist yet)."""
+    path = path.with_suffix(".json")
+    return json.loads(path.read_text())["cells"] if path.is_file() else []
+
+
+def cell_key(cell: dict) -> tuple:
+    return cell["variant"], cell.get("dataset"), cell["anomaly_class"], cell["seed"]
+
+
 def write_results(cells: list[dict], path: Path, expected_cells: int, command: str,
                   study: dict) -> None:
     variants = study["variants"]
@@ -239,7 +276,9 @@ def write_results(cells: list[dict], path: Path, expected_cells: int, command: s
     write_atomically(path.with_suffix(".json"), json.dumps(
         {"rule": study["rule"], "base": study["base"], "variants": variants,
          "decision": decision, "means": means, "cells": cells}, indent=1) + "\n")
-    lines = [f"# The generative core's study, round {study['round']} (validation only)", "",
+    datasets = ", ".join(sorted({c["dataset"] for c in cells})) + ", " if cells else ""
+    lines = [f"# The generative core's study, round {study['round']} ({datasets}validation only)",
+             "",
              "Written by `benchmarks/core_study.py`. " + __doc__.split("\n\n")[1].replace("\n", " "),
              "", f"Rule: {study['rule']}", "", f"- Decision: **{decision}**.",
              f"- Command: `{command}`", f"- CPU: {cpu_name()}; versions: "
@@ -287,7 +326,7 @@ def parse_args(argv=None):
                 f"{ROUNDS[args.round]['frozen']})")
     variants = ROUNDS[args.round]["variants"]
     args.variants = args.variants or ",".join(variants)
-    args.results = args.results or ROUNDS[args.round]["results"]
+    args.results = args.results or ROUNDS[args.round]["results"].format(dataset=args.dataset)
     unknown = sorted(set(args.variants.split(",")) - set(variants))
     if unknown:
         p.error(f"unknown variants {unknown} in round {args.round}; choose from "
@@ -304,17 +343,16 @@ def main(argv=None) -> int:
 
     classes = [int(v) for v in args.classes.split(",")]
     seeds = [int(v) for v in args.seeds.split(",")]
-    budget = json.loads(args.budget) if args.budget else BUDGET
+    budget = json.loads(args.budget) if args.budget else study.get("budget", BUDGET)
     command = "python -m benchmarks.core_study " + " ".join(sys.argv[1:] if argv is None else argv)
     path = Path(args.results)
-    done = json.loads(path.with_suffix(".json").read_text())["cells"] \
-        if path.with_suffix(".json").is_file() else []
+    done = read_cells(path)
     data = None
     for variant in args.variants.split(","):
         for k in classes:
             for seed in seeds:
-                if any((c["variant"], c["anomaly_class"], c["seed"]) == (variant, k, seed)
-                       for c in done):
+                key = (variant, args.dataset, k, seed)
+                if any(cell_key(c) == key for c in done):
                     continue
                 data = data or load_dataset(args.dataset, args.data_dir)
                 config = ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=seed,
@@ -327,8 +365,10 @@ def main(argv=None) -> int:
                 else:
                     metrics = train(config, run_dir, data=data, verbose=2,
                                     resume=(run_dir / "config.json").is_file())
-                done.append(cell_record(variant, metrics, time.time() - start))
+                cell = cell_record(variant, metrics, time.time() - start)
+                done = [c for c in read_cells(path) if cell_key(c) != key] + [cell]
                 write_results(done, path, len(classes) * len(seeds), command, study)
+    done = read_cells(path) or done
     write_results(done, path, len(classes) * len(seeds), command, study)
     decision = decide(summary(done, study["variants"]), len(classes) * len(seeds), study)
     print(f"wrote {path}.md: {decision}")

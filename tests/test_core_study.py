@@ -70,6 +70,7 @@ def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, 
     assert main(args) == 0
     data = json.loads((tmp_path / "study.json").read_text())
     assert [c["variant"] for c in data["cells"]] == ["paper", "honest"]
+    assert {c["dataset"] for c in data["cells"]} == {"digits"}
     cell = data["cells"][1]
     assert cell["config"]["stage2_adversarial_weight"] == 1.0  # today's default core
     assert set(cell["validation"]) >= {"auroc_combined", "auroc_features"}
@@ -77,7 +78,7 @@ def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, 
     assert [row["stage"] for row in cell["core_by_epoch"]] == [1, 2]
     assert data["decision"].startswith("no decision yet")  # three variants have no cells
     text = (tmp_path / "study.md").read_text()
-    assert "Rule: Rule 9" in text and "| honest |" in text
+    assert "Rule: Rule 9" in text and "| honest |" in text and "(digits, validation" in text
 
     import keras_adegan.runs
 
@@ -112,3 +113,13 @@ def test_a_negative_feature_margin_asks_for_a_gain():
     assert decide(means, 2, round_5) == "keep `honest`: no variant beats it by 0.01"
     means["budget_5_5"]["features"] = 0.911
     assert decide(means, 2, round_5) == "adopt `budget_5_5`"
+
+
+def test_a_round_with_a_dataset_field_writes_one_results_file_per_dataset():
+    from benchmarks.core_study import parse_args
+
+    assert ROUNDS[6]["results"].endswith("{dataset}")
+    assert parse_args(["--round", "6", "--dataset", "cifar10"]).results \
+        == "results/core_study_6_cifar10"
+    assert parse_args(["--round", "5", "--dataset", "cifar10"]).results \
+        == "results/core_study_5"
