@@ -229,6 +229,12 @@ VARIANTS = {
 }
 
 
+# The tables made before the core study chose today's core and budget (2 + 2 epochs, D frozen
+# in stage 2) are kept in this folder of the results folder, under their own names; a table
+# remade at today's defaults shows their per-class figures as two `previous core` columns.
+PREVIOUS = "previous_core"
+
+
 def variant_of(budget: dict) -> str | None:
     """The variant whose options the budget has (None: the table's own training)."""
     for name, (options, _, _) in VARIANTS.items():
@@ -270,8 +276,15 @@ def write_markdown(results: Results, path: Path) -> None:
         if other.is_file():
             for cell in json.loads(other.read_text())["cells"].values():
                 variants.setdefault(name, {}).setdefault(cell["anomaly_class"], []).append(cell)
+    previous = path.parent / PREVIOUS / path.with_suffix(".json").name
+    if previous.is_file():
+        for cell in json.loads(previous.read_text())["cells"].values():
+            variants.setdefault("previous core", {}).setdefault(
+                cell["anomaly_class"], []).append(cell)
+    eq_11 = {name: label for name, (_, label, _) in VARIANTS.items()}
+    eq_11["previous core"] = "A (Eq. 11)" if literal_reading else "S (Eq. 11)"
     extra = [(name, key, f"{name}: {label}") for name in variants
-             for key, label in (("features", "feature score"), ("combined", VARIANTS[name][1]))]
+             for key, label in (("features", "feature score"), ("combined", eq_11[name]))]
     lines = [f"# {dataset}{f' ({own})' if own else ''}: leave-one-class-out AUROC on the test "
              "split", ""]
     if own:
@@ -301,7 +314,11 @@ def write_markdown(results: Results, path: Path) -> None:
                 if "previous" in dict(columns) else []),
               *[f"`{name}: ...` columns: {VARIANTS[name][2]}; a training option, so its cells "
                 f"are their own models, in `{dataset}_{name}.json`; mean over its seeds (their "
-                "number in brackets)." for name in variants],
+                "number in brackets)." for name in variants if name in VARIANTS],
+              *([f"`previous core: ...` columns: the same classes and training option as "
+                 f"recorded before the core study chose today's core and budget (2 + 2 epochs, "
+                 f"D frozen in stage 2), in `{PREVIOUS}/{previous.name}`; mean over its seeds "
+                 "(their number in brackets)."] if "previous core" in variants else []),
               *([""] if variants else []),
               "`seeds`: the cells (seeds) averaged in the row; a figure followed by (n) "
               "averages only the n of them that have it (a column added after some cells ran, "

@@ -38,6 +38,10 @@ RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY, "bank_selection":
            "spectral_norm": False, "prior_weight": 0.0,
            # the edge study's losing option (core study round 4)
            "extractor_width": None}
+# Fields whose default changed after configs had been stored without them: such a config was
+# made (and trains) with the value given here, not with today's default (round 1 of the core
+# study kept D's term in stage 2; before the field existed, stage 2 froze D).
+UNSTORED = {"stage2_adversarial_weight": 0.0}
 
 
 @dataclasses.dataclass
@@ -258,7 +262,10 @@ class ADeGANConfig:
 
     @classmethod
     def from_dict(cls, values: dict) -> "ADeGANConfig":
-        values = drop_retired(values)
+        """A config from stored `values` (a run's `config.json`, a table's budget): retired
+        fields dropped, `UNSTORED` fields that it lacks set to what it was made with."""
+        values = {**{k: v for k, v in UNSTORED.items() if k not in values},
+                  **drop_retired(values)}
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:

@@ -105,6 +105,13 @@ def test_a_stored_config_with_a_retired_option_loads_only_when_it_was_off():
         ADeGANConfig.from_dict({**old, "real_task": "contrastive"})
 
 
+def test_a_stored_config_without_a_field_whose_default_changed_keeps_its_old_value():
+    stored = ADeGANConfig().to_dict()
+    del stored["stage2_adversarial_weight"]  # stored before the field existed: D frozen
+    assert ADeGANConfig.from_dict(stored).stage2_adversarial_weight == 0.0
+    assert ADeGANConfig().stage2_adversarial_weight == 1.0  # today's default
+
+
 def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
     import argparse
 

@@ -112,6 +112,24 @@ def test_literal_reading_cells_have_their_own_file_and_columns_in_the_main_table
     assert ours["budget"]["reading"] == "ours"
 
 
+def test_a_table_shows_the_previous_cores_cells_of_its_own_file_as_columns(finished):
+    root, args = finished
+    from benchmarks.paper import PREVIOUS
+
+    previous = json.loads((root / "results" / "digits.json").read_text())
+    previous["cells"]["class2-seed0"]["test"].update(auroc_features=0.123, auroc_combined=0.456)
+    (root / "results" / PREVIOUS).mkdir()
+    (root / "results" / PREVIOUS / "digits.json").write_text(json.dumps(previous))
+    try:
+        assert main(args) == 0
+        table = (root / "results" / "digits.md").read_text()
+        assert "previous core: feature score | previous core: S (Eq. 11)" in table
+        assert "| 0.123 (1) | 0.456 (1) |" in table and f"{PREVIOUS}/digits.json" in table
+        assert "| **0.123** | **0.456** |" in table  # the mean row
+    finally:
+        (root / "results" / PREVIOUS / "digits.json").unlink()
+
+
 @pytest.mark.slow
 def test_biased_diagnostic_has_its_own_labelled_section(tmp_path):
     args = ARGS + ["--results-dir", str(tmp_path / "results"), "--runs-dir", str(tmp_path / "runs"),
