@@ -110,6 +110,12 @@ class Results:
         return self.data["cells"][self.key(anomaly_class, seed)]
 
     def add(self, cell: dict) -> None:
+        """Record a cell, merged with the cells the file holds now (another process running
+        other cells of the same table may have added some since this one read it)."""
+        if self.path.exists():
+            self.data["cells"].update({k: v for k, v in
+                                       json.loads(self.path.read_text())["cells"].items()
+                                       if k not in self.data["cells"]})
         self.data["cells"][self.key(cell["anomaly_class"], cell["seed"])] = cell
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(self.path, json.dumps(self.data, indent=1) + "\n")

@@ -66,6 +66,19 @@ def test_other_budget_in_same_results_file_is_refused(finished, capsys):
     assert "another budget (differs in: width)" in capsys.readouterr().err
 
 
+def test_two_processes_adding_cells_to_one_table_keep_each_others_cells(tmp_path):
+    from benchmarks.paper import Results
+
+    path = tmp_path / "digits.json"
+    first, second = (Results(path, "digits", {"width": 4}) for _ in range(2))
+    first.add({"anomaly_class": 1, "seed": 0, "by": "first"})
+    second.add({"anomaly_class": 2, "seed": 0, "by": "second"})
+    first.add({"anomaly_class": 1, "seed": 1, "by": "first"})
+    cells = json.loads(path.read_text())["cells"]
+    assert sorted(cells) == ["class1-seed0", "class1-seed1", "class2-seed0"]
+    assert cells["class2-seed0"]["by"] == "second"
+
+
 def test_class_list_syntax():
     assert parse_list("0-2,7") == [0, 1, 2, 7]
     with pytest.raises(Exception, match="like 0-9"):
