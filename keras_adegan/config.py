@@ -253,7 +253,8 @@ class ADeGANConfig:
                 f"unknown dataset {dataset!r} (no preset); choose one of: {', '.join(PRESETS)}"
             )
         values = dict(PRESETS[dataset], dataset=dataset)
-        values.update(chosen_scoring(dataset, overrides.get("real_task")))
+        values.update(chosen_scoring(dataset, overrides.get("real_task")
+                                     or values.get("real_task")))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

@@ -112,6 +112,20 @@ def test_a_stored_config_without_a_field_whose_default_changed_keeps_its_old_val
     assert ADeGANConfig().stage2_adversarial_weight == 1.0  # today's default
 
 
+def test_a_preset_that_trains_a_task_scores_as_chosen_for_it_unless_told_otherwise(
+        monkeypatch):
+    from keras_adegan.presets import PRESETS, chosen_scoring
+
+    monkeypatch.setitem(PRESETS, "fashion_mnist", {**PRESETS["fashion_mnist"],
+                                                   "real_task": "rotation"})
+    config = ADeGANConfig.preset("fashion_mnist")
+    chosen = chosen_scoring("fashion_mnist", "rotation")
+    assert config.real_task == "rotation" and chosen["rotation_score_weight"] > 0
+    assert all(getattr(config, k) == v for k, v in chosen.items())
+    paper = ADeGANConfig.preset("fashion_mnist", real_task="none")  # the paper's training
+    assert paper.rotation_score_weight == 0 and paper.feature_source == ADeGANConfig.feature_source
+
+
 def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
     import argparse
 
