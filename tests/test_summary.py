@@ -35,6 +35,20 @@ def test_training_options_get_their_own_rows(tmp_path, capsys):
     assert "literal" not in out
 
 
+def test_a_preset_decides_with_s_only_when_a_full_table_validates_it_by_the_margin():
+    from benchmarks.summary import score_choice
+
+    def table(s_gain, classes=10, seeds=3):
+        return [{"anomaly_class": k, "seed": seed,
+                 "validation": {"auroc_features": 0.8, "auroc_combined": 0.8 + s_gain}}
+                for k in range(classes) for seed in range(seeds)]
+
+    assert score_choice(table(0.011), 3).startswith("paper (validation: S 0.811")
+    assert score_choice(table(0.009), 3).startswith("features")
+    assert score_choice(table(0.05, classes=9), 3) == "not decided: 27 of 30 cells"
+    assert score_choice(table(0.05, seeds=2), 3) == "not decided: 20 of 30 cells"
+
+
 def test_the_readmes_results_table_is_the_committed_results():
     """Every figure of the README's results table is the mean of the committed cells."""
     import re
