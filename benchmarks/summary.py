@@ -39,12 +39,16 @@ SCORE_RULE = (
     "it does so over the three datasets' class means pooled. The test split decides nothing.")
 
 
-def score_choice(cells: list[dict], seeds: int, classes_needed: int = 10) -> str:
-    """`SCORE_RULE` for one table: which score its preset decides with, or why not yet."""
-    groups = by_class(cells)
-    if len(groups) < classes_needed or any(len(g) < seeds for g in groups.values()):
-        return f"not decided: {len(cells)} of {classes_needed * seeds} cells"
-    s, features = (np.mean([class_mean(g, key, "validation") for g in groups.values()])
+def score_choice(tables: list[tuple[list[dict], int]], classes_needed: int = 10) -> str:
+    """`SCORE_RULE` for one table, or pooled over several (the folder preset's): each table
+    given as (cells, seeds it needs); which score decides, or why not yet."""
+    groups = []
+    for cells, seeds in tables:
+        mine = by_class(cells)
+        if len(mine) < classes_needed or any(len(g) < seeds for g in mine.values()):
+            return f"not decided: {len(cells)} of {classes_needed * seeds} cells"
+        groups += mine.values()
+    s, features = (np.mean([class_mean(g, key, "validation") for g in groups])
                    for key in ("combined", "features"))
     chosen = "paper" if s >= features + SCORE_MARGIN else "features"
     return f"{chosen} (validation: S {s:.3f}, feature score {features:.3f})"
@@ -126,13 +130,14 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.summary", description=__doc__.split("\n")[0])
     p.add_argument("--results-dir", default="results")
     args = p.parse_args(argv)
-    rows, seeds, options, choices = [], [], [], []
+    rows, seeds, options, choices, tables = [], [], [], [], []
     for key, name in DATASETS.items():
         cells = read_cells(Path(args.results_dir) / f"{key}.json")
         if cells:
             rows.append(summary_row(name, cells))
             seeds.append(f"{name}: {seed_means(cells)}")
-            choices.append(f"{name}: {score_choice(cells, SEEDS[key])}")
+            choices.append(f"{name}: {score_choice([(cells, SEEDS[key])])}")
+        tables.append((cells, SEEDS[key]))
         for option in OPTIONS:
             cells = read_cells(Path(args.results_dir) / f"{key}_{option}.json")
             if cells:
@@ -143,6 +148,7 @@ def main(argv=None) -> int:
     print("\n".join(rows))
     print("\nDeployed-score means by seed (each over the classes that seed has): "
           + ". ".join(seeds) + ".")
+    choices.append(f"folder (the three pooled): {score_choice(tables)}")
     print("\nThe score each preset decides with (`SCORE_RULE`): " + ". ".join(choices) + ".")
     if options:
         print("\nTraining options, their own cells (means over the classes they cover):\n")
