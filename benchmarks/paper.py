@@ -418,11 +418,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--width", type=int, default=None)
     p.add_argument("--batch-size", type=int, default=None)
     p.add_argument("--train-limit", type=int, default=None)
-    p.add_argument("--reading", choices=READINGS, default="ours",
-                   help="how the paper is read (a training option: literal cells go to "
-                        "<dataset>_literal.json and appear as columns of <dataset>.md)")
-    p.add_argument("--real-task", choices=REAL_TASKS, default="none",
-                   help="beyond the paper, a task on real normals (rotation cells go to "
+    p.add_argument("--reading", choices=READINGS, default=None,
+                   help="how the paper is read (default: the preset's; a training option: "
+                        "literal cells go to <dataset>_literal.json and appear as columns of "
+                        "<dataset>.md)")
+    p.add_argument("--real-task", choices=REAL_TASKS, default=None,
+                   help="beyond the paper, a task on real normals (default: the preset's, "
+                        "as the README's command trains; rotation cells go to "
                         "<dataset>_rotation.json and appear as columns of <dataset>.md)")
     p.add_argument("--biased-diagnostic", action="store_true",
                    help="log, for every class, the test AUROC after every stage-2 epoch with "
@@ -459,9 +461,10 @@ def main(argv=None) -> int:
     results_dir = Path(args.results_dir)
     budget = budget_of(configs[0])
     variant = variant_of(budget)
-    if args.reading != "ours" and args.real_task != "none":
-        raise ADeGANError("one training option at a time: --reading literal or --real-task, "
-                          "not both")
+    if configs[0].reading != "ours" and configs[0].real_task != "none":
+        raise ADeGANError("one training option at a time: --reading literal or --real-task "
+                          f"{configs[0].real_task}, not both (the preset of {args.dataset} "
+                          "trains the real task unless --real-task none)")
     name = args.dataset if variant is None else f"{args.dataset}_{variant}"
     results = Results(results_dir / f"{name}.json", args.dataset, budget)
     todo = [c for c in configs if args.recompute or not results.has(c.anomaly_class, c.seed)]

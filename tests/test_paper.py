@@ -180,6 +180,18 @@ def test_two_training_options_at_once_are_refused(tmp_path, capsys):
     assert not (tmp_path / "r").exists() and not (tmp_path / "runs").exists()
 
 
+def test_a_table_trains_the_presets_option_unless_told_otherwise(tmp_path, capsys,
+                                                                   monkeypatch):
+    from keras_adegan.presets import PRESETS
+
+    monkeypatch.setitem(PRESETS, "digits", {**PRESETS["digits"], "real_task": "rotation"})
+    args = ARGS + ["--results-dir", str(tmp_path / "r"), "--runs-dir", str(tmp_path / "runs"),
+                   "--reading", "literal"]
+    assert main(args) == 2  # the preset's rotation and the literal reading: two options
+    assert "unless --real-task none" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
 def test_every_training_option_has_a_results_file_of_its_own():
     """A cell of any real-normal task or reading must land in `<dataset>_<option>.json`, never in
     the paper's table (`variant_of` None)."""

@@ -35,6 +35,20 @@ def test_training_options_get_their_own_rows(tmp_path, capsys):
     assert "literal" not in out
 
 
+def test_a_dataset_whose_preset_trains_the_rotation_task_reads_its_row_from_that_table(
+        tmp_path, capsys, monkeypatch):
+    from keras_adegan.presets import PRESETS
+
+    monkeypatch.setitem(PRESETS, "mnist", {**PRESETS["mnist"], "real_task": "rotation"})
+    (tmp_path / "mnist.json").write_text(json.dumps({"cells": {"a": cell(0, 0, 0.6, 0.8)}}))
+    (tmp_path / "mnist_rotation.json").write_text(json.dumps({"cells": {"a": cell(0, 0, 0.9, 0.8)}}))
+    assert main(["--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| MNIST | **0.900** |" in out
+    assert "| MNIST | the paper's training (`--real-task none`) | 0.600 |" in out
+    assert "rotation task" not in out
+
+
 def test_a_preset_decides_with_s_only_when_a_full_table_validates_it_by_the_margin():
     from benchmarks.summary import score_choice
 
