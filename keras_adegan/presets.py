@@ -35,12 +35,16 @@ def chosen_scoring(dataset: str, real_task: str | None) -> dict:
 
 
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.
-# Epochs are this project's CPU budget, not the paper's (which does not state them).
+# Epochs are this project's CPU budget, not the paper's (which does not state them); 5 + 5 beat
+# 2 + 2 on validation (results/core_study_5.md). A preset's `real_task` is the training option
+# that won its dataset's cells of results/core_study_6_<dataset>.md; `--real-task none` gives
+# the paper's training.
 PRESETS: dict[str, dict] = {
     "digits": dict(alpha=1.0, beta=1.0, gamma=10.0, width=16, batch_size=32,
                    stage1_epochs=15, stage2_epochs=15),
     "mnist": dict(alpha=1.0, beta=1.0, gamma=10.0, width=32, stage1_epochs=5, stage2_epochs=5),
-    "fashion_mnist": dict(alpha=1.0, beta=1.0, gamma=10.0, width=32,
+    # the rotation task: validation 0.977 against the paper's training 0.846 (classes 1, 8)
+    "fashion_mnist": dict(alpha=1.0, beta=1.0, gamma=10.0, width=32, real_task="rotation",
                           stage1_epochs=5, stage2_epochs=5),
     "cifar10": dict(alpha=1.0, beta=10.0, gamma=10.0, width=64, noise_dim=32,
                     stage1_epochs=5, stage2_epochs=5),
