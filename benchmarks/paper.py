@@ -177,7 +177,8 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
     """Train, evaluate and score the baselines for one (class, seed); returns the results entry."""
     start = time.time()
     resume = (run_dir / "backup").exists()
-    if (run_dir / "metrics.json").exists():  # trained before (e.g. by the feature study)
+    read_back = (run_dir / "metrics.json").exists()
+    if read_back:  # trained before (e.g. by a study whose cells are the table's)
         metrics = json.loads((run_dir / "metrics.json").read_text())
         if recorded_scoring(metrics["config"]) != scoring_of(config):
             metrics = rescore(run_dir, data=data, **scoring_of(config))
@@ -205,6 +206,7 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
         "train_seconds": metrics["train_seconds"],
         "baseline_seconds": round(base_seconds, 1),
         "resumed": resume,
+        "read_back": read_back,
         "scoring": scoring_of(config),
         "data": metrics["data"],
         "versions": metrics["versions"],
@@ -382,7 +384,10 @@ def write_markdown(results: Results, path: Path) -> None:
               f"- Config: `{json.dumps(budget)}`",
               "- Commands: " + "; ".join(sorted({f"`{c['command']}`" for c in cells})),
               f"- Wall time: {total:.0f} s for {len(cells)} cells (training, evaluation and both "
-              f"baselines), on {first.get('cpu', '?')}.",
+              f"baselines), on {first.get('cpu', '?')}"
+              + (f"; {read_back} of them were trained before (by a study whose cells these are) "
+                 "and only read back and scored here: their training time is in `train s`"
+                 if (read_back := sum(bool(c.get("read_back")) for c in cells)) else "") + ".",
               f"- Versions: `{json.dumps(first.get('versions', {}))}`",
               f"- Raw numbers, per-cell wall time and per-epoch histories: `{results.path.name}`.",
               ""]

@@ -27,7 +27,7 @@ def test_cell_has_model_and_baseline_aurocs_and_provenance(finished):
     assert data["budget"]["train_limit"] == 128 and "anomaly_class" not in data["budget"]
     assert "bank_size" not in data["budget"]  # scoring options are not part of the budget
     assert cell["versions"]["tensorflow"] and cell["cell_seconds"] > 0
-    assert "--classes 2" in cell["command"]
+    assert "--classes 2" in cell["command"] and not cell["read_back"]
     assert "test_auroc_combined" in cell["history"][-1]  # learning curve of a curve class
     table = (root / "results" / "digits.md").read_text()
     assert "| 2 | 2 | 1 |" in table and "**mean**" in table and "Learning curves" in table
@@ -101,8 +101,10 @@ def test_a_cell_trained_with_other_scoring_options_is_rescored_not_retrained(fin
     after = json.loads((run / "metrics.json").read_text())
     assert after["history"] == before["history"]  # not retrained
     assert after["config"]["feature_k"] == 5 and after["previous_scoring"]["config"]["feature_k"] == 1
-    assert json.loads(path.read_text())["cells"]["class2-seed0"]["test"]["auroc_features"] == \
-        after["test"]["auroc_features"]
+    cell = json.loads(path.read_text())["cells"]["class2-seed0"]
+    assert cell["test"]["auroc_features"] == after["test"]["auroc_features"]
+    assert cell["read_back"]
+    assert "1 of them were trained before" in (root / "results" / "digits.md").read_text()
     assert main(args) == 0
     assert "nothing to do" in capsys.readouterr().out
 

@@ -69,7 +69,8 @@ def test_a_preset_decides_with_s_only_when_a_full_table_validates_it_by_the_marg
 
 
 def test_the_readmes_results_table_is_the_committed_results():
-    """Every figure of the README's results table is the mean of the committed cells."""
+    """Every figure of the README's results table is the mean of the committed cells (the
+    previous core's tables, until the remade ones have every class)."""
     import re
 
     from benchmarks.summary import DATASETS, figures, read_cells
@@ -77,10 +78,11 @@ def test_the_readmes_results_table_is_the_committed_results():
 
     readme = (REPO / "README.md").read_text()
     for key, name in DATASETS.items():
-        means = figures(read_cells(REPO / "results" / f"{key}.json"))["means"]
+        previous = REPO / "results" / "previous_core"
+        means = figures(read_cells(previous / f"{key}.json"))["means"]
         row = re.search(rf"^\| {re.escape(name)} \| (.*)$", readme, re.M).group(1)
         shown = [float(v) for v in re.findall(r"\d\.\d{3}", row)]
         assert shown[0] == round(means["features"], 3), name
         assert round(means["combined"], 3) in shown and round(means["knn"], 3) in shown, name
-    rotation = figures(read_cells(REPO / "results" / "fashion_mnist_rotation.json"))["means"]
+    rotation = figures(read_cells(previous / "fashion_mnist_rotation.json"))["means"]
     assert f"{rotation['features']:.3f} with `--real-task rotation`" in readme
