@@ -182,6 +182,7 @@ ROUNDS = {
             "rotation_5_5": {"real_task": "rotation"},
         },
         "feature_margin": -0.01,
+        "pooled": ("mnist", "fashion_mnist", "cifar10"),  # the folder preset's decision
         "rule": (
             "Written on 2026-12-02, before any cell of round 6 ran. Cells: anomaly classes 1 "
             "and 8, seed 0, on MNIST, Fashion-MNIST and CIFAR-10, each at its preset exactly as "
@@ -268,6 +269,18 @@ def cell_key(cell: dict) -> tuple:
     return cell["variant"], cell.get("dataset"), cell["anomaly_class"], cell["seed"]
 
 
+def pooled_decision(cells: list[dict], path: Path, expected_cells: int, study: dict) -> str:
+    """The round's rule over the cells of every dataset of `study["pooled"]` (each dataset's
+    results file beside `path`; `cells` stand for this file's own, as about to be written)."""
+    mine = {c["dataset"] for c in cells}
+    pooled = [c for c in cells if c["dataset"] in study["pooled"]]
+    for dataset in study["pooled"]:
+        if dataset not in mine:
+            pooled += read_cells(path.parent / Path(study["results"].format(dataset=dataset)).name)
+    return decide(summary(pooled, study["variants"]), expected_cells * len(study["pooled"]),
+                  study)
+
+
 def write_results(cells: list[dict], path: Path, expected_cells: int, command: str,
                   study: dict) -> None:
     variants = study["variants"]
@@ -281,6 +294,9 @@ def write_results(cells: list[dict], path: Path, expected_cells: int, command: s
              "",
              "Written by `benchmarks/core_study.py`. " + __doc__.split("\n\n")[1].replace("\n", " "),
              "", f"Rule: {study['rule']}", "", f"- Decision: **{decision}**.",
+             *([f"- Pooled over {', '.join(study['pooled'])} (the folder preset's decision): "
+                f"**{pooled_decision(cells, path, expected_cells, study)}**."]
+               if "pooled" in study else []),
              f"- Command: `{command}`", f"- CPU: {cpu_name()}; versions: "
              + ", ".join(f"{k} {v}" for k, v in library_versions().items()), "",
              "| variant | options | cells | val AUROC S | val AUROC feature score | "

@@ -123,3 +123,24 @@ def test_a_round_with_a_dataset_field_writes_one_results_file_per_dataset():
         == "results/core_study_6_cifar10"
     assert parse_args(["--round", "5", "--dataset", "cifar10"]).results \
         == "results/core_study_5"
+
+
+def test_the_folder_presets_decision_pools_every_datasets_file(tmp_path):
+    from benchmarks.core_study import pooled_decision
+
+    study = ROUNDS[6]
+
+    def cells(dataset, gain):
+        return [{"variant": v, "dataset": dataset, "anomaly_class": k, "seed": 0,
+                 "validation": {"auroc_combined": 0.7,
+                                "auroc_features": 0.8 + (gain if v == "rotation_5_5" else 0)},
+                 "core": CORE} for v in study["variants"] for k in (1, 8)]
+
+    for dataset, gain in (("mnist", -0.01), ("fashion_mnist", 0.1)):
+        (tmp_path / f"core_study_6_{dataset}.json").write_text(
+            json.dumps({"cells": cells(dataset, gain)}))
+    path = tmp_path / "core_study_6_cifar10"
+    assert pooled_decision(cells("cifar10", 0.0)[:2], path, 2, study).startswith("no decision")
+    # (-0.01 + 0.1 + 0.0) / 3 = +0.03: the folder preset takes the rotation task
+    assert pooled_decision(cells("cifar10", 0.0), path, 2, study) == "adopt `rotation_5_5`"
+    assert pooled_decision(cells("cifar10", -0.07), path, 2, study).startswith("keep")
