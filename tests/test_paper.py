@@ -129,7 +129,7 @@ def test_literal_reading_cells_have_their_own_file_and_columns_in_the_main_table
 
 def test_a_table_shows_the_previous_cores_cells_of_its_own_file_as_columns(finished):
     root, args = finished
-    from benchmarks.paper import PREVIOUS
+    from benchmarks.paper_table import PREVIOUS
 
     previous = json.loads((root / "results" / "digits.json").read_text())
     previous["cells"]["class2-seed0"]["test"].update(auroc_features=0.123, auroc_combined=0.456)
@@ -197,7 +197,8 @@ def test_a_table_trains_the_presets_option_unless_told_otherwise(tmp_path, capsy
 def test_every_training_option_has_a_results_file_of_its_own():
     """A cell of any real-normal task or reading must land in `<dataset>_<option>.json`, never in
     the paper's table (`variant_of` None)."""
-    from benchmarks.paper import VARIANTS, budget_of, variant_of
+    from benchmarks.paper import budget_of
+    from benchmarks.paper_table import VARIANTS, variant_of
     from keras_adegan.config import READINGS, REAL_TASKS, ADeGANConfig
 
     assert variant_of(budget_of(ADeGANConfig.preset("mnist"))) is None
