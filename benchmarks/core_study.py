@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.per_run import read_cells
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.outputs import write_atomically
@@ -257,12 +258,6 @@ def decide(means: dict[str, dict], expected_cells: int, study: dict) -> str:
     if not qualified:
         return f"keep `{base_name}`: no variant qualifies"
     return f"adopt `{max(qualified, key=lambda v: means[v]['S'])}`"
-
-
-def read_cells(path: Path) -> list[dict]:
-    """The cells a results file holds (none if it does not exist yet)."""
-    path = path.with_suffix(".json")
-    return json.loads(path.read_text())["cells"] if path.is_file() else []
 
 
 def cell_key(cell: dict) -> tuple:

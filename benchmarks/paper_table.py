@@ -80,17 +80,15 @@ def write_markdown(results, path: Path) -> None:
         columns[1:1] = [("density", "its kNN part alone"), ("rotation", "its rotation score alone")]
     if any("auroc_previous" in c["test"] for c in cells):
         columns[1:1] = [("previous", "deployed before (previous scoring)")]
-    variants: dict[str, dict[int, list[dict]]] = {}  # the main table shows every variant's cells
-    for name in VARIANTS if own is None else []:
-        other = path.with_name(f"{dataset}_{name}.json")
+    # the main table shows every variant's cells; every table the previous core's
+    column_files = {name: path.with_name(f"{dataset}_{name}.json")
+                    for name in (VARIANTS if own is None else [])}
+    previous = column_files["previous core"] = path.parent / PREVIOUS / path.with_suffix(".json").name
+    variants: dict[str, dict[int, list[dict]]] = {}
+    for name, other in column_files.items():
         if other.is_file():
             for cell in json.loads(other.read_text())["cells"].values():
                 variants.setdefault(name, {}).setdefault(cell["anomaly_class"], []).append(cell)
-    previous = path.parent / PREVIOUS / path.with_suffix(".json").name
-    if previous.is_file():
-        for cell in json.loads(previous.read_text())["cells"].values():
-            variants.setdefault("previous core", {}).setdefault(
-                cell["anomaly_class"], []).append(cell)
     eq_11 = {name: label for name, (_, label, _) in VARIANTS.items()}
     eq_11["previous core"] = "A (Eq. 11)" if literal_reading else "S (Eq. 11)"
     extra = [(name, key, f"{name}: {label}") for name in variants

@@ -24,11 +24,16 @@ def run_parser(prog: str, doc: str, results: str) -> ArgumentParser:
     return p
 
 
+def read_cells(results: Path) -> list[dict]:
+    """The cells that `results`.json holds (none if it does not exist yet)."""
+    path = results.with_suffix(".json")
+    return json.loads(path.read_text())["cells"] if path.is_file() else []
+
+
 def measure_each(runs, results: Path, command: str, measure, write) -> list[dict]:
     """Every run's cell: read back from `results`.json, or `measure(run)` (a dict) with the
     code version and `command` added, after which `write(cells)` records them all."""
-    path = results.with_suffix(".json")
-    cells = json.loads(path.read_text())["cells"] if path.is_file() else []
+    cells = read_cells(results)
     for run in runs:
         if any(c["run"] == str(Path(run)) for c in cells):
             continue
