@@ -166,6 +166,21 @@ def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
                     if f"auroc_{p}" in test), flush=True)
 
 
+def refuse_without_models(results: "Results", configs: list[ADeGANConfig]) -> None:
+    """Stop, before any work, if recorded cells that must be rescored or diagnosed lost the
+    trained model they need (run folders do not travel with the results files)."""
+    gone = [c for c in configs
+            if not (Path(results.cell(c.anomaly_class, c.seed)["run_dir"]) / "model.keras").exists()]
+    if gone:
+        names = ", ".join(f"class {c.anomaly_class} seed {c.seed}" for c in gone)
+        raise ADeGANError(
+            f"{len(gone)} cell(s) of {results.path} must be rescored with the preset's current "
+            f"scoring options (or diagnosed), but their trained models are gone ({names}; run "
+            f"folder e.g. {results.cell(gone[0].anomaly_class, gone[0].seed)['run_dir']}): "
+            "restore the run folders, or retrain those cells with --recompute and their "
+            "--classes/--seeds")
+
+
 def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str,
              batch_statistics_curve: bool = False) -> dict:
     """Train, evaluate and score the baselines for one (class, seed); returns the results entry."""
@@ -282,6 +297,7 @@ def main(argv=None) -> int:
     stale = [c for c in configs if c not in todo
              and is_stale(results.cell(c.anomaly_class, c.seed), c)]
     if undiagnosed or stale:
+        refuse_without_models(results, undiagnosed + stale)
         data = load_dataset(args.dataset, args.data_dir)
         for config in undiagnosed:  # cells trained without the diagnostic: last epoch only
             cell = results.cell(config.anomaly_class, config.seed)

@@ -282,3 +282,24 @@ def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the
                .splitlines() if line.startswith("| 2 |"))
     assert row.split(" | ")[2] == "2"  # two seeds in the row
     assert f" {old['test']['auroc_features']:.3f} (1) |" in row  # one of them has the figure
+
+
+def test_a_stale_cell_whose_run_folder_is_gone_is_refused_with_what_to_do(
+        finished, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from keras_adegan import presets
+
+    root, args = finished
+    shutil.copytree(root / "results", tmp_path / "results")  # the results travel, runs do not
+    args = [str(tmp_path / "results") if a == str(root / "results") else a for a in args]
+    args = [str(tmp_path / "runs") if a == str(root / "runs") else a for a in args]
+    data = json.loads((tmp_path / "results" / "digits.json").read_text())
+    data["cells"]["class2-seed0"]["run_dir"] = str(tmp_path / "runs" / "digits" / "class2-seed0")
+    (tmp_path / "results" / "digits.json").write_text(json.dumps(data))
+    before = (tmp_path / "results" / "digits.json").read_text()
+    monkeypatch.setitem(presets.DATASET_SCORING, ("digits", "none"), {"feature_k": 1})
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "class 2 seed 0" in err and "--recompute" in err and "Traceback" not in err
+    assert (tmp_path / "results" / "digits.json").read_text() == before
