@@ -64,6 +64,17 @@ def _variant_mean(variant: dict, by_class: dict, name: str) -> str:
     return f"**{np.mean([np.mean([c['test'][f'auroc_{name}'] for c in variant[k]]) for k in by_class]):.3f}**"
 
 
+def threads_used(cells: list[dict]) -> dict[int, int]:
+    """How many cells trained with each intra-op thread count that was set (cells with
+    TensorFlow's default, or recorded before the setting was, are not counted)."""
+    counts: dict[int, int] = {}
+    for cell in cells:
+        k = (cell.get("threads") or {}).get("intra_op", 0)
+        if k:
+            counts[k] = counts.get(k, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def write_markdown(results, path: Path) -> None:
     """The per-class table of a `benchmarks.paper.Results`, the mean row, the budget and the
     learning curves."""
@@ -185,6 +196,8 @@ def write_markdown(results, path: Path) -> None:
               "- Commands: " + "; ".join(sorted({f"`{c['command']}`" for c in cells})),
               f"- Wall time: {total:.0f} s for {len(cells)} cells (training, evaluation and both "
               f"baselines), on {first.get('cpu', '?')}"
+              + "".join(f"; {n} of them with {k} TensorFlow thread{'s' * (k > 1)} a process"
+                        for k, n in threads_used(cells).items())
               + (f"; {read_back} of them were trained before (by a study whose cells these are) "
                  "and only read back and scored here: their training time is in `train s`"
                  if (read_back := sum(bool(c.get("read_back")) for c in cells)) else "") + ".",

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -37,6 +38,19 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def thread_setting() -> dict[str, int]:
+    """TensorFlow's intra-op and inter-op thread counts for this process (set with
+    `tf.config.threading` or the TF_NUM_INTRAOP_THREADS / TF_NUM_INTEROP_THREADS variables);
+    0 means TensorFlow's default, every core. Wall times depend on them."""
+    import tensorflow as tf
+
+    threading = tf.config.threading
+    return {"intra_op": threading.get_intra_op_parallelism_threads()
+            or int(os.environ.get("TF_NUM_INTRAOP_THREADS", 0)),
+            "inter_op": threading.get_inter_op_parallelism_threads()
+            or int(os.environ.get("TF_NUM_INTEROP_THREADS", 0))}
 
 
 def command_line() -> str | None:

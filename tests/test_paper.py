@@ -28,6 +28,7 @@ def test_cell_has_model_and_baseline_aurocs_and_provenance(finished):
     assert "bank_size" not in data["budget"]  # scoring options are not part of the budget
     assert cell["versions"]["tensorflow"] and cell["cell_seconds"] > 0
     assert "--classes 2" in cell["command"] and not cell["read_back"]
+    assert set(cell["threads"]) == {"intra_op", "inter_op"}
     assert "test_auroc_combined" in cell["history"][-1]  # learning curve of a curve class
     table = (root / "results" / "digits.md").read_text()
     assert "| 2 | 2 | 1 |" in table and "**mean**" in table and "Learning curves" in table
@@ -303,3 +304,39 @@ def test_a_stale_cell_whose_run_folder_is_gone_is_refused_with_what_to_do(
     err = capsys.readouterr().err
     assert "class 2 seed 0" in err and "--recompute" in err and "Traceback" not in err
     assert (tmp_path / "results" / "digits.json").read_text() == before
+
+
+def test_the_thread_setting_is_recorded_and_named_in_the_wall_time_line(finished, tmp_path,
+                                                                         monkeypatch):
+    from benchmarks.paper import Results, budget_of, write_tables
+    from keras_adegan.provenance import thread_setting
+
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    assert thread_setting()["intra_op"] == 1  # this process never set TensorFlow's own
+    root, _ = finished
+    data = json.loads((root / "results" / "digits.json").read_text())
+    one = data["cells"]["class2-seed0"]
+    two = {**one, "seed": 1, "threads": {"intra_op": 1, "inter_op": 1}}
+    data["cells"] = {"class2-seed0": {**one, "threads": {"intra_op": 0, "inter_op": 0}},
+                     "class2-seed1": two}
+    (tmp_path / "digits.json").write_text(json.dumps(data))
+    results = Results(tmp_path / "digits.json", "digits", budget_of(data["budget"]))
+    write_tables(results, tmp_path, "digits")
+    line = next(x for x in (tmp_path / "digits.md").read_text().splitlines()
+                if x.startswith("- Wall time"))
+    assert "for 2 cells" in line and "; 1 of them with 1 TensorFlow thread a process" in line
+
+
+@pytest.mark.slow
+def test_threads_option_sets_tensorflows_threads_and_the_cell_records_them(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    args = ARGS + ["--results-dir", str(tmp_path / "results"), "--runs-dir",
+                   str(tmp_path / "runs"), "--threads", "1"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_NUM_")}
+    subprocess.run([sys.executable, "-m", "benchmarks.paper", *args], check=True, env=env,
+                   capture_output=True)
+    cell = json.loads((tmp_path / "results" / "digits.json").read_text())["cells"]["class2-seed0"]
+    assert cell["threads"] == {"intra_op": 1, "inter_op": 1}
