@@ -42,6 +42,15 @@ def median_seconds(fn, repeats: int, warmup: int = 20) -> float:
     return float(np.median(times))
 
 
+def feature_differences(got: np.ndarray, keras: np.ndarray) -> dict:
+    """How an exported file's feature scores differ from the Keras model's: the mean (a shift a
+    recalibrated threshold would remove), the standard deviation (noise it would not) and the
+    largest absolute difference."""
+    diff = np.asarray(got, np.float64) - np.asarray(keras, np.float64)
+    return {"feature_diff_mean": float(diff.mean()), "feature_diff_std": float(diff.std()),
+            "max_abs_feature_diff": float(np.max(np.abs(diff)))}
+
+
 def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> tuple[list, dict]:
     """Rows of the table (the Keras model first), and the model's run config."""
     model = load_detector(model_path)
@@ -70,8 +79,7 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
             row = {"format": f"TFLite {q}", "graph": graph, "bytes": path.stat().st_size,
                    "latency_ms": 1e3 * median_seconds(lambda s=single: s.score(one), repeats),
                    "auroc_features": roc_auc_score(y, got["feature_score"]),
-                   "max_abs_feature_diff": float(np.max(np.abs(got["feature_score"]
-                                                               - keras_out["feature_score"]))),
+                   **feature_differences(got["feature_score"], keras_out["feature_score"]),
                    "decision_flips": int(np.sum(got["is_anomaly"] != expected))}
             if "paper_score" in got:
                 row["auroc_paper"] = roc_auc_score(y, got["paper_score"])
@@ -96,18 +104,20 @@ def markdown(rows: list[dict], header: dict) -> str:
              "Decision flips: images whose `is_anomaly` differs from the Keras model's decision "
              "of the same score.", "",
              "| format | graph | size | latency / image (batch 1) | images/s (batch) | "
-             "AUROC feature score | vs Keras | AUROC paper's S | max abs feature-score diff | "
-             "decision flips |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "AUROC feature score | vs Keras | AUROC paper's S | feature-score diff mean, std | "
+             "max abs feature-score diff | decision flips |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ips = f"{r['images_per_s']:.0f}" if "images_per_s" in r else "n/a"
         paper = f"{r['auroc_paper']:.4f}" if "auroc_paper" in r else "n/a"
+        spread = (f"{r['feature_diff_mean']:+.2g}, {r['feature_diff_std']:.2g}"
+                  if "feature_diff_std" in r else "")
         diff = f"{r['max_abs_feature_diff']:.2g}" if "max_abs_feature_diff" in r else ""
         flips = str(r.get("decision_flips", ""))
         lines.append(f"| {r['format']} | {r['graph']} | {r['bytes'] / 1024:.0f} KiB | "
                      f"{r['latency_ms']:.3f} ms | {ips} | {r['auroc_features']:.4f} | "
                      f"{r['auroc_features'] - keras_row['auroc_features']:+.4f} | {paper} | "
-                     f"{diff} | {flips} |")
+                     f"{spread} | {diff} | {flips} |")
     lines += ["", f"- Command: `{header['command']}`", f"- CPU: {header['cpu']}",
               f"- Versions: `{json.dumps(header['versions'])}`", f"- Measured: {header['date']}",
               f"- Wall time of the benchmark: {header['seconds']:.0f} s", ""]
