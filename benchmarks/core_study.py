@@ -26,11 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.per_run import read_cells
+from benchmarks.per_run import provenance_lines, read_cells
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.outputs import write_atomically
-from keras_adegan.provenance import cpu_name, library_versions
 
 # Each round: its variants (config fields on top of `ADeGANConfig`'s defaults), the variant
 # that the others must beat, the results file and the rule, committed before its cells ran. A
@@ -206,7 +205,7 @@ CORE_KEYS = ("cluster_acc", "cluster_nmi", "sample_acc", "shortcut_gap", "divers
              "classes_covered", "purity", "confident", "frechet")
 
 
-def cell_record(variant: str, metrics: dict, seconds: float) -> dict:
+def cell_record(variant: str, metrics: dict, seconds: float, command: str) -> dict:
     """What the study keeps of a run: validation figures, the core's, the history's core rows."""
     return {
         "variant": variant, "dataset": metrics["config"]["dataset"],
@@ -216,7 +215,9 @@ def cell_record(variant: str, metrics: dict, seconds: float) -> dict:
         "core_by_epoch": [{k: row[k] for k in row if k in ("epoch", "stage")
                            or k.startswith("core_")} for row in metrics["history"]],
         "config": metrics["config"], "train_seconds": metrics["train_seconds"],
-        "cell_seconds": round(seconds, 1),
+        "cell_seconds": round(seconds, 1), "cpu": metrics.get("cpu"),
+        "threads": metrics.get("threads"), "versions": metrics["versions"],
+        "code": metrics.get("code"), "command": command,
     }
 
 
@@ -292,8 +293,7 @@ def write_results(cells: list[dict], path: Path, expected_cells: int, command: s
              *([f"- Pooled over {', '.join(study['pooled'])} (the folder preset's decision): "
                 f"**{pooled_decision(cells, path, expected_cells, study)}**."]
                if "pooled" in study else []),
-             f"- Command: `{command}`", f"- CPU: {cpu_name()}; versions: "
-             + ", ".join(f"{k} {v}" for k, v in library_versions().items()), "",
+             *provenance_lines(cells, command), "",
              "| variant | options | cells | val AUROC S | val AUROC feature score | "
              + " | ".join(CORE_KEYS) + " |",
              "|---|---|---|---|---|" + "---|" * len(CORE_KEYS)]
@@ -376,7 +376,7 @@ def main(argv=None) -> int:
                 else:
                     metrics = train(config, run_dir, data=data, verbose=2,
                                     resume=(run_dir / "config.json").is_file())
-                cell = cell_record(variant, metrics, time.time() - start)
+                cell = cell_record(variant, metrics, time.time() - start, command)
                 done = [c for c in read_cells(path) if cell_key(c) != key] + [cell]
                 write_results(done, path, len(classes) * len(seeds), command, study)
     done = read_cells(path) or done

@@ -32,7 +32,6 @@ from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.metrics import ranking_metrics
 from keras_adegan.outputs import write_atomically
-from keras_adegan.provenance import cpu_name, thread_setting
 from keras_adegan.runs import rescore, train
 from keras_adegan.splits import make_splits
 
@@ -220,8 +219,8 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
         "data": metrics["data"],
         "versions": metrics["versions"],
         "code": metrics.get("code"),
-        "cpu": cpu_name(),
-        "threads": thread_setting(),
+        "cpu": metrics.get("cpu"),  # the machine that trained it (None: not recorded then)
+        "threads": metrics.get("threads"),
         "command": command,
         "run_dir": str(run_dir),
         "finished": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.per_run import cpus_of
 from benchmarks.paper_sections import (biased_section, core_section, mean_std,
                                       validation_curve_section)
 
@@ -195,7 +196,7 @@ def write_markdown(results, path: Path) -> None:
               f"- Config: `{json.dumps(budget)}`",
               "- Commands: " + "; ".join(sorted({f"`{c['command']}`" for c in cells})),
               f"- Wall time: {total:.0f} s for {len(cells)} cells (training, evaluation and both "
-              f"baselines), on {first.get('cpu', '?')}"
+              f"baselines), on {cpus_of(cells)}"
               + "".join(f"; {n} of them with {k} TensorFlow thread{'s' * (k > 1)} a process"
                         for k, n in threads_used(cells).items())
               + (f"; {read_back} of them were trained before (by a study whose cells these are) "

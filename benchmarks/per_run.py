@@ -10,6 +10,7 @@ Example:
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 from keras_adegan.errors import ArgumentParser
@@ -37,14 +38,43 @@ def measure_each(runs, results: Path, command: str, measure, write) -> list[dict
     for run in runs:
         if any(c["run"] == str(Path(run)) for c in cells):
             continue
-        cells.append({**measure(Path(run)), "code": code_version(), "command": command})
+        cells.append({**measure(Path(run)), **machine(), "code": code_version(),
+                      "command": command})
         print(json.dumps(cells[-1]), flush=True)
         write(cells)
     return cells
 
 
-def provenance_lines(cells: list[dict]) -> list[str]:
-    """The markdown lines naming the commands, CPU and library versions."""
-    return ["- Commands: " + "; ".join(f"`{c}`" for c in sorted({c["command"] for c in cells})),
-            f"- CPU: {cpu_name()}; versions: "
-            + ", ".join(f"{k} {v}" for k, v in library_versions().items())]
+def machine() -> dict:
+    """What a cell records of the machine that measured it: the CPU and library versions."""
+    return {"cpu": cpu_name(), "versions": library_versions()}
+
+
+def cpus_of(cells: list[dict]) -> str:
+    """The CPUs that measured the cells, each with its count of cells; cells recorded before
+    they named their CPU are counted as such."""
+    counts = Counter(c.get("cpu") for c in cells)
+    unrecorded = counts.pop(None, 0)
+    parts = [f"{name} ({n} cell{'s' * (n != 1)})" for name, n in sorted(counts.items())]
+    if unrecorded:
+        parts.append(f"not recorded for {unrecorded} cell{'s' * (unrecorded != 1)} (measured "
+                     "before cells recorded it)")
+    return "; ".join(parts) or "no cells"
+
+
+def provenance_lines(cells: list[dict], command: str | None = None) -> list[str]:
+    """The markdown lines naming the commands, CPUs and library versions that made the cells
+    (and `command`, the one writing the file); the cells, not the writer, say which machine
+    measured them, and cells recorded before they said so are counted as such."""
+    commands = sorted({c["command"] for c in cells if c.get("command")} | {command} - {None})
+    versions = sorted({json.dumps(c["versions"], sort_keys=True) for c in cells
+                       if c.get("versions")})
+    if not versions:
+        versions = [json.dumps(library_versions(), sort_keys=True)]
+        label = "versions of the writer (the cells recorded none)"
+    else:
+        label = "versions"
+    return ["- Commands: " + "; ".join(f"`{c}`" for c in commands),
+            f"- CPU: {cpus_of(cells)}; {label}: "
+            + " / ".join(", ".join(f"{k} {v}" for k, v in json.loads(v).items())
+                         for v in versions)]

@@ -40,7 +40,8 @@ from keras_adegan.metrics import (EPOCH_BANK, ValidationAUROC, component_scores,
 from keras_adegan.model import ADeGAN, build_model, load_detector, scoring_options
 from keras_adegan.networks import check_image_shape
 from keras_adegan.outputs import folder_lock, mark, marker, refuse_unowned, write_atomically
-from keras_adegan.provenance import code_version, command_line, library_versions
+from keras_adegan.provenance import (code_version, command_line, cpu_name,
+                                     library_versions, thread_setting)
 from keras_adegan.splits import make_splits, train_stream
 
 OUTPUTS = ("model.keras", "metrics.json", "config.json", "data.json", "roc.png",
@@ -380,6 +381,8 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
                  "test": int(len(splits.test_x)), "test_anomalies": int(splits.test_y.sum())},
         "history": read_history(out / "history.jsonl"),
         "versions": library_versions(),
+        "cpu": cpu_name(),
+        "threads": thread_setting(),
         "command": command_line(),
         "code": code_version(),
     }

@@ -34,6 +34,7 @@ def test_run_writes_every_output(trained_run):
     assert saved["test"]["auroc_features"] > 0.9
     assert saved["config"]["dataset"] == "digits" and saved["seed"] == 0
     assert saved["versions"]["tensorflow"] and saved["wall_seconds"] > 0
+    assert saved["cpu"] and set(saved["threads"]) == {"intra_op", "inter_op"}
     assert [row["stage"] for row in saved["history"]] == [1, 2]
     assert "val_auroc_combined" in saved["history"][1]
     # the per-epoch feature score's bank is every training normal here (256 < EPOCH_BANK):
