@@ -165,7 +165,7 @@ def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
                     if f"auroc_{p}" in test), flush=True)
 
 
-def refuse_without_models(results: "Results", configs: list[ADeGANConfig]) -> None:
+def refuse_without_models(results: Results, configs: list[ADeGANConfig]) -> None:
     """Stop, before any work, if recorded cells that must be rescored or diagnosed lost the
     trained model they need (run folders do not travel with the results files)."""
     gone = [c for c in configs

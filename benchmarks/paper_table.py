@@ -7,13 +7,14 @@ and of the previous core's, the mean and validation rows, the budget and the ext
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.per_run import cpus_of
 from benchmarks.paper_sections import (biased_section, core_section, mean_std,
                                       validation_curve_section)
+from benchmarks.per_run import cpus_of
 
 # Table 1 of the paper gives per-class AUROC on MNIST; only its mean is quoted in this
 # project's sources, so only the mean is shown (no per-class figures are invented).
@@ -68,11 +69,8 @@ def _variant_mean(variant: dict, by_class: dict, name: str) -> str:
 def threads_used(cells: list[dict]) -> dict[int, int]:
     """How many cells trained with each intra-op thread count that was set (cells with
     TensorFlow's default, or recorded before the setting was, are not counted)."""
-    counts: dict[int, int] = {}
-    for cell in cells:
-        k = (cell.get("threads") or {}).get("intra_op", 0)
-        if k:
-            counts[k] = counts.get(k, 0) + 1
+    counts = Counter((cell.get("threads") or {}).get("intra_op", 0) for cell in cells)
+    counts.pop(0, None)
     return dict(sorted(counts.items()))
 
 
