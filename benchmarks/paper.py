@@ -276,6 +276,9 @@ def write_tables(results: Results, results_dir: Path, name: str) -> None:
 @cli_main
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.threads < 0:
+        raise ADeGANError(f"--threads must be 0 (TensorFlow's default, every core) or a number "
+                          f"of threads; got {args.threads}")
     if args.threads:
         import tensorflow as tf
 

@@ -340,3 +340,11 @@ def test_threads_option_sets_tensorflows_threads_and_the_cell_records_them(tmp_p
                    capture_output=True)
     cell = json.loads((tmp_path / "results" / "digits.json").read_text())["cells"]["class2-seed0"]
     assert cell["threads"] == {"intra_op": 1, "inter_op": 1}
+
+
+def test_a_negative_thread_count_is_one_clear_error(tmp_path, capsys):
+    args = ARGS + ["--results-dir", str(tmp_path / "r"), "--runs-dir", str(tmp_path / "runs"),
+                   "--threads", "-1"]
+    assert main(args) == 2
+    assert "--threads must be 0" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
