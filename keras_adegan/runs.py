@@ -421,6 +421,8 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
         metrics.update(train_seconds=previous["train_seconds"],
                        wall_seconds=previous["wall_seconds"],
                        code=previous.get("code"),  # the code that trained the networks
+                       # the machine whose training time this is (None: not recorded then)
+                       cpu=previous.get("cpu"), threads=previous.get("threads"),
                        rescore_code=metrics["code"],
                        rescore_seconds=round(time.time() - start, 1),
                        previous_scoring={k: previous[k] for k in ("config", "test", "validation")})

@@ -243,6 +243,8 @@ def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_
     out = tmp_path / "run"
     train(tiny_config, out, verbose=0)
     before = json.loads((out / "metrics.json").read_text())
+    before.update(cpu="the training machine", threads={"intra_op": 7, "inter_op": 7})
+    (out / "metrics.json").write_text(json.dumps(before))
     assert main(["--rescore", "--output", str(out), "--score", "paper", "--bank-size", "32",
                  "--feature-k", "1"]) == 0
     assert "rescored" in capsys.readouterr().out
@@ -251,6 +253,8 @@ def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_
     assert after["test"]["auroc_combined"] == pytest.approx(before["test"]["auroc_combined"])
     assert after["history"] == before["history"] and after["feature_fit"]["bank_rows"] == 32
     assert after["code"] == before["code"] and "rescore_code" in after
+    # train_seconds are the training's, and so are the machine and threads that took them
+    assert after["cpu"] == "the training machine" and after["threads"]["intra_op"] == 7
     assert json.loads((out / "config.json").read_text())["score"] == "paper"
 
 
