@@ -27,7 +27,7 @@ from export.formats import QUANTIZATIONS
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.images import scale_pixels, to_model_range
 from keras_adegan.model import load_detector
-from keras_adegan.provenance import cpu_name, library_versions
+from keras_adegan.provenance import cpu_name, library_versions, set_threads
 from keras_adegan.splits import run_splits
 
 
@@ -134,8 +134,7 @@ def main(argv=None) -> int:
     p.add_argument("--batch", type=int, default=256, help="batch size for throughput")
     p.add_argument("--table", default=None, help="also write the Markdown table here")
     args = p.parse_args(argv)
-    tf.config.threading.set_intra_op_parallelism_threads(1)  # before TensorFlow starts
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    set_threads(1)  # before TensorFlow starts
     start = time.time()
     rows, run = measure(Path(args.model), Path(args.out), args.data_dir, args.repeats, args.batch)
     header = {"model": args.model, "dataset": run["dataset"], "anomaly_class": run["anomaly_class"],

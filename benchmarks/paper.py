@@ -32,6 +32,7 @@ from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.metrics import ranking_metrics
 from keras_adegan.outputs import write_atomically
+from keras_adegan.provenance import set_threads
 from keras_adegan.runs import rescore, train
 from keras_adegan.splits import make_splits
 
@@ -279,11 +280,7 @@ def main(argv=None) -> int:
     if args.threads < 0:
         raise ADeGANError(f"--threads must be 0 (TensorFlow's default, every core) or a number "
                           f"of threads; got {args.threads}")
-    if args.threads:
-        import tensorflow as tf
-
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    set_threads(args.threads)
     command = "python -m benchmarks.paper " + " ".join(sys.argv[1:] if argv is None else argv)
     configs = [ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=s,
                                    stage1_epochs=args.stage1_epochs,

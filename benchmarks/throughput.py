@@ -23,7 +23,7 @@ import numpy as np
 
 from keras_adegan.config import REAL_TASKS
 from keras_adegan.errors import ArgumentParser
-from keras_adegan.provenance import cpu_name, library_versions
+from keras_adegan.provenance import cpu_name, library_versions, set_threads
 
 SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
           "cifar10": (32, 32, 3)}
@@ -72,11 +72,7 @@ def steady_rate(step, batch: int, warmup: int, steps: int) -> float:
 
 
 def measure(args) -> dict:
-    import tensorflow as tf
-
-    if args.threads:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    set_threads(args.threads)
     from keras_adegan.config import ADeGANConfig
     from keras_adegan.images import to_model_range
     from keras_adegan.model import build_model

@@ -53,6 +53,16 @@ def thread_setting() -> dict[str, int]:
             or int(os.environ.get("TF_NUM_INTEROP_THREADS", 0))}
 
 
+def set_threads(count: int) -> None:
+    """Give TensorFlow's intra-op and inter-op pools `count` threads each (0 leaves its default);
+    only before TensorFlow starts running ops."""
+    if count:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(count)
+        tf.config.threading.set_inter_op_parallelism_threads(count)
+
+
 def command_line() -> str | None:
     """The command that started this process, or None when there is none (e.g. a notebook)."""
     return " ".join(sys.argv) if sys.argv and sys.argv[0] else None
