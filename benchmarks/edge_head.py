@@ -37,6 +37,7 @@ from sklearn.metrics import roc_auc_score
 from benchmarks.per_run import measure_each, provenance_lines, run_parser
 from keras_adegan import features
 from keras_adegan.errors import cli_main
+from keras_adegan.networks import feature_dense, low_rank_factors
 from keras_adegan.outputs import write_atomically
 
 RANKS = (None, 64, 32, 16)  # None: E's dense layer as trained
@@ -67,50 +68,25 @@ RULE = (
 
 
 def low_rank(kernel: np.ndarray, rank: int | None) -> np.ndarray:
-    """The best rank-`rank` approximation of a dense kernel (truncated SVD); None: as it is."""
+    """The best rank-`rank` approximation of a dense kernel, as `LowRankFactors` computes it;
+    None: as it is."""
     if rank is None or rank >= min(kernel.shape):
         return kernel
-    u, s, vt = np.linalg.svd(kernel.astype(np.float64), full_matrices=False)
-    return ((u[:, :rank] * s[:rank]) @ vt[:rank]).astype(kernel.dtype)
-
-
-def principal_directions(train_features: np.ndarray, d: int) -> np.ndarray:
-    """(dim, d): the top-`d` right singular vectors of the (uncentred) training features, the
-    projection that best keeps their inner products and distances."""
-    _, _, vt = np.linalg.svd(np.asarray(train_features, np.float64), full_matrices=False)
-    return vt[:d].T.astype(np.float32)
-
-
-def greedy_coreset(points: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
-    """Indices of `size` rows of `points` in greedy k-center order: a seeded random first row,
-    then each time the row farthest (Euclidean) from every row picked so far; any prefix of the
-    order is the coreset of its length."""
-    points = np.asarray(points, np.float32)
-    size = min(size, len(points))
-    squares = np.einsum("ij,ij->i", points, points)
-    nearest = np.full(len(points), np.inf, np.float32)
-    order = np.empty(size, np.int64)
-    order[0] = np.random.default_rng(seed).integers(len(points))
-    for i in range(size):
-        if i:
-            order[i] = int(np.argmax(nearest))
-        centre = points[order[i]]
-        np.minimum(nearest, squares - 2.0 * (points @ centre) + centre @ centre, out=nearest)
-    return order
+    left, right = low_rank_factors(kernel, rank)
+    return left @ right
 
 
 def bank_rows(bank: str, space: np.ndarray, seed: int, order=None) -> np.ndarray:
     """Sorted indices of the training normals a `BANKS` entry keeps, from their features in
-    `space` (where the distance is Euclidean); `order`, a longer greedy coreset order of the
-    same features and seed, saves computing it again."""
+    `space` (where the distance is Euclidean), as `features.select_bank` chooses them;
+    `order`, a longer greedy coreset order of the same features and seed, saves computing it
+    again."""
     if bank == "all":
         return np.arange(len(space))
     kind, size = bank.split("-")
-    if kind == "random":
-        return features.select_bank(space, int(size), seed)
-    if order is None or len(order) < min(int(size), len(space)):
-        order = greedy_coreset(space, int(size), seed)
-    return np.sort(order[:int(size)])
+    if kind == "coreset" and order is not None and len(order) >= min(int(size), len(space)):
+        return np.sort(order[:int(size)])
+    return features.select_bank(space, int(size), seed, kind)
 
 
 def estimated_bytes(extractor_layers: list[tuple[int, int]], dense_index: int, rank, dim: int,
@@ -152,8 +128,7 @@ def _layer_shapes(model) -> tuple[list[tuple[int, int]], int, object]:
     layers = [layer for layer in model.extractor.layers if layer.weights]
     if model.rotation_head is not None:
         layers.append(model.rotation_head.logits)
-    dense = model.extractor.layers[
-        [layer.name for layer in model.extractor.layers].index("features") - 1]
+    dense = feature_dense(model.extractor)
     shapes = [(int(np.prod(layer.kernel.shape)), int(layer.kernel.shape[-1])) for layer in layers]
     return shapes, layers.index(dense), dense
 
@@ -194,13 +169,13 @@ def measure(run: Path, data_dir=None) -> dict:
             head.n_patterns)[0])
         dim = train_features.shape[1]
         for projection in [p for p in PROJECTIONS if p is None or p < dim]:
-            matrix = None if projection is None else principal_directions(train_features,
-                                                                          projection)
+            matrix = (None if projection is None
+                      else features.principal_directions(train_features, projection))
             tr = train_features if matrix is None else train_features @ matrix
             va = val_out["features"] if matrix is None else val_out["features"] @ matrix
             space = (tr / np.maximum(np.linalg.norm(tr, axis=1, keepdims=True), 1e-12)
                      if distance == "cosine" else tr)  # where the distance is Euclidean
-            order = greedy_coreset(space, LARGEST_CORESET, head.seed)
+            order = features.greedy_coreset(space, LARGEST_CORESET, head.seed)
             for bank in BANKS:
                 rows = bank_rows(bank, space, head.seed, order)
                 fitted = features.fit_head(tr[rows], None, head.n_patterns, "knn", distance,
@@ -259,13 +234,21 @@ def decide(cells: list[dict]) -> dict[str, str]:
 # --------------------------------------------------------------------------- output
 
 
+def _described() -> str:
+    """The module docstring's description as Markdown: its bullets kept, other lines joined."""
+    text = "\n\n".join(__doc__.split("\n\n")[1:4]).replace("\n  ", " ")
+    return "\n\n".join(
+        "\n".join(line.strip() for line in
+                  paragraph.replace("\n* ", "\0* ").replace("\n", " ").split("\0"))
+        for paragraph in text.split("\n\n"))
+
+
 def write_results(cells: list[dict], path: Path, command: str) -> None:
     decision = decide(cells) if cells else {}
     write_atomically(path.with_suffix(".json"), json.dumps(
         {"rule": RULE, "decision": decision, "cells": cells}, indent=1) + "\n")
     lines = ["# A compact E-only file: the validation cost of compacting a trained model", "",
-             "Written by `benchmarks/edge_head.py`. "
-             + " ".join(__doc__.split("\n\n")[1:4]).replace("\n", " "), "",
+             "Written by `benchmarks/edge_head.py`. " + _described(), "",
              f"Rule: {RULE}", ""]
     lines += [f"- Decision for {d}: **{c}**." for d, c in decision.items()]
     lines += provenance_lines(cells, command) + [""]

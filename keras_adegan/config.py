@@ -20,19 +20,21 @@ SCORES = ("features", "paper")
 SOURCES = ("extractor", "noise", "discriminator", "extractor+discriminator")
 DENSITIES = ("knn", "gaussian")
 DISTANCES = ("cosine", "euclidean")
+SELECTIONS = ("random", "coreset")
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
 REAL_TASKS = ("none", "rotation")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
-                "bank_size", "rotation_score_weight")
+                "bank_size", "bank_selection", "feature_projection", "extractor_rank",
+                "rotation_score_weight")
 # Fields of earlier versions whose options lost their validation studies and were removed
 # (results/README.md names the commit that reproduces them), with the value that meant "off":
 # a stored config or model that holds that value still loads (ANY: whatever it holds, for a
 # field that changed nothing by itself).
 ANY = object()
-RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY, "bank_selection": "random",
+RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY,
            # the core study's losing options (results/README.md names the commit that has them)
            "stage1_pattern_weight": 0.0, "sl_generator_weight": 1.0, "gan_loss": "nonsaturating",
            "spectral_norm": False, "prior_weight": 0.0,
@@ -103,6 +105,14 @@ class ADeGANConfig:
         feature_k: neighbours averaged by the kNN score.
         bank_size: rows of the kNN bank, subsampled from the training normals; None keeps
             every training normal.
+        bank_selection: how a smaller bank is subsampled: "random" (seeded) or "coreset"
+            (greedy k-center: each next row the normal farthest from the rows kept).
+        feature_projection: for kNN, project the features on their top principal directions
+            (this many, below the feature vector's length) before the bank; None: no
+            projection.
+        extractor_rank: after training, replace E's dense layer (trunk -> features) by its best
+            rank-r approximation, for a smaller exported E (below the layer's 8 * width
+            outputs); None: E as trained.
         rotation_score_weight: beyond the paper, for models trained with a rotation head
             (`real_task` "rotation"): weight of the rotation task's own score
             (how badly E tells an image's quarter turns apart) added to the feature score, each part
@@ -151,6 +161,9 @@ class ADeGANConfig:
     feature_distance: str = "cosine"
     feature_k: int = 5
     bank_size: int | None = None
+    bank_selection: str = "random"
+    feature_projection: int | None = None
+    extractor_rank: int | None = None
     rotation_score_weight: float = 0.0
 
     def __post_init__(self):
@@ -180,6 +193,10 @@ class ADeGANConfig:
              "train_limit must be a whole number, or null for every training normal"),
             (self.bank_size is None or is_whole(self.bank_size),
              "bank_size must be a whole number, or null for every training normal"),
+            (self.feature_projection is None or is_whole(self.feature_projection),
+             "feature_projection must be a whole number, or null for no projection"),
+            (self.extractor_rank is None or is_whole(self.extractor_rank),
+             "extractor_rank must be a whole number, or null for E as trained"),
             (self.image_size is None or (isinstance(self.image_size, (list, tuple))
                                          and len(self.image_size) == 2
                                          and all(is_whole(v) for v in self.image_size)),
@@ -226,6 +243,15 @@ class ADeGANConfig:
              f"feature_distance must be one of {', '.join(DISTANCES)}"),
             (self.bank_size is None or (isinstance(self.bank_size, int) and self.bank_size >= 1),
              "bank_size must be a whole number >= 1, or None for every training normal"),
+            (self.bank_selection in SELECTIONS,
+             f"bank_selection must be one of {', '.join(SELECTIONS)}"),
+            (self.feature_projection is None or self.feature_projection >= 1,
+             "feature_projection must be at least 1, or None for no projection"),
+            (self.extractor_rank is None or 1 <= self.extractor_rank < 8 * self.width,
+             "extractor_rank must be between 1 and 8 * width - 1 (E's dense layer has 8 * "
+             "width outputs), or None for E as trained"),
+            (self.feature_projection is None or self.feature_density == "knn",
+             "feature_projection needs the knn density (--feature-density knn)"),
             (self.feature_k >= 1 and (not isinstance(self.bank_size, int)  # None: all normals
                                       or self.feature_k <= self.bank_size),
              "feature_k must be between 1 and bank_size"),

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan.errors import ADeGANError
+from keras_adegan.networks import feature_dense
 
 
 class Detector:
@@ -121,7 +122,8 @@ class Detector:
         """Fill the feature score's head (bank, or per-pattern Gaussians) from training normals.
 
         Use the training split's normal images (model range); call `calibrate()` afterwards,
-        since the head changes the feature score.
+        since the head changes the feature score. With `extractor_rank`, E's dense layer is
+        replaced by its low-rank factors first, for every score.
 
         Returns:
             dict with `points` (training normals seen) and `bank_rows` (rows filled).
@@ -130,6 +132,9 @@ class Detector:
         if self.head.feature_density == "knn" and len(images) < self.head.feature_k:
             raise ADeGANError(f"the feature score needs at least feature_k = {self.head.feature_k} "
                               f"training images, got {len(images)}")
+        if self.factors is not None:  # E at a lower rank from now on (`extractor_rank`)
+            self.factors.fit(feature_dense(self.extractor).kernel.numpy())
+            self._functions.clear()  # traced with the full layer
         out = self.extract_features(images, batch_size)
         return self.head.fit(out["features"], np.argmax(out["probs"], axis=1))
 

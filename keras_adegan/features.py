@@ -8,13 +8,15 @@ A fitted *head* holds everything the score needs, as arrays that become the mode
 
 * `bank` (rows, dim), one row per stored point, and `bias` (rows,) added to each row's distance
   (padding rows carry a huge bias, so a bank can hold fewer points than its size);
-* `projection` (dim, dim) or None, applied to the features first.
+* `projection` (dim, d) or None, applied to the features first.
 
 score(x) = mean of the `k` smallest distances from f(x) to the bank rows, where
 `cosine`: d = 1 - <f/|f|, b> + bias (rows unit length), `euclidean`: d = sqrt(|f|^2 - 2 <f, b> + bias)
 (bias = |b|^2). Two densities fit that form:
 
-* `knn`: the bank is the training-normal features, or a seeded random subset of them;
+* `knn`: the bank is the training-normal features, or a subset of them: seeded random rows,
+  or a greedy k-center coreset (PatchCore's subsampling), optionally after projecting the
+  features on their top principal directions (a smaller bank for an edge device);
 * `gaussian`: one Gaussian per pattern (E's argmax on the training normals) with a shared
   covariance. With Sigma^-1 = L L^T, the Mahalanobis distance to mean mu_c is |f L - mu_c L|, so
   the projection is L, the bank holds the projected means, the distance is euclidean and k = 1.
@@ -33,14 +35,17 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import scoring
-from keras_adegan.config import DENSITIES, DISTANCES, SOURCES  # noqa: F401 (re-exported)
+from keras_adegan.config import DENSITIES, DISTANCES, SELECTIONS, SOURCES  # noqa: F401 (re-exported)
 
 PADDING = 1e9  # bias of an empty bank row: never among the k nearest
 COVARIANCE_SHRINKAGE = 0.01  # Sigma + 0.01 * mean(diag Sigma) * I keeps it invertible
 
 
-def feature_dim(source: str, extractor_dim: int, noise_dim: int, discriminator_dim: int) -> int:
-    """Length of the feature vector of `source`."""
+def feature_dim(source: str, image_shape, width: int, noise_dim: int) -> int:
+    """Length of the feature vector of `source` for networks of `width` on `image_shape`: E's
+    features layer has 8 * width values, D's flattened trunk (H/4)(W/4)(2 * width)."""
+    extractor_dim = 8 * width
+    discriminator_dim = (image_shape[0] // 4) * (image_shape[1] // 4) * 2 * width
     return {"extractor": extractor_dim, "noise": noise_dim, "discriminator": discriminator_dim,
             "extractor+discriminator": extractor_dim + discriminator_dim}[source]
 
@@ -67,11 +72,43 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def select_bank(features: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
-    """Indices of at most `size` rows of `features` for a kNN bank, drawn at random (seeded)."""
+def greedy_coreset(points: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Indices of `size` rows of `points` in greedy k-center order: a seeded random first row,
+    then each time the row farthest (Euclidean) from every row picked so far; any prefix of the
+    order is the coreset of its length."""
+    points = np.asarray(points, np.float32)
+    size = min(size, len(points))
+    squares = np.einsum("ij,ij->i", points, points)
+    nearest = np.full(len(points), np.inf, np.float32)
+    order = np.empty(size, np.int64)
+    order[0] = np.random.default_rng(seed).integers(len(points))
+    for i in range(size):
+        if i:
+            order[i] = int(np.argmax(nearest))
+        centre = points[order[i]]
+        np.minimum(nearest, squares - 2.0 * (points @ centre) + centre @ centre, out=nearest)
+    return order
+
+
+def select_bank(features: np.ndarray, size: int, seed: int = 0, selection: str = "random",
+                distance: str = "euclidean") -> np.ndarray:
+    """Sorted indices of at most `size` rows of `features` for a kNN bank: drawn at random
+    (seeded), or a greedy k-center coreset under `distance` (`greedy_coreset`)."""
     if size >= len(features):
         return np.arange(len(features))
-    return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
+    if selection == "random":
+        return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
+    if selection != "coreset":
+        raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
+    space = _unit(features) if distance == "cosine" else features  # Euclidean there
+    return np.sort(greedy_coreset(space, size, seed))
+
+
+def principal_directions(features: np.ndarray, d: int) -> np.ndarray:
+    """(dim, d): the top-`d` right singular vectors of the (uncentred) features, the projection
+    that best keeps their inner products and distances."""
+    _, _, vt = np.linalg.svd(np.asarray(features, np.float64), full_matrices=False)
+    return vt[:d].T.astype(np.float32)
 
 
 def _gaussian(features, patterns, n_patterns):
@@ -91,7 +128,7 @@ def _gaussian(features, patterns, n_patterns):
 
 
 def fit_head(features, patterns, n_patterns: int, density: str, distance: str, bank_size: int,
-             seed: int = 0) -> dict:
+             seed: int = 0, selection: str = "random", projection: int | None = None) -> dict:
     """Fit the feature score on training-normal features; returns `bank`, `bias`, `projection`.
 
     Args:
@@ -102,7 +139,10 @@ def fit_head(features, patterns, n_patterns: int, density: str, distance: str, b
         distance: `cosine` or `euclidean`, for `knn`.
         bank_size: rows of the bank (a `knn` bank holds min(N, bank_size) points, the rest is
             padding); `gaussian` always uses n_patterns rows.
-        seed: seed of the bank's random subsampling.
+        seed: seed of the bank's random subsampling (or of the coreset's first row).
+        selection: how a `knn` bank smaller than N is chosen: "random" or "coreset".
+        projection: for `knn`, project the features on their top `projection` principal
+            directions first (None: as they are).
     """
     features = np.asarray(features, np.float32)
     if density == "gaussian":
@@ -113,7 +153,11 @@ def fit_head(features, patterns, n_patterns: int, density: str, distance: str, b
         return {"bank": bank, "bias": bias.astype(np.float32), "projection": chol.astype(np.float32)}
     if density != "knn":
         raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")
-    points = features[select_bank(features, bank_size, seed)]
+    matrix = None
+    if projection is not None:
+        matrix = principal_directions(features, projection)
+        features = features @ matrix
+    points = features[select_bank(features, bank_size, seed, selection, distance)]
     if distance == "cosine":
         points = _unit(points)
         bias = np.zeros(len(points))
@@ -124,7 +168,7 @@ def fit_head(features, patterns, n_patterns: int, density: str, distance: str, b
     pad = bank_size - len(points)
     bank = np.concatenate([points, np.zeros((pad, features.shape[1]), np.float32)])
     bias = np.concatenate([bias, np.full(pad, PADDING)]).astype(np.float32)
-    return {"bank": bank, "bias": bias, "projection": None}
+    return {"bank": bank, "bias": bias, "projection": matrix}
 
 
 def nearest_distances(features, head: dict, k: int, distance: str, block: int = 1024):

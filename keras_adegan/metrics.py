@@ -95,13 +95,15 @@ def sample_bank_feature_scores(model, bank_images, sets: dict, val_normals,
     only after training, and this one is cheap enough to run after every epoch. For a feature
     score with a rotation part, `rotation` holds each set's rotation scores (as `raw_outputs`
     gives them; computed here if None), standardised on `val_normals` (a mask of the `val`
-    set), as `calibrate` does."""
+    set), as `calibrate` does. The bank is a random sample whatever `bank_selection` says,
+    and E keeps its trained dense layer (`extractor_rank` applies after training)."""
     head = model.head
     rows = min(head.bank_size, len(bank_images))
     temporary = ScoringHead(head.feature_dim, head.n_patterns,
                             feature_density=head.feature_density,
                             feature_distance=head.feature_distance,
-                            feature_k=min(head.feature_k, rows), bank_size=rows, seed=head.seed)
+                            feature_k=min(head.feature_k, rows), bank_size=rows, seed=head.seed,
+                            feature_projection=head.feature_projection)
     bank = model.extract_features(bank_images)
     temporary.fit(bank["features"], np.argmax(bank["probs"], axis=1))
     density = {}

@@ -39,8 +39,9 @@ from keras_adegan import features, losses, scoring
 from keras_adegan.config import SCORE_FIELDS, ADeGANConfig, drop_retired
 from keras_adegan.detector import Detector
 from keras_adegan.errors import ADeGANError
-from keras_adegan.networks import (build_discriminator, build_extractor, build_generator,
-                                   check_image_shape, run_to_features)
+from keras_adegan.networks import (LowRankFactors, build_discriminator, build_extractor,
+                                   build_generator, check_image_shape, feature_dense,
+                                   run_to_features)
 from keras_adegan.rotation import RotationHead
 from keras_adegan.scoring_head import (FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS,  # noqa: F401
                                        SCORING_ARGS, ScoringHead)
@@ -106,6 +107,13 @@ class ADeGAN(Detector, keras.Model):
         bank_size: rows of the kNN bank (training normals subsampled to this size; to keep
             them all, pass their number, as `build_model` does for
             `ADeGANConfig(bank_size=None)`, the default chosen on validation).
+        bank_selection: how a smaller bank is chosen: "random" or "coreset" (greedy k-center).
+        feature_projection: kNN only: the number of principal directions of the training
+            normals' features to project on before the bank (None: no projection).
+        extractor_rank: beyond the paper, for a smaller exported E: `fit_feature_score`
+            replaces E's dense layer by its best rank-r approximation (`LowRankFactors`),
+            with which the model then scores; the trained layer is kept, so `with_scoring`
+            can choose another rank. None: E as trained.
         rotation_score_weight: beyond the paper, for models with a rotation head: the
             feature score becomes the kNN/Gaussian score plus this weight times the rotation
             task's own score (`rotation.rotation_scores`), each standardised on the
@@ -123,7 +131,8 @@ class ADeGAN(Detector, keras.Model):
                  stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
                  feature_source="noise", feature_density="knn", feature_distance="cosine",
-                 feature_k=5, bank_size=1024, rotation_score_weight=0.0, **kwargs):
+                 feature_k=5, bank_size=1024, bank_selection="random", feature_projection=None,
+                 extractor_rank=None, rotation_score_weight=0.0, **kwargs):
         options = {k: v for k, v in locals().items() if k in CONFIG_ARGS}
         ADeGANConfig(**options)  # every option is checked in one place: ADeGANConfig.validate
         kwargs.setdefault("name", "adegan")
@@ -139,13 +148,21 @@ class ADeGAN(Detector, keras.Model):
         self.discriminator = build_discriminator(self.image_shape, width, dtype=precision)
         self.extractor = build_extractor(self.image_shape, n_patterns, noise_dim, width,
                                          dtype=precision)
+        self.factors = None  # beyond the paper: E's dense layer at a lower rank, when asked
+        if extractor_rank is not None:
+            dense = feature_dense(self.extractor)
+            if not 1 <= extractor_rank < min(dense.kernel.shape):
+                raise ADeGANError(f"extractor_rank must be between 1 and "
+                                  f"{min(dense.kernel.shape) - 1} (E's dense layer is "
+                                  f"{dense.kernel.shape[0]} x {dense.kernel.shape[1]}), got "
+                                  f"{extractor_rank}")
+            self.factors = LowRankFactors(*dense.kernel.shape, extractor_rank)
         self.rotation_head = None  # beyond the paper: the real-normal task's head
         if real_task == "rotation":
             self.rotation_head = RotationHead()
             self.rotation_head.build((None, 8 * width))
-        h, w, _ = self.image_shape
         self.head = ScoringHead(
-            features.feature_dim(feature_source, 8 * width, noise_dim, (h // 4) * (w // 4) * 2 * width),
+            features.feature_dim(feature_source, self.image_shape, width, noise_dim),
             n_patterns, reading=reading, seed=seed,
             **{k: v for k, v in options.items() if k in SCORING_ARGS})
 
@@ -370,18 +387,27 @@ class ADeGAN(Detector, keras.Model):
 
     def _parts(self, x, training=False, with_generator=True):
         """E's outputs, the feature vector, the rotation score (when the feature score uses it)
-        and (with_generator) G(E(x)) for images in [-1, 1]."""
-        hidden = run_to_features(self.extractor, x, training)
+        and (with_generator) G(E(x)) for images in [-1, 1].
+
+        With fitted low-rank factors (`extractor_rank`), the feature score's parts come from
+        the compact E; with the generator, the paper's S and G(E(x)) keep E as trained, so
+        that an edge compaction never changes the paper's method (E alone, without G, is all
+        compact: its pattern outputs too)."""
+        compact = run_to_features(self.extractor, x, training, self.factors)
+        hidden = compact
+        if with_generator and self.factors is not None and self.factors.is_fitted:
+            hidden = run_to_features(self.extractor, x, training)
         logits = self.extractor.get_layer("pattern_logits")(hidden)
         z_n = self.extractor.get_layer("z_n")(hidden)
-        parts = {"extractor": tf.cast(hidden, tf.float32), "noise": z_n}
+        parts = {"extractor": tf.cast(compact, tf.float32),
+                 "noise": z_n if hidden is compact else self.extractor.get_layer("z_n")(compact)}
         if "discriminator" in self.feature_source:
             parts["discriminator"] = tf.cast(run_to_features(self.discriminator, x, training),
                                              tf.float32)
         probs = tf.nn.softmax(logits)
         out = {"probs": probs, "features": features.combine(parts, self.feature_source, ops=tf)}
         if self.head.needs_rotation:
-            out["rotation"] = self.rotation_head.score(self.extractor, x, training)
+            out["rotation"] = self.rotation_head.score(self.extractor, x, training, self.factors)
         if with_generator:
             out["reconstruction"] = self.generator(tf.concat([probs, z_n], -1), training=training)
         return out

@@ -20,6 +20,8 @@ Example:
 from __future__ import annotations
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import layers
 
 from keras_adegan.errors import ADeGANError
@@ -84,12 +86,82 @@ def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int,
     return keras.Model(x, [logits, z_n], name="extractor")
 
 
-def run_to_features(network: keras.Model, x, training: bool = False):
+def feature_dense(extractor: keras.Model) -> layers.Dense:
+    """E's dense layer from its trunk to its features (the layer before "features")."""
+    names = [layer.name for layer in extractor.layers]
+    return extractor.layers[names.index("features") - 1]
+
+
+def low_rank_factors(kernel, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """(A, B) with A B the best rank-`rank` approximation of `kernel` (truncated SVD)."""
+    u, s, vt = np.linalg.svd(np.asarray(kernel, np.float64), full_matrices=False)
+    return (u[:, :rank] * s[:rank]).astype(np.float32), vt[:rank].astype(np.float32)
+
+
+@keras.saving.register_keras_serializable(package="keras_adegan")
+class LowRankFactors(layers.Layer):
+    """A rank-r stand-in for E's dense layer, fitted after training: its kernel W (in, out) as
+    the best rank-r product A B (truncated SVD), so an exported E holds r (in + out) weights
+    instead of in x out (beyond the paper: a smaller file for an edge device).
+
+    Args:
+        inputs: the dense layer's input length.
+        units: its output length.
+        rank: r.
+
+    Example:
+        >>> factors = LowRankFactors(3136, 256, rank=32)
+        >>> factors.fit(feature_dense(extractor).kernel.numpy())
+        >>> hidden = run_to_features(extractor, images, factors=factors)
+    """
+
+    def __init__(self, inputs, units, rank, **kwargs):
+        kwargs.setdefault("name", "low_rank_factors")
+        kwargs.setdefault("dtype", "float32")
+        super().__init__(**kwargs)
+        self.inputs, self.units, self.rank = int(inputs), int(units), int(rank)
+        self.left = self.add_weight(name="left", shape=(self.inputs, self.rank),
+                                    initializer="zeros", trainable=False)
+        self.right = self.add_weight(name="right", shape=(self.rank, self.units),
+                                     initializer="zeros", trainable=False)
+        self.fitted = self.add_weight(name="fitted", shape=(), initializer="zeros",
+                                      trainable=False)
+        self.built = True
+
+    def get_config(self):
+        return {**super().get_config(), "inputs": self.inputs, "units": self.units,
+                "rank": self.rank}
+
+    @property
+    def is_fitted(self) -> bool:
+        with tf.init_scope():  # read now, also while a tf.function is being traced
+            return bool(keras.ops.convert_to_numpy(self.fitted) > 0.5)
+
+    def fit(self, kernel) -> None:
+        """Fill A and B from the trained kernel W (inputs, units)."""
+        left, right = low_rank_factors(kernel, self.rank)
+        self.left.assign(left)
+        self.right.assign(right)
+        self.fitted.assign(1.0)
+
+    def call(self, x):
+        return keras.ops.matmul(keras.ops.matmul(x, keras.ops.cast(self.left, x.dtype)),
+                                keras.ops.cast(self.right, x.dtype))
+
+
+def run_to_features(network: keras.Model, x, training: bool = False,
+                    factors: LowRankFactors | None = None):
     """The activations of `network`'s layer named "features" (E: the layer feeding its two
-    heads, 8 * width values; D: its flattened trunk), by running its layers up to that one."""
+    heads, 8 * width values; D: its flattened trunk), by running its layers up to that one;
+    with fitted `factors`, E's dense layer computes x A B + bias instead of x W + bias."""
+    low_rank = factors is not None and factors.is_fitted
+    dense = feature_dense(network) if low_rank else None
     y = x
     for layer in network.layers[1:]:
-        y = layer(y, training=training)
+        if layer is dense:
+            y = factors(y) + keras.ops.cast(layer.bias, y.dtype)
+        else:
+            y = layer(y, training=training)
         if layer.name == "features":
             return y
     raise ValueError(f"{network.name} has no layer named 'features'")

@@ -80,8 +80,9 @@ class RotationHead(keras.layers.Layer):
         rotated, turns = rotated_copies(x)
         return rotation_loss(self(run_to_features(extractor, rotated, True)), turns)
 
-    def score(self, extractor, x, training=False):
-        """The rotation score of images `x` in [-1, 1] (`rotation_scores`)."""
+    def score(self, extractor, x, training=False, factors=None):
+        """The rotation score of images `x` in [-1, 1] (`rotation_scores`), through E's dense
+        layer or its low-rank `factors` (`networks.run_to_features`)."""
         rotated, turns = rotated_copies(x)
-        return rotation_scores(self(run_to_features(extractor, rotated, training)), turns,
+        return rotation_scores(self(run_to_features(extractor, rotated, training, factors)), turns,
                                tf.shape(x)[0])

@@ -34,6 +34,7 @@ from keras_adegan.diagnostics import CoreMonitor, CoreProbe, core_caption, core_
 from keras_adegan.frechet import load_classifier
 from keras_adegan.distribute import is_chief, strategy_from_environment, worker_name
 from keras_adegan.errors import ADeGANError
+from keras_adegan.features import feature_dim
 from keras_adegan.images import to_model_range
 from keras_adegan.metrics import (EPOCH_BANK, ValidationAUROC, component_scores, evaluate_model,
                                   ranking_metrics)
@@ -117,8 +118,8 @@ def save_model(model: ADeGAN, path: Path) -> None:
 
 
 def check_splits(splits, config: ADeGANConfig) -> None:
-    """What can be checked before training: a bank the training normals can fill, and enough
-    validation normals to calibrate on."""
+    """What can be checked before training: a bank the training normals can fill, a
+    projection shorter than the features, and enough validation normals to calibrate on."""
     n_train, n_val = len(splits.train_x), int(np.sum(splits.val_y == 0))
     if config.bank_size is not None and config.bank_size > n_train:
         raise ADeGANError(f"bank_size {config.bank_size} is larger than the {n_train} training "
@@ -127,6 +128,13 @@ def check_splits(splits, config: ADeGANConfig) -> None:
         raise ADeGANError(f"feature_k {config.feature_k} is larger than the bank "
                           f"({min(n_train, config.bank_size or n_train)} training normals); "
                           "lower --feature-k")
+    dim = feature_dim(config.feature_source, splits.train_x.shape[1:], config.width,
+                      config.noise_dim)
+    if config.feature_projection is not None and config.feature_projection >= dim:
+        raise ADeGANError(f"feature_projection must be between 1 and {dim - 1} (the "
+                          f"{config.feature_source} features have {dim} values), got "
+                          f"{config.feature_projection}; lower --feature-projection or pass "
+                          "--feature-projection none")
     if n_val < 2:
         raise ADeGANError(f"the validation split holds {n_val} normal image(s) (val_fraction "
                           f"{config.val_fraction:g}); the thresholds need at least 2: add images "

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, scoring
-from keras_adegan.config import DENSITIES, DISTANCES, READINGS, SCORES
+from keras_adegan.config import DENSITIES, DISTANCES, READINGS, SCORES, SELECTIONS
 from keras_adegan.errors import ADeGANError
 
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
@@ -39,7 +39,7 @@ FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "patt
 PART_OUTPUTS = ("density_score", "rotation_score")
 # The constructor arguments that only change how a model scores (`ADeGAN` passes them on).
 SCORING_ARGS = ("score", "feature_density", "feature_distance", "feature_k", "bank_size",
-                "rotation_score_weight")
+                "bank_selection", "feature_projection", "rotation_score_weight")
 
 
 @keras.saving.register_keras_serializable(package="keras_adegan")
@@ -54,7 +54,11 @@ class ScoringHead(keras.layers.Layer):
             Gaussian per pattern, shared covariance, Mahalanobis distance; k = 1, Euclidean).
         feature_distance: "cosine" or "euclidean" (kNN).
         feature_k: neighbours averaged by the kNN score.
-        bank_size: rows of the kNN bank (training normals beyond it are subsampled at random).
+        bank_size: rows of the kNN bank (training normals beyond it are subsampled).
+        bank_selection: how a bank smaller than the training normals is chosen: "random"
+            (seeded) or "coreset" (greedy k-center, `features.greedy_coreset`).
+        feature_projection: for kNN, the number of principal directions of the training
+            normals' features the features are projected on before the bank (None: none).
         rotation_score_weight: weight of the standardised rotation score added to the
             standardised kNN/Gaussian score; 0 leaves the feature score alone.
         reading: "ours" or "literal", how Eq. 11 is read (`scoring.anomaly_score`).
@@ -67,8 +71,9 @@ class ScoringHead(keras.layers.Layer):
     """
 
     def __init__(self, feature_dim, n_patterns, score="features", feature_density="knn",
-                 feature_distance="cosine", feature_k=5, bank_size=1024, rotation_score_weight=0.0,
-                 reading="ours", seed=0, **kwargs):
+                 feature_distance="cosine", feature_k=5, bank_size=1024, bank_selection="random",
+                 feature_projection=None, rotation_score_weight=0.0, reading="ours", seed=0,
+                 **kwargs):
         kwargs.setdefault("name", "scoring_head")
         super().__init__(**kwargs)
         self.feature_dim, self.n_patterns = int(feature_dim), int(n_patterns)
@@ -78,13 +83,21 @@ class ScoringHead(keras.layers.Layer):
         self.feature_distance = "euclidean" if gaussian else str(feature_distance)
         self.feature_k = 1 if gaussian else int(feature_k)
         self.bank_size = int(bank_size)
+        self.bank_selection = str(bank_selection)
+        self.feature_projection = None if feature_projection is None else int(feature_projection)
         self.rotation_score_weight = float(rotation_score_weight)
         for value, allowed, what in ((self.score, SCORES, "score"),
                                      (self.reading, READINGS, "reading"),
                                      (self.feature_density, DENSITIES, "feature_density"),
-                                     (self.feature_distance, DISTANCES, "feature_distance")):
+                                     (self.feature_distance, DISTANCES, "feature_distance"),
+                                     (self.bank_selection, SELECTIONS, "bank_selection")):
             if value not in allowed:
                 raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
+        if self.feature_projection is not None and (
+                gaussian or not 1 <= self.feature_projection < self.feature_dim):
+            raise ADeGANError(f"feature_projection must be between 1 and {self.feature_dim - 1} "
+                              "(below the feature vector's length) and needs the knn density, "
+                              f"got {self.feature_projection}")
         if not 1 <= self.feature_k <= self.bank_size:
             raise ADeGANError(f"feature_k must be between 1 and bank_size ({self.bank_size}), "
                               f"got {self.feature_k}")
@@ -105,13 +118,15 @@ class ScoringHead(keras.layers.Layer):
                                   ("rotation_mean", 0.0), ("rotation_std", 1.0))}
                                 if self.rotation_score_weight > 0 else None)
         rows = self.n_patterns if gaussian else self.bank_size
-        self.bank = self.add_weight(name="feature_bank", shape=(rows, self.feature_dim),
+        width = self.feature_projection or self.feature_dim
+        self.bank = self.add_weight(name="feature_bank", shape=(rows, width),
                                     initializer="zeros", trainable=False)
         self.bias = self.add_weight(name="feature_bias", shape=(rows,), trainable=False,
                                     initializer=keras.initializers.Constant(features.PADDING))
         self.projection = (self.add_weight(name="feature_projection", trainable=False,
-                                           shape=(self.feature_dim, self.feature_dim),
-                                           initializer="identity") if gaussian else None)
+                                           shape=(self.feature_dim, width),
+                                           initializer="identity")
+                           if gaussian or self.feature_projection else None)
         self.built = True
 
     def get_config(self):
@@ -119,6 +134,8 @@ class ScoringHead(keras.layers.Layer):
                 "n_patterns": self.n_patterns, "score": self.score,
                 "feature_density": self.feature_density, "feature_distance": self.feature_distance,
                 "feature_k": self.feature_k, "bank_size": self.bank_size,
+                "bank_selection": self.bank_selection,
+                "feature_projection": self.feature_projection,
                 "rotation_score_weight": self.rotation_score_weight, "reading": self.reading,
                 "seed": self.seed}
 
@@ -185,7 +202,7 @@ class ScoringHead(keras.layers.Layer):
         """
         head = features.fit_head(train_features, train_patterns, self.n_patterns,
                                  self.feature_density, self.feature_distance, self.bank_size,
-                                 self.seed)
+                                 self.seed, self.bank_selection, self.feature_projection)
         self.bank.assign(head["bank"])
         self.bias.assign(head["bias"])
         if self.projection is not None:

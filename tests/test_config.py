@@ -30,10 +30,17 @@ def test_json_round_trip(tmp_path):
     ("beta", float("nan")), ("gamma", float("inf")), ("learning_rate", float("nan")),
     ("seed", -1), ("stage1_epochs", 0), ("stage2_epochs", 0), ("width", 2.5), ("beta_1", 1.0),
     ("score", "best"), ("feature_k", 0), ("bank_size", 3), ("feature_source", "pixels"),
+    ("bank_selection", "nearest"), ("feature_projection", 0), ("feature_projection", 2.5),
+    ("extractor_rank", 0), ("extractor_rank", 256), ("extractor_rank", "full"),
 ])
 def test_invalid_values_are_refused(field, value):
     with pytest.raises(ADeGANError, match="invalid configuration"):
         ADeGANConfig(**{field: value})
+
+
+def test_a_projection_needs_the_knn_density():
+    with pytest.raises(ADeGANError, match="feature_projection needs the knn density"):
+        ADeGANConfig(feature_projection=8, feature_density="gaussian")
 
 
 def test_unknown_preset_and_keys():
@@ -91,12 +98,11 @@ def test_a_stored_config_with_a_retired_option_loads_only_when_it_was_off():
     """Options removed after losing their studies: a config of an earlier version that left
     them off still loads; one that used them is refused by name."""
     old = {**ADeGANConfig().to_dict(), "extractor_blocks": 0, "contrast_temperature": 0.5,
-           "bank_selection": "random", "stage1_pattern_weight": 0.0, "sl_generator_weight": 1.0,
+           "stage1_pattern_weight": 0.0, "sl_generator_weight": 1.0,
            "gan_loss": "nonsaturating", "spectral_norm": False, "prior_weight": 0.0,
            "extractor_width": None}
     assert ADeGANConfig.from_dict(old) == ADeGANConfig()
-    for name, value in (("extractor_blocks", 1), ("bank_selection", "coreset"),
-                        ("stage1_pattern_weight", 1.0), ("sl_generator_weight", 0.0),
+    for name, value in (("extractor_blocks", 1), ("stage1_pattern_weight", 1.0), ("sl_generator_weight", 0.0),
                         ("gan_loss", "hinge"), ("spectral_norm", True), ("prior_weight", 1.0),
                         ("extractor_width", 32)):
         with pytest.raises(ADeGANError, match=f"{name}=.* was removed"):

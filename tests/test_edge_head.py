@@ -3,10 +3,19 @@ import json
 import numpy as np
 import pytest
 
-from benchmarks.edge_head import (
-    CHANNEL_BYTES, bank_rows, decide, estimated_bytes, greedy_coreset, low_rank, main, name,
-    principal_directions,
-)
+from keras_adegan import features
+
+from benchmarks.edge_head import CHANNEL_BYTES, bank_rows, decide, estimated_bytes, low_rank, main, name
+
+
+def test_the_study_takes_banks_as_the_library_does():
+    points = np.random.default_rng(0).normal(size=(120, 2)).astype(np.float32)
+    order = features.greedy_coreset(points, 10, seed=3)
+    np.testing.assert_array_equal(bank_rows("coreset-4", points, 3), np.sort(order[:4]))
+    np.testing.assert_array_equal(bank_rows("coreset-4", points, 3, order), np.sort(order[:4]))
+    np.testing.assert_array_equal(bank_rows("random-7", points, 0),
+                                  features.select_bank(points, 7, 0))
+    assert len(bank_rows("all", points, 0)) == 120
 
 
 def test_low_rank_keeps_a_matrix_of_that_rank_and_leaves_a_full_rank_alone():
@@ -15,31 +24,6 @@ def test_low_rank_keeps_a_matrix_of_that_rank_and_leaves_a_full_rank_alone():
     np.testing.assert_allclose(low_rank(rank2, 2), rank2, atol=1e-5)
     assert np.linalg.matrix_rank(low_rank(rank2, 1)) == 1
     assert low_rank(rank2, None) is rank2 and low_rank(rank2, 6) is rank2
-
-
-def test_principal_directions_keep_features_that_lie_in_a_subspace():
-    rng = np.random.default_rng(0)
-    basis = np.linalg.qr(rng.normal(size=(8, 3)))[0]
-    feats = rng.normal(size=(50, 3)) @ basis.T
-    p = principal_directions(feats, 3)
-    assert p.shape == (8, 3)
-    # distances between projected points are the distances between the points
-    a, b = feats[:1] @ p, feats[1:2] @ p
-    assert np.linalg.norm(a - b) == pytest.approx(np.linalg.norm(feats[0] - feats[1]), rel=1e-5)
-
-
-def test_the_coreset_takes_one_point_of_each_cluster_before_a_second_of_any():
-    rng = np.random.default_rng(0)
-    centres = np.array([[0, 0], [100, 0], [0, 100], [100, 100]], np.float32)
-    points = np.concatenate([c + rng.normal(size=(30, 2)) for c in centres]).astype(np.float32)
-    order = greedy_coreset(points, 4, seed=3)
-    assert sorted(order // 30) == [0, 1, 2, 3]
-    # any prefix of a longer order is the shorter coreset
-    np.testing.assert_array_equal(greedy_coreset(points, 10, seed=3)[:4], order)
-    np.testing.assert_array_equal(bank_rows("coreset-4", points, 3), np.sort(order))
-    assert len(bank_rows("random-7", points, 0)) == 7
-    assert len(bank_rows("all", points, 0)) == 120
-    assert len(greedy_coreset(points, 500)) == 120  # never more rows than points
 
 
 def test_estimated_bytes_counts_weights_channels_and_bank():
@@ -85,6 +69,21 @@ def test_a_run_is_measured_on_validation_and_read_back(trained_run, tmp_path, mo
     assert only["candidates"][name(None, None, "coreset-2048")]["auroc"] == as_trained
     assert set(only["paper_score_auroc"]) == {"full", "64", "32", "16"}
     assert "## digits" in (tmp_path / "head.md").read_text()
+    # the study measures what the product scores with: a rank-16 E through the model
+    from keras_adegan.images import to_model_range
+    from keras_adegan.metrics import component_scores, ranking_metrics
+    from keras_adegan.model import load_detector
+    from keras_adegan.splits import run_splits
+
+    model = load_detector(trained_run[0] / "model.keras")
+    splits = run_splits(model.run_config)
+    compact = model.with_scoring(extractor_rank=16)
+    compact.fit_feature_score(to_model_range(splits.train_x))
+    compact.calibrate(to_model_range(splits.val_normals))
+    figures = ranking_metrics(component_scores(compact.score(to_model_range(splits.val_x))),
+                              splits.val_y)
+    assert figures["auroc_features"] == pytest.approx(
+        only["candidates"][name(16, None, "all")]["auroc"], abs=1e-3)
 
     import benchmarks.edge_head
 

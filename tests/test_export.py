@@ -221,7 +221,12 @@ def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
     ({"real_task": "rotation", "rotation_score_weight": 1.0}, "features", "feature_score",
      1e-4),                                                          # + rotation score
     ({"reading": "literal"}, "full", "paper_score", 1e-4),           # Eq. 11 as printed
-], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading"])
+    ({"extractor_rank": 3, "feature_projection": 2, "bank_selection": "coreset",
+      "real_task": "rotation", "rotation_score_weight": 1.0}, "features", "feature_score",
+     1e-4),                                                          # a compact E and bank
+    ({"extractor_rank": 3, "feature_projection": 2}, "full", "paper_score", 1e-4),  # S: E intact
+], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading", "compact",
+        "compact-full"])
 def test_other_kinds_of_model_export_with_parity(tmp_path, options, graph, output, atol):
     from keras_adegan import ADeGAN, to_model_range
     from tests.conftest import random_images
@@ -260,3 +265,23 @@ def test_representative_folder_named_like_the_anomaly_class_is_warned(tmp_path, 
     warn_if_anomalous(tmp_path / "reps", run)
     err = capsys.readouterr().err
     assert err.startswith("warning:") and "sandal" in err and "(Sandal)" in err
+
+
+@pytest.mark.slow
+def test_a_low_rank_e_makes_a_smaller_file(tmp_path):
+    from keras_adegan import ADeGAN, to_model_range
+    from tests.conftest import random_images
+
+    sizes = {}
+    for rank in (None, 2):
+        model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=8,
+                       bank_size=8, extractor_rank=rank, run_config={"dataset": "toy"})
+        model.compile()
+        model.fit_feature_score(to_model_range(random_images(40, seed=1)))
+        model.calibrate(to_model_range(random_images(40, seed=2)))
+        model.save(tmp_path / f"{rank}.keras")
+        export_detector(tmp_path / f"{rank}.keras", tmp_path / str(rank), formats=["tflite"],
+                        quantizations=["none"], graphs=["features"])
+        sizes[rank] = (tmp_path / str(rank) / "features_fp32.tflite").stat().st_size
+    # E's dense layer: 256 x 64 float32 weights (64 KiB) against 2 x (256 + 64)
+    assert sizes[None] - sizes[2] > 60_000

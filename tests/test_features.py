@@ -74,3 +74,49 @@ def test_standardised_sum_weighs_the_standardised_parts():
     stats = {"density_mean": 1.0, "density_std": 2.0, "rotation_mean": -1.0, "rotation_std": 0.5}
     got = features.standardised_sum(np.array([3.0]), np.array([0.0]), stats, 0.5)
     assert got[0] == pytest.approx((3 - 1) / 2 + 0.5 * (0 + 1) / 0.5)
+
+
+def test_principal_directions_keep_features_that_lie_in_a_subspace():
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.normal(size=(8, 3)))[0]
+    feats = rng.normal(size=(50, 3)) @ basis.T
+    p = features.principal_directions(feats, 3)
+    assert p.shape == (8, 3)
+    # distances between projected points are the distances between the points
+    a, b = feats[:1] @ p, feats[1:2] @ p
+    assert np.linalg.norm(a - b) == pytest.approx(np.linalg.norm(feats[0] - feats[1]), rel=1e-5)
+
+
+def test_the_coreset_takes_one_point_of_each_cluster_before_a_second_of_any():
+    rng = np.random.default_rng(0)
+    centres = np.array([[0, 0], [100, 0], [0, 100], [100, 100]], np.float32)
+    points = np.concatenate([c + rng.normal(size=(30, 2)) for c in centres]).astype(np.float32)
+    order = features.greedy_coreset(points, 4, seed=3)
+    assert sorted(order // 30) == [0, 1, 2, 3]
+    # any prefix of a longer order is the shorter coreset
+    np.testing.assert_array_equal(features.greedy_coreset(points, 10, seed=3)[:4], order)
+    np.testing.assert_array_equal(features.select_bank(points, 4, 3, "coreset"), np.sort(order))
+    assert len(features.greedy_coreset(points, 500)) == 120  # never more rows than points
+    with pytest.raises(ValueError, match="selection"):
+        features.select_bank(points, 4, 3, "nearest")
+
+
+def test_a_cosine_coreset_spreads_over_directions_not_lengths():
+    # two directions, each at very different lengths: cosine sees two points
+    rng = np.random.default_rng(0)
+    lengths = rng.uniform(1, 100, (40, 1))
+    x = np.concatenate([lengths * [1.0, 0.0], lengths * [0.0, 1.0]]).astype(np.float32)
+    picked = features.select_bank(x, 2, seed=0, selection="coreset", distance="cosine")
+    assert sorted(picked // 40) == [0, 1]
+
+
+def test_a_projected_bank_scores_in_the_projected_space():
+    x = clusters(seed=4, dim=6)
+    head = features.fit_head(x, None, 3, "knn", "euclidean", bank_size=len(x), projection=2)
+    assert head["bank"].shape == (len(x), 2) and head["projection"].shape == (6, 2)
+    np.testing.assert_allclose(head["bank"], x @ head["projection"], rtol=1e-5)
+    query = clusters(seed=5, dim=6)[::9]
+    graph = features.graph_scores(query, head["bank"], head["bias"], head["projection"], 3,
+                                  "euclidean").numpy()
+    np.testing.assert_allclose(graph, features.head_scores(query, head, 3, "euclidean"),
+                               rtol=1e-4, atol=1e-3)

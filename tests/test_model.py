@@ -4,6 +4,7 @@ import pytest
 
 from keras_adegan import ADeGAN, ADeGANError, to_model_range, train_stream
 from keras_adegan.model import OUTPUTS
+from keras_adegan.networks import feature_dense
 from keras_adegan.scoring import threshold_at_fpr
 from tests.conftest import random_images
 
@@ -341,3 +342,43 @@ def test_every_config_field_reaches_the_model_or_is_a_run_setting():
     model_config = build_model(config, (16, 16, 1)).get_config()
     for name in CONFIG_ARGS:
         assert model_config[name] == getattr(config, name), name
+
+
+def test_a_compact_model_scores_with_low_rank_e_and_a_projected_coreset_and_round_trips(tmp_path):
+    model = tiny_model(extractor_rank=2, feature_projection=2, bank_selection="coreset",
+                       bank_size=16)
+    model.fit(tiny_stream(), epochs=2, verbose=0)
+    trained = feature_dense(model.extractor).kernel.numpy()
+    full = calibrated(model.with_scoring(extractor_rank=None, feature_projection=None,
+                                         bank_selection="random"))
+    calibrated(model)
+    assert model.factors.is_fitted and model.head.bank.shape == (16, 2)
+    np.testing.assert_array_equal(feature_dense(model.extractor).kernel.numpy(), trained)
+    images = to_model_range(random_images(10, seed=4))
+    before = model.score(images)
+    assert not np.allclose(before["feature_score"], full.score(images)["feature_score"])
+    # the paper's S keeps E as trained; E alone (the edge graph) is all compact
+    for key in ("paper_score", "pattern_prob", "recon_error"):
+        np.testing.assert_allclose(before[key], full.score(images)[key], rtol=1e-5)
+    e_only = model.feature_call(images)
+    np.testing.assert_allclose(e_only["feature_score"], before["feature_score"], rtol=1e-5)
+    assert not np.allclose(e_only["pattern_prob"], before["pattern_prob"])
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    for key in before:
+        np.testing.assert_array_equal(before[key], loaded.score(images)[key])
+    assert loaded.get_config() == model.get_config()
+    # the trained layer was kept: another rank (or none) starts from it
+    undone = calibrated(loaded.with_scoring(extractor_rank=None, feature_projection=None,
+                                            bank_selection="random"))
+    np.testing.assert_allclose(undone.score(images)["feature_score"],
+                               full.score(images)["feature_score"], rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"extractor_rank": 32}, "extractor_rank must be between 1 and"),
+    ({"feature_projection": 4}, "feature_projection must be between 1 and 3"),
+])
+def test_a_compaction_beyond_the_networks_size_is_a_clear_error(kwargs, match):
+    with pytest.raises(ADeGANError, match=match):
+        tiny_model(**kwargs)

@@ -48,3 +48,27 @@ def test_run_to_features_stops_at_the_features_layer():
     with pytest.raises(ValueError, match="no layer named 'features'"):
         run_to_features(build_generator((16, 16, 3), 4, 4, 4), np.zeros((1, 8), "float32"))
 
+
+
+def test_low_rank_factors_stand_in_for_the_dense_layer_once_fitted():
+    import keras
+
+    from keras_adegan.networks import LowRankFactors, feature_dense, low_rank_factors
+
+    e = build_extractor((16, 16, 1), n_patterns=4, noise_dim=4, width=4)
+    x = np.random.default_rng(0).normal(size=(3, 16, 16, 1)).astype("float32")
+    dense = feature_dense(e)
+    factors = LowRankFactors(*dense.kernel.shape, rank=3)
+    # not fitted yet: the trained layer
+    np.testing.assert_array_equal(run_to_features(e, x, factors=factors), run_to_features(e, x))
+    kernel = dense.kernel.numpy()
+    factors.fit(kernel)
+    low = run_to_features(e, x, factors=factors).numpy()
+    left, right = low_rank_factors(kernel, 3)
+    assert np.linalg.matrix_rank(left @ right) == 3
+    dense.kernel.assign(left @ right)  # the same layer with the rank-3 kernel
+    np.testing.assert_allclose(low, run_to_features(e, x).numpy(), atol=1e-5)
+    dense.kernel.assign(kernel)
+    assert not np.allclose(low, run_to_features(e, x).numpy(), atol=1e-3)
+    again = keras.layers.deserialize(keras.layers.serialize(factors))
+    assert again.get_config() == factors.get_config() and not again.is_fitted

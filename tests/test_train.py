@@ -285,6 +285,21 @@ def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_confi
         parse_args(["--bank-size", "many"])
 
 
+@pytest.mark.parametrize("flag,word", [("--feature-projection", "none"),
+                                       ("--extractor-rank", "full")])
+def test_a_compaction_flag_takes_a_number_or_its_word_for_none(flag, word, capsys):
+    from keras_adegan.cli.train import config_from_args, parse_args
+
+    field = flag[2:].replace("-", "_")
+    assert getattr(config_from_args(parse_args([flag, "8"])), field) == 8
+    # the word clears a preset's value
+    config = config_from_args(parse_args(["--dataset", "mnist", flag, word]))
+    assert getattr(config, field) is None
+    with pytest.raises(SystemExit):
+        parse_args([flag, "some"])
+    assert f"must be a number or '{word}'" in capsys.readouterr().err
+
+
 def test_a_folder_in_use_by_a_live_run_is_refused(tmp_path, tiny_config):
     import os
     import socket

@@ -17,10 +17,13 @@ import dataclasses
 import re
 
 from keras_adegan.config import (COLOR_MODES, DENSITIES, DISTANCES, PRECISIONS, READINGS,
-                                 REAL_TASKS, SCORES, SOURCES, ADeGANConfig)
+                                 REAL_TASKS, SCORES, SELECTIONS, SOURCES, ADeGANConfig)
 from keras_adegan.presets import chosen_scoring
 
-ALL = "all"  # --bank-size all: every training normal (bank_size None)
+# The word that sets each optional whole-number field to None on the command line.
+NONE_WORDS = {"bank_size": "all",  # every training normal
+              "feature_projection": "none",  # no projection
+              "extractor_rank": "full"}  # E's dense layer as trained
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
@@ -36,22 +39,29 @@ def parse_image_size(text: str) -> tuple[int, int]:
     return tuple(parts)
 
 
-def parse_bank_size(text: str) -> int | None:
-    """A number of bank rows, or 'all' (None: every training normal)."""
-    if text == ALL:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"bank size must be a number or 'all', got {text!r}") from None
+def optional_int(field: str):
+    """The flag type of `field`: a whole number, or its word in `NONE_WORDS` for None."""
+    word = NONE_WORDS[field]
+
+    def parse(text: str) -> int | None:
+        if text == word:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{field.replace('_', ' ')} must be a number or "
+                                             f"{word!r}, got {text!r}") from None
+    return parse
 
 
 CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES, "reading": READINGS,
            "real_task": REAL_TASKS,
-           "feature_source": SOURCES, "feature_density": DENSITIES, "feature_distance": DISTANCES}
+           "feature_source": SOURCES, "feature_density": DENSITIES, "feature_distance": DISTANCES,
+           "bank_selection": SELECTIONS}
 # Fields whose flag reads text its own way; `anomaly_class` stays text (an index or a class
 # name, resolved against the dataset by `keras_adegan.data.class_index`).
-FLAG_TYPES = {"image_size": parse_image_size, "bank_size": parse_bank_size, "anomaly_class": str}
+FLAG_TYPES = {"image_size": parse_image_size, "anomaly_class": str,
+              **{field: optional_int(field) for field in NONE_WORDS}}
 FLAG_ALIASES = {"jit_compile": ("--jit",)}
 SCALARS = {"int": int, "float": float, "str": str}
 
@@ -112,6 +122,6 @@ def config_from_flags(args: argparse.Namespace) -> "ADeGANConfig":
     overrides.pop("dataset", None)
     config = ADeGANConfig.preset(dataset, **overrides)
     # `preset` skips None values; `--bank-size all` (None) must still replace the preset's.
-    if "bank_size" in overrides and overrides["bank_size"] is None:
-        config = dataclasses.replace(config, bank_size=None)
-    return config
+    cleared = {field: None for field in NONE_WORDS
+               if field in overrides and overrides[field] is None}
+    return dataclasses.replace(config, **cleared) if cleared else config

@@ -63,9 +63,8 @@ def _rescore_main(args) -> int:
     if not args.output_dir or not (Path(args.output_dir) / "metrics.json").is_file():
         raise ADeGANError("--rescore needs --output naming a finished run (with metrics.json)")
     if not options:
-        raise ADeGANError("--rescore changes scoring options: give at least one of --score, "
-                          "--feature-source, --feature-density, --feature-distance, --feature-k, "
-                          "--bank-size, --rotation-score-weight")
+        raise ADeGANError("--rescore changes scoring options: give at least one of "
+                          + ", ".join("--" + k.replace("_", "-") for k in SCORE_FIELDS))
     test = rescore(args.output_dir, data_dir=args.data_dir, **options)["test"]
     print(f"rescored {args.output_dir} ({', '.join(f'{k}={v}' for k, v in options.items())}): "
           f"test AUROC {test['auroc_features']:.4f} (feature score), "
