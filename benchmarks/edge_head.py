@@ -261,7 +261,8 @@ def write_results(cells: list[dict], path: Path, command: str) -> None:
                   "Validation AUROC of the feature score as trained, per cell: "
                   + ", ".join(f"{c['candidates'][name(None, None, 'all')]['auroc']:.4f}"
                               for c in mine)
-                  + "; of the paper's S per rank of E (mean): "
+                  + "; of the paper's S had the rank reached it (the model keeps E as "
+                  "trained for S), per rank (mean): "
                   + ", ".join(f"{r} {np.mean([c['paper_score_auroc'][r] for c in mine]):.4f}"
                               for r in mine[0]["paper_score_auroc"]) + ".", "",
                   "| candidate | mean cost | worst cell's cost | estimated size (KiB) | "

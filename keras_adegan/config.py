@@ -103,8 +103,8 @@ class ADeGANConfig:
         feature_density: "knn" (bank of training normals) or "gaussian" (per pattern).
         feature_distance: "cosine" or "euclidean" (kNN).
         feature_k: neighbours averaged by the kNN score.
-        bank_size: rows of the kNN bank, subsampled from the training normals; None keeps
-            every training normal.
+        bank_size: rows of the kNN bank, subsampled from the training normals (at most all
+            of them); None keeps every training normal.
         bank_selection: how a smaller bank is subsampled: "random" (seeded) or "coreset"
             (greedy k-center: each next row the normal farthest from the rows kept).
         feature_projection: for kNN, project the features on their top principal directions

@@ -458,13 +458,15 @@ def load_detector(path) -> ADeGAN:
 
 def scoring_options(config: ADeGANConfig, n_train: int | None) -> dict:
     """The model's scoring arguments from a config; `bank_size` None (the whole training set)
-    becomes the number of training normals, `n_train`."""
+    becomes the number of training normals, `n_train`, and a larger bank_size (a preset's, on
+    a smaller dataset) shrinks to it: the bank holds at most every training normal."""
     options = {field: getattr(config, field) for field in SCORE_FIELDS}
-    if options["bank_size"] is None:
-        if n_train is None:
-            raise ADeGANError("bank_size None (every training normal) needs the number of "
-                              "training images")
-        options["bank_size"] = max(int(n_train), options["feature_k"])
+    if options["bank_size"] is None and n_train is None:
+        raise ADeGANError("bank_size None (every training normal) needs the number of "
+                          "training images")
+    if n_train is not None:
+        options["bank_size"] = max(min(options["bank_size"] or n_train, int(n_train)),
+                                   options["feature_k"])
     return options
 
 

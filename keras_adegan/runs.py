@@ -118,12 +118,9 @@ def save_model(model: ADeGAN, path: Path) -> None:
 
 
 def check_splits(splits, config: ADeGANConfig) -> None:
-    """What can be checked before training: a bank the training normals can fill, a
+    """What can be checked before training: enough training normals for k neighbours, a
     projection shorter than the features, and enough validation normals to calibrate on."""
     n_train, n_val = len(splits.train_x), int(np.sum(splits.val_y == 0))
-    if config.bank_size is not None and config.bank_size > n_train:
-        raise ADeGANError(f"bank_size {config.bank_size} is larger than the {n_train} training "
-                          f"normals; pass --bank-size all (or at most {n_train})")
     if config.feature_k > min(n_train, config.bank_size or n_train):
         raise ADeGANError(f"feature_k {config.feature_k} is larger than the bank "
                           f"({min(n_train, config.bank_size or n_train)} training normals); "
