@@ -110,9 +110,9 @@ class ADeGANConfig:
         feature_projection: for kNN, project the features on their top principal directions
             (this many, below the feature vector's length) before the bank; None: no
             projection.
-        extractor_rank: after training, replace E's dense layer (trunk -> features) by its best
-            rank-r approximation, for a smaller exported E (below the layer's 8 * width
-            outputs); None: E as trained.
+        extractor_rank: after training, the feature score runs E's dense layer (trunk ->
+            features) as its best rank-r approximation, for a smaller exported E (below the
+            layer's 8 * width outputs; the paper's S keeps E as trained); None: E as trained.
         rotation_score_weight: beyond the paper, for models trained with a rotation head
             (`real_task` "rotation"): weight of the rotation task's own score
             (how badly E tells an image's quarter turns apart) added to the feature score, each part

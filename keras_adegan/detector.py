@@ -122,8 +122,9 @@ class Detector:
         """Fill the feature score's head (bank, or per-pattern Gaussians) from training normals.
 
         Use the training split's normal images (model range); call `calibrate()` afterwards,
-        since the head changes the feature score. With `extractor_rank`, E's dense layer is
-        replaced by its low-rank factors first, for every score.
+        since the head changes the feature score. With `extractor_rank`, E's low-rank factors are
+        fitted first, and the feature score runs through them (the paper's S keeps E as
+        trained).
 
         Returns:
             dict with `points` (training normals seen) and `bank_rows` (rows filled).
