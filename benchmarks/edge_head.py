@@ -25,7 +25,6 @@ Command line:
 
 from __future__ import annotations
 
-import itertools
 import json
 import sys
 import time
@@ -109,12 +108,6 @@ def estimated_bytes(extractor_layers: list[tuple[int, int]], dense_index: int, r
     return total + rows * (width + CHANNEL_BYTES + 4 * (distance == "euclidean"))
 
 
-def candidates(dim: int):
-    """Every (rank, projection, bank) of the grid, projections of `dim` or more left out."""
-    projections = [p for p in PROJECTIONS if p is None or p < dim]
-    return itertools.product(RANKS, projections, BANKS)
-
-
 def name(rank, projection, bank) -> str:
     return f"rank {rank or 'full'} / projection {projection or 'none'} / {bank}"
 
@@ -173,8 +166,7 @@ def measure(run: Path, data_dir=None) -> dict:
                       else features.principal_directions(train_features, projection))
             tr = train_features if matrix is None else train_features @ matrix
             va = val_out["features"] if matrix is None else val_out["features"] @ matrix
-            space = (tr / np.maximum(np.linalg.norm(tr, axis=1, keepdims=True), 1e-12)
-                     if distance == "cosine" else tr)  # where the distance is Euclidean
+            space = features.distance_space(tr, distance)
             order = features.greedy_coreset(space, LARGEST_CORESET, head.seed)
             for bank in BANKS:
                 rows = bank_rows(bank, space, head.seed, order)

@@ -72,6 +72,12 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
+def distance_space(features: np.ndarray, distance: str) -> np.ndarray:
+    """The features where `distance` is Euclidean: unit rows for `cosine`, as they are for
+    `euclidean` (the space a coreset is chosen in)."""
+    return _unit(features) if distance == "cosine" else features
+
+
 def greedy_coreset(points: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     """Indices of `size` rows of `points` in greedy k-center order: a seeded random first row,
     then each time the row farthest (Euclidean) from every row picked so far; any prefix of the
@@ -100,8 +106,7 @@ def select_bank(features: np.ndarray, size: int, seed: int = 0, selection: str =
         return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
     if selection != "coreset":
         raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
-    space = _unit(features) if distance == "cosine" else features  # Euclidean there
-    return np.sort(greedy_coreset(space, size, seed))
+    return np.sort(greedy_coreset(distance_space(features, distance), size, seed))
 
 
 def principal_directions(features: np.ndarray, d: int) -> np.ndarray:
