@@ -20,6 +20,7 @@ Command line:
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -30,8 +31,11 @@ from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.config import READINGS, REAL_TASKS, SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.metrics import ranking_metrics
+from keras_adegan.images import to_model_range
+from keras_adegan.metrics import component_scores, ranking_metrics
+from keras_adegan.model import load_detector, scoring_options
 from keras_adegan.outputs import write_atomically
+from keras_adegan.presets import AS_TRAINED
 from keras_adegan.provenance import set_threads
 from keras_adegan.runs import rescore, train
 from keras_adegan.splits import make_splits
@@ -181,6 +185,24 @@ def refuse_without_models(results: Results, configs: list[ADeGANConfig]) -> None
             "--classes/--seeds")
 
 
+def as_trained_figures(run_dir: Path, config: ADeGANConfig, splits) -> dict | None:
+    """The test and validation AUROC of the feature score of the model as trained (`AS_TRAINED`:
+    every training normal, E's own dense layer), when the config's edge compaction changes it:
+    the compaction's cost, reported beside the deployed score (it chooses nothing). None when
+    the config scores with the model as trained."""
+    if all(getattr(config, k) == v for k, v in AS_TRAINED.items()):
+        return None
+    full = dataclasses.replace(config, **AS_TRAINED)
+    model = load_detector(run_dir / "model.keras").with_scoring(
+        **scoring_options(full, len(splits.train_x)))
+    model.fit_feature_score(to_model_range(splits.train_x))
+    model.calibrate(to_model_range(splits.val_normals))
+    return {split: ranking_metrics(component_scores(model.score(to_model_range(x))),
+                                   y)["auroc_features"]
+            for split, x, y in (("test", splits.test_x, splits.test_y),
+                                ("validation", splits.val_x, splits.val_y))}
+
+
 def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str,
              batch_statistics_curve: bool = False) -> dict:
     """Train, evaluate and score the baselines for one (class, seed); returns the results entry."""
@@ -204,6 +226,9 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
                       ranking_metrics(baselines, splits.test_y).items() if name.startswith("auroc")}
     base_seconds = time.time() - base_start
     test, validation = model_figures(metrics)
+    if (as_trained := as_trained_figures(run_dir, config, splits)) is not None:
+        test["auroc_as_trained"] = as_trained["test"]
+        validation["auroc_as_trained"] = as_trained["validation"]
     cell = {
         "anomaly_class": config.anomaly_class,
         "class_name": data.class_names[config.anomaly_class] if data.class_names else None,

@@ -43,6 +43,12 @@ EDGE_SCORING: dict[tuple[str, str], dict] = {
 }
 
 
+# The values of the edge compaction's options that leave the model as trained: every training
+# normal in the bank, E's own dense layer, no projection.
+AS_TRAINED: dict = dict(bank_size=None, bank_selection="random", feature_projection=None,
+                        extractor_rank=None)
+
+
 def chosen_scoring(dataset: str, real_task: str | None) -> dict:
     """The scoring options chosen on validation for models of `dataset` trained with
     `real_task` (None: the paper's training), under any option a user gives."""

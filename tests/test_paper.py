@@ -110,6 +110,38 @@ def test_a_cell_trained_with_other_scoring_options_is_rescored_not_retrained(fin
     assert "nothing to do" in capsys.readouterr().out
 
 
+def test_a_compacted_cell_reports_the_model_as_trained_beside_it(finished, tmp_path):
+    """The cost of a preset's edge compaction is measured on the same model as trained: the
+    figure equals what the model scored with every training normal, and the table shows it."""
+    import dataclasses
+    from pathlib import Path
+
+    from benchmarks.paper import Results, as_trained_figures, budget_of
+    from benchmarks.paper_table import write_markdown
+    from keras_adegan.config import ADeGANConfig
+    from keras_adegan.data import load_dataset
+    from keras_adegan.splits import make_splits
+
+    root, _ = finished
+    data = json.loads((root / "results" / "digits.json").read_text())
+    cell = data["cells"]["class2-seed0"]
+    config = ADeGANConfig.preset("digits", anomaly_class=2, seed=0, stage1_epochs=1,
+                                 stage2_epochs=1, width=4, train_limit=128)
+    splits = make_splits(load_dataset("digits"), 2, config.val_fraction, 0, 128)
+    run = Path(cell["run_dir"])
+    assert as_trained_figures(run, config, splits) is None  # it scores as trained already
+    figures = as_trained_figures(run, dataclasses.replace(config, bank_size=16), splits)
+    for split in ("test", "validation"):
+        assert figures[split] == pytest.approx(cell[split]["auroc_features"], abs=1e-6)
+    cell["test"]["auroc_as_trained"], cell["validation"]["auroc_as_trained"] = 0.321, 0.654
+    (tmp_path / "digits.json").write_text(json.dumps(data))
+    write_markdown(Results(tmp_path / "digits.json", "digits", budget_of(data["budget"])),
+                   tmp_path / "digits.md")
+    table = (tmp_path / "digits.md").read_text()
+    assert "| deployed, model as trained |" in table.replace("deployed: feature score | ", "")
+    assert "| 0.321 |" in table and "| 0.654 |" in table.split("| validation mean |")[1]
+
+
 @pytest.mark.slow
 def test_literal_reading_cells_have_their_own_file_and_columns_in_the_main_table(finished):
     root, args = finished
