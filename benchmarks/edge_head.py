@@ -38,6 +38,7 @@ from keras_adegan import features
 from keras_adegan.errors import cli_main
 from keras_adegan.networks import feature_dense, low_rank_factors
 from keras_adegan.outputs import write_atomically
+from keras_adegan.provenance import add_threads_flag, set_threads
 
 RANKS = (None, 64, 32, 16)  # None: E's dense layer as trained
 PROJECTIONS = (None, 32, 16)  # None: the features as they are; d >= dim is skipped
@@ -271,7 +272,9 @@ def write_results(cells: list[dict], path: Path, command: str) -> None:
 def main(argv=None) -> int:
     p = run_parser("python -m benchmarks.edge_head", __doc__, "results/edge_head")
     p.add_argument("--data-dir", default=None)
+    add_threads_flag(p)
     args = p.parse_args(argv)
+    set_threads(args.threads)
     command = "python -m benchmarks.edge_head " + " ".join(sys.argv[1:] if argv is None else argv)
     path = Path(args.results)
     finished = [run for run in args.runs if (Path(run) / "metrics.json").is_file()]

@@ -36,7 +36,7 @@ from keras_adegan.metrics import component_scores, ranking_metrics
 from keras_adegan.model import load_detector, scoring_options
 from keras_adegan.outputs import write_atomically
 from keras_adegan.presets import AS_TRAINED
-from keras_adegan.provenance import set_threads
+from keras_adegan.provenance import add_threads_flag, set_threads
 from keras_adegan.runs import rescore, train
 from keras_adegan.splits import make_splits
 
@@ -283,9 +283,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--results-dir", default="results", help="where <dataset>.json/.md go")
     p.add_argument("--runs-dir", default="runs/paper", help="where each cell's run folder goes")
     p.add_argument("--recompute", action="store_true", help="redo cells already in the results")
-    p.add_argument("--threads", type=int, default=0,
-                   help="TensorFlow threads of this process (0: TensorFlow's default, every "
-                        "core); 1 trains faster when two processes share two cores")
+    add_threads_flag(p)
     return p.parse_args(argv)
 
 
@@ -302,9 +300,6 @@ def write_tables(results: Results, results_dir: Path, name: str) -> None:
 @cli_main
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.threads < 0:
-        raise ADeGANError(f"--threads must be 0 (TensorFlow's default, every core) or a number "
-                          f"of threads; got {args.threads}")
     set_threads(args.threads)
     command = "python -m benchmarks.paper " + " ".join(sys.argv[1:] if argv is None else argv)
     configs = [ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=s,

@@ -23,7 +23,7 @@ import numpy as np
 
 from keras_adegan.config import REAL_TASKS
 from keras_adegan.errors import ArgumentParser
-from keras_adegan.provenance import cpu_name, library_versions, set_threads
+from keras_adegan.provenance import add_threads_flag, cpu_name, library_versions, set_threads
 
 SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
           "cifar10": (32, 32, 3)}
@@ -124,7 +124,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--jit", action="store_true", help="XLA-compile the training step")
     p.add_argument("--real-task", default="none", choices=REAL_TASKS,
                    help="beyond the paper: stage 2 with a task on real images")
-    p.add_argument("--threads", type=int, default=0, help="TensorFlow threads (0: all cores)")
+    add_threads_flag(p)
     p.add_argument("--warmup", type=int, default=10)
     p.add_argument("--steps", type=int, default=50)
     p.add_argument("--peak-gflops", type=float, default=256.0,

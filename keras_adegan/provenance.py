@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import subprocess
@@ -51,6 +52,22 @@ def thread_setting() -> dict[str, int]:
             or int(os.environ.get("TF_NUM_INTRAOP_THREADS", 0)),
             "inter_op": threading.get_inter_op_parallelism_threads()
             or int(os.environ.get("TF_NUM_INTEROP_THREADS", 0))}
+
+
+def add_threads_flag(parser) -> None:
+    """Add `--threads N` (TensorFlow threads of the process; 0, the default, leaves TensorFlow's
+    own, every core) to a command line's `argparse` parser; pass its value to `set_threads`."""
+
+    def count(text: str) -> int:
+        if not text.strip().isdigit():
+            raise argparse.ArgumentTypeError(
+                f"--threads must be 0 (TensorFlow's default, every core) or a number of "
+                f"threads; got {text!r}")
+        return int(text)
+
+    parser.add_argument("--threads", type=count, default=0,
+                        help="TensorFlow threads of this process (0: TensorFlow's default, "
+                             "every core); 1 runs faster when two processes share two cores")
 
 
 def set_threads(count: int) -> None:

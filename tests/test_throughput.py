@@ -57,3 +57,12 @@ def test_unknown_real_task_is_one_error_line(capsys, tmp_path):
     assert stop.value.code == 2 and len(err) == 1 and err[0].startswith("error:")
     assert "jigsaw" in err[0] and not out.exists()
 
+
+
+def test_the_threads_flag_takes_a_count_and_refuses_a_negative_one(capsys):
+    from benchmarks.throughput import parse_args
+
+    assert parse_args(["--threads", "1"]).threads == 1 and parse_args([]).threads == 0
+    with pytest.raises(SystemExit):
+        parse_args(["--threads", "-2"])
+    assert "--threads must be 0" in capsys.readouterr().err
