@@ -171,8 +171,7 @@ def measure(run: Path, data_dir=None) -> dict:
             order = features.greedy_coreset(space, LARGEST_CORESET, head.seed)
             for bank in BANKS:
                 rows = bank_rows(bank, space, head.seed, order)
-                fitted = features.fit_head(tr[rows], None, head.n_patterns, "knn", distance,
-                                           len(rows))
+                fitted = features.fit_head(tr[rows], distance, len(rows))
                 density = features.head_scores(va, fitted, min(k, len(rows)), distance)
                 score = density
                 if weight > 0:

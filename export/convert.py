@@ -4,7 +4,7 @@ Every exported graph takes images as the user has them, pixel values in [0, 255]
 [-1, 1], the feature bank, the calibration statistics and the thresholds are inside the graph;
 there are no random ops. Two graphs:
 
-* `full` (G∘E, and D if the feature score uses it): the outputs of `ADeGAN.call`, both scores
+* `full` (G∘E): the outputs of `ADeGAN.call`, both scores
   (`score`/`is_anomaly` of the model's chosen score, `paper_score`, `feature_score`) and the
   paper's parts;
 * `features` (E alone, no G): `score`/`is_anomaly` of the feature score, `feature_score`,

@@ -17,8 +17,7 @@ from keras_adegan.outputs import write_atomically
 from keras_adegan.presets import PRESETS, chosen_scoring
 
 SCORES = ("features", "paper")
-SOURCES = ("extractor", "noise", "discriminator", "extractor+discriminator")
-DENSITIES = ("knn", "gaussian")
+SOURCES = ("extractor", "noise")
 DISTANCES = ("cosine", "euclidean")
 SELECTIONS = ("random", "coreset")
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -26,9 +25,8 @@ COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
 REAL_TASKS = ("none", "rotation")
 # Fields that only change how a trained model scores, never how it trains.
-SCORE_FIELDS = ("score", "feature_source", "feature_density", "feature_distance", "feature_k",
-                "bank_size", "bank_selection", "feature_projection", "extractor_rank",
-                "rotation_score_weight")
+SCORE_FIELDS = ("score", "feature_source", "feature_distance", "feature_k", "bank_size",
+                "bank_selection", "feature_projection", "extractor_rank", "rotation_score_weight")
 # Fields of earlier versions whose options lost their validation studies and were removed
 # (results/README.md names the commit that reproduces them), with the value that meant "off":
 # a stored config or model that holds that value still loads (ANY: whatever it holds, for a
@@ -39,7 +37,9 @@ RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY,
            "stage1_pattern_weight": 0.0, "sl_generator_weight": 1.0, "gan_loss": "nonsaturating",
            "spectral_norm": False, "prior_weight": 0.0,
            # the edge study's losing option (core study round 4)
-           "extractor_width": None}
+           "extractor_width": None,
+           # the feature and scoring-grid studies' losing density (a Gaussian per pattern)
+           "feature_density": "knn"}
 # Fields whose default changed after configs had been stored without them: such a config was
 # made (and trains) with the value given here, not with today's default (round 1 of the core
 # study kept D's term in stage 2; before the field existed, stage 2 froze D).
@@ -98,9 +98,8 @@ class ADeGANConfig:
         jit_compile: compile the training step with XLA.
         score: the score that decides (`score`, `is_anomaly`, the threshold): "features" (the
             feature score, beyond the paper) or "paper" (S, Eq. 11). Both are always reported.
-        feature_source: features of the feature score: "extractor", "noise", "discriminator"
-            or "extractor+discriminator" (see `keras_adegan.features`).
-        feature_density: "knn" (bank of training normals) or "gaussian" (per pattern).
+        feature_source: features of the feature score: "extractor" (E's layer before its
+            heads) or "noise" (E's z_n); see `keras_adegan.features`.
         feature_distance: "cosine" or "euclidean" (kNN).
         feature_k: neighbours averaged by the kNN score.
         bank_size: rows of the kNN bank, subsampled from the training normals (at most all
@@ -157,7 +156,6 @@ class ADeGANConfig:
     # The feature score's defaults were chosen on validation data: results/feature_study.md.
     score: str = "features"
     feature_source: str = "noise"
-    feature_density: str = "knn"
     feature_distance: str = "cosine"
     feature_k: int = 5
     bank_size: int | None = None
@@ -236,9 +234,10 @@ class ADeGANConfig:
              "(--real-task rotation)"),
             (self.color_mode is None or self.color_mode in COLOR_MODES,
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
-            (self.feature_source in SOURCES, f"feature_source must be one of {', '.join(SOURCES)}"),
-            (self.feature_density in DENSITIES,
-             f"feature_density must be one of {', '.join(DENSITIES)}"),
+            (self.feature_source in SOURCES,
+             f"feature_source must be one of {', '.join(SOURCES)} (D's features lost the "
+             "feature study and were removed: results/README.md names the commit that has "
+             "them)"),
             (self.feature_distance in DISTANCES,
              f"feature_distance must be one of {', '.join(DISTANCES)}"),
             (self.bank_size is None or (isinstance(self.bank_size, int) and self.bank_size >= 1),
@@ -250,8 +249,6 @@ class ADeGANConfig:
             (self.extractor_rank is None or 1 <= self.extractor_rank < 8 * self.width,
              "extractor_rank must be between 1 and 8 * width - 1 (E's dense layer has 8 * "
              "width outputs), or None for E as trained"),
-            (self.feature_projection is None or self.feature_density == "knn",
-             "feature_projection needs the knn density (--feature-density knn)"),
             (self.feature_k >= 1 and (not isinstance(self.bank_size, int)  # None: all normals
                                       or self.feature_k <= self.bank_size),
              "feature_k must be between 1 and bank_size"),

@@ -119,7 +119,7 @@ class Detector:
             images, batch_size)["rotation"]
 
     def fit_feature_score(self, train_normals, batch_size: int = 256) -> dict:
-        """Fill the feature score's head (bank, or per-pattern Gaussians) from training normals.
+        """Fill the feature score's bank from training normals.
 
         Use the training split's normal images (model range); call `calibrate()` afterwards,
         since the head changes the feature score. With `extractor_rank`, E's low-rank factors are
@@ -130,14 +130,14 @@ class Detector:
             dict with `points` (training normals seen) and `bank_rows` (rows filled).
         """
         images = self.check_images(train_normals)
-        if self.head.feature_density == "knn" and len(images) < self.head.feature_k:
+        if len(images) < self.head.feature_k:
             raise ADeGANError(f"the feature score needs at least feature_k = {self.head.feature_k} "
                               f"training images, got {len(images)}")
         if self.factors is not None:  # E at a lower rank from now on (`extractor_rank`)
             self.factors.fit(feature_dense(self.extractor).kernel.numpy())
             self._functions.clear()  # traced with the full layer
         out = self.extract_features(images, batch_size)
-        return self.head.fit(out["features"], np.argmax(out["probs"], axis=1))
+        return self.head.fit(out["features"])
 
     def calibrate(self, normal_images, fpr: float = 0.05, batch_size: int = 256) -> dict:
         """Fit Eq. 9's normal distribution and both scores' decision thresholds on normals.

@@ -12,20 +12,14 @@ A fitted *head* holds everything the score needs, as arrays that become the mode
 
 score(x) = mean of the `k` smallest distances from f(x) to the bank rows, where
 `cosine`: d = 1 - <f/|f|, b> + bias (rows unit length), `euclidean`: d = sqrt(|f|^2 - 2 <f, b> + bias)
-(bias = |b|^2). Two densities fit that form:
-
-* `knn`: the bank is the training-normal features, or a subset of them: seeded random rows,
-  or a greedy k-center coreset (PatchCore's subsampling), optionally after projecting the
-  features on their top principal directions (a smaller bank for an edge device);
-* `gaussian`: one Gaussian per pattern (E's argmax on the training normals) with a shared
-  covariance. With Sigma^-1 = L L^T, the Mahalanobis distance to mean mu_c is |f L - mu_c L|, so
-  the projection is L, the bank holds the projected means, the distance is euclidean and k = 1.
+(bias = |b|^2). The bank is the training-normal features, or a subset of them: seeded random
+rows, or a greedy k-center coreset (PatchCore's subsampling), optionally after projecting the
+features on their top principal directions (a smaller bank for an edge device).
 
 In the graph this is a matmul and a `top_k`, both TFLite built-ins.
 
 Example:
-    >>> head = fit_head(train_feats, train_patterns, n_patterns=10, density="knn",
-    ...                 distance="cosine", bank_size=1024)
+    >>> head = fit_head(train_feats, distance="cosine", bank_size=1024)
     >>> scores = head_scores(test_feats, head, k=5, distance="cosine")
 """
 
@@ -35,34 +29,15 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import scoring
-from keras_adegan.config import DENSITIES, DISTANCES, SELECTIONS, SOURCES  # noqa: F401 (re-exported)
+from keras_adegan.config import DISTANCES, SELECTIONS, SOURCES  # noqa: F401 (re-exported)
 
 PADDING = 1e9  # bias of an empty bank row: never among the k nearest
-COVARIANCE_SHRINKAGE = 0.01  # Sigma + 0.01 * mean(diag Sigma) * I keeps it invertible
 
 
-def feature_dim(source: str, image_shape, width: int, noise_dim: int) -> int:
-    """Length of the feature vector of `source` for networks of `width` on `image_shape`: E's
-    features layer has 8 * width values, D's flattened trunk (H/4)(W/4)(2 * width)."""
-    extractor_dim = 8 * width
-    discriminator_dim = (image_shape[0] // 4) * (image_shape[1] // 4) * 2 * width
-    return {"extractor": extractor_dim, "noise": noise_dim, "discriminator": discriminator_dim,
-            "extractor+discriminator": extractor_dim + discriminator_dim}[source]
-
-
-def combine(parts: dict, source: str, ops=np):
-    """The feature vector of `source` from E's features, E's z_n and D's features.
-
-    A concatenation joins unit-length parts, so that neither network dominates by scale.
-    `ops` is numpy or `tf.math`-like (anything with `concatenate`/`concat` is handled).
-    """
-    if "+" not in source:
-        return parts[source]
-    pieces = [parts[name] for name in source.split("+")]
-    if ops is np:
-        return np.concatenate([p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
-                               for p in pieces], axis=1)
-    return tf.concat([tf.math.l2_normalize(p, axis=1) for p in pieces], axis=1)
+def feature_dim(source: str, width: int, noise_dim: int) -> int:
+    """Length of the feature vector of `source` for networks of `width`: E's features layer
+    ("extractor") has 8 * width values, E's z_n ("noise") `noise_dim`."""
+    return {"extractor": 8 * width, "noise": noise_dim}[source]
 
 
 # --------------------------------------------------------------------------- fitting (numpy)
@@ -116,48 +91,20 @@ def principal_directions(features: np.ndarray, d: int) -> np.ndarray:
     return vt[:d].T.astype(np.float32)
 
 
-def _gaussian(features, patterns, n_patterns):
-    """Per-pattern means (n_patterns, dim; NaN rows for unused patterns) and the shared
-    within-pattern precision's Cholesky factor L (Sigma^-1 = L L^T)."""
-    x = np.asarray(features, np.float64)
-    means = np.full((n_patterns, x.shape[1]), np.nan)
-    centred = np.empty_like(x)
-    for c in range(n_patterns):
-        members = patterns == c
-        if members.any():
-            means[c] = x[members].mean(axis=0)
-            centred[members] = x[members] - means[c]
-    cov = centred.T @ centred / max(len(x) - 1, 1)
-    cov += COVARIANCE_SHRINKAGE * max(np.mean(np.diag(cov)), 1e-12) * np.eye(len(cov))
-    return means, np.linalg.cholesky(np.linalg.inv(cov))
-
-
-def fit_head(features, patterns, n_patterns: int, density: str, distance: str, bank_size: int,
-             seed: int = 0, selection: str = "random", projection: int | None = None) -> dict:
+def fit_head(features, distance: str, bank_size: int, seed: int = 0, selection: str = "random",
+             projection: int | None = None) -> dict:
     """Fit the feature score on training-normal features; returns `bank`, `bias`, `projection`.
 
     Args:
         features: (N, dim) features of training normals.
-        patterns: (N,) E's pattern (argmax) of each, used by the `gaussian` density.
-        n_patterns: n_c.
-        density: `knn` or `gaussian` (which uses the euclidean distance whatever `distance` says).
-        distance: `cosine` or `euclidean`, for `knn`.
-        bank_size: rows of the bank (a `knn` bank holds min(N, bank_size) points, the rest is
-            padding); `gaussian` always uses n_patterns rows.
+        distance: `cosine` or `euclidean`.
+        bank_size: rows of the bank (it holds min(N, bank_size) points, the rest is padding).
         seed: seed of the bank's random subsampling (or of the coreset's first row).
-        selection: how a `knn` bank smaller than N is chosen: "random" or "coreset".
-        projection: for `knn`, project the features on their top `projection` principal
-            directions first (None: as they are).
+        selection: how a bank smaller than N is chosen: "random" or "coreset".
+        projection: project the features on their top `projection` principal directions
+            first (None: as they are).
     """
     features = np.asarray(features, np.float32)
-    if density == "gaussian":
-        means, chol = _gaussian(features, np.asarray(patterns), n_patterns)
-        used = ~np.isnan(means[:, 0])
-        bank = np.where(used[:, None], np.nan_to_num(means) @ chol, 0.0).astype(np.float32)
-        bias = np.where(used, np.sum(bank.astype(np.float64) ** 2, axis=1), PADDING)
-        return {"bank": bank, "bias": bias.astype(np.float32), "projection": chol.astype(np.float32)}
-    if density != "knn":
-        raise ValueError(f"density must be one of {DENSITIES}, got {density!r}")
     matrix = None
     if projection is not None:
         matrix = principal_directions(features, projection)

@@ -9,7 +9,7 @@ Components, larger = more anomalous:
 * `mean_prob`: 1 - (p_r + p_c) / 2, an alternative reading of Eq. 11 that averages the two
   probabilities instead of multiplying them;
 * `density` and `rotation` (models with a rotation score only): the feature score's two parts
-  alone, the kNN/Gaussian score and the rotation task's own score.
+  alone, the kNN score and the rotation task's own score.
 
 At the stored thresholds (chosen on validation normals) the decisions are also scored:
 precision, recall, F1 and false-positive rate, anomalies being the positive class, for the
@@ -100,12 +100,11 @@ def sample_bank_feature_scores(model, bank_images, sets: dict, val_normals,
     head = model.head
     rows = min(head.bank_size, len(bank_images))
     temporary = ScoringHead(head.feature_dim, head.n_patterns,
-                            feature_density=head.feature_density,
                             feature_distance=head.feature_distance,
                             feature_k=min(head.feature_k, rows), bank_size=rows, seed=head.seed,
                             feature_projection=head.feature_projection)
     bank = model.extract_features(bank_images)
-    temporary.fit(bank["features"], np.argmax(bank["probs"], axis=1))
+    temporary.fit(bank["features"])
     density = {}
     for name, x in sets.items():
         out = model.extract_features(x)

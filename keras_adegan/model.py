@@ -98,11 +98,8 @@ class ADeGAN(Detector, keras.Model):
         score: which score decides `score`/`is_anomaly`: "features" or "paper" (S, Eq. 11).
             Both are always computed.
         feature_source: features of the feature score: "extractor" (E's layer before its
-            heads), "noise" (E's z_n), "discriminator" (D's flattened trunk) or
-            "extractor+discriminator".
-        feature_density: "knn" (distance to a bank of training normals) or "gaussian" (one
-            Gaussian per pattern, shared covariance, Mahalanobis distance).
-        feature_distance: "cosine" or "euclidean" (kNN only).
+            heads) or "noise" (E's z_n).
+        feature_distance: "cosine" or "euclidean".
         feature_k: neighbours averaged by the kNN score.
         bank_size: rows of the kNN bank (training normals subsampled to this size; to keep
             them all, pass their number, as `build_model` does for
@@ -116,7 +113,7 @@ class ADeGAN(Detector, keras.Model):
             trained; the trained layer is kept, so `with_scoring` can choose another rank.
             None: E as trained.
         rotation_score_weight: beyond the paper, for models with a rotation head: the
-            feature score becomes the kNN/Gaussian score plus this weight times the rotation
+            feature score becomes the kNN score plus this weight times the rotation
             task's own score (`rotation.rotation_scores`), each standardised on the
             validation normals by `calibrate()`; 0 (the default) leaves the feature score
             alone.
@@ -131,7 +128,7 @@ class ADeGAN(Detector, keras.Model):
                  real_weight=1.0, stage2_adversarial_weight=0.0, cross_mix_min=0.25,
                  stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
-                 feature_source="noise", feature_density="knn", feature_distance="cosine",
+                 feature_source="noise", feature_distance="cosine",
                  feature_k=5, bank_size=1024, bank_selection="random", feature_projection=None,
                  extractor_rank=None, rotation_score_weight=0.0, **kwargs):
         options = {k: v for k, v in locals().items() if k in CONFIG_ARGS}
@@ -163,7 +160,7 @@ class ADeGAN(Detector, keras.Model):
             self.rotation_head = RotationHead()
             self.rotation_head.build((None, 8 * width))
         self.head = ScoringHead(
-            features.feature_dim(feature_source, self.image_shape, width, noise_dim),
+            features.feature_dim(feature_source, width, noise_dim),
             n_patterns, reading=reading, seed=seed,
             **{k: v for k, v in options.items() if k in SCORING_ARGS})
 
@@ -402,11 +399,8 @@ class ADeGAN(Detector, keras.Model):
         z_n = self.extractor.get_layer("z_n")(hidden)
         parts = {"extractor": tf.cast(compact, tf.float32),
                  "noise": z_n if hidden is compact else self.extractor.get_layer("z_n")(compact)}
-        if "discriminator" in self.feature_source:
-            parts["discriminator"] = tf.cast(run_to_features(self.discriminator, x, training),
-                                             tf.float32)
         probs = tf.nn.softmax(logits)
-        out = {"probs": probs, "features": features.combine(parts, self.feature_source, ops=tf)}
+        out = {"probs": probs, "features": parts[self.feature_source]}
         if self.head.needs_rotation:
             out["rotation"] = self.rotation_head.score(self.extractor, x, training, self.factors)
         if with_generator:

@@ -125,8 +125,7 @@ def check_splits(splits, config: ADeGANConfig) -> None:
         raise ADeGANError(f"feature_k {config.feature_k} is larger than the bank "
                           f"({min(n_train, config.bank_size or n_train)} training normals); "
                           "lower --feature-k")
-    dim = feature_dim(config.feature_source, splits.train_x.shape[1:], config.width,
-                      config.noise_dim)
+    dim = feature_dim(config.feature_source, config.width, config.noise_dim)
     if config.feature_projection is not None and config.feature_projection >= dim:
         raise ADeGANError(f"feature_projection must be between 1 and {dim - 1} (the "
                           f"{config.feature_source} features have {dim} values), got "

@@ -6,7 +6,7 @@ error r (when G runs) and, for a rotation-trained E, the rotation score. The hea
 * the paper's S (Eq. 9-11, `keras_adegan.scoring`), with Eq. 9's statistics of r fitted on
   validation normals;
 * the feature score, beyond the paper (`keras_adegan.features`): the kNN distance to a bank of
-  training-normal features (or to a Gaussian per pattern), plus, optionally, the rotation score,
+  training-normal features, plus, optionally, the rotation score,
   each part standardised on validation normals;
 * each score's threshold (a share `fpr` of validation normals above it) and the chosen score's
   decision.
@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, scoring
-from keras_adegan.config import DENSITIES, DISTANCES, READINGS, SCORES, SELECTIONS
+from keras_adegan.config import DISTANCES, READINGS, SCORES, SELECTIONS, drop_retired
 from keras_adegan.errors import ADeGANError
 
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
@@ -38,8 +38,8 @@ FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "patt
 # The feature score's two parts, unstandardised: outputs of heads with a rotation score only.
 PART_OUTPUTS = ("density_score", "rotation_score")
 # The constructor arguments that only change how a model scores (`ADeGAN` passes them on).
-SCORING_ARGS = ("score", "feature_density", "feature_distance", "feature_k", "bank_size",
-                "bank_selection", "feature_projection", "rotation_score_weight")
+SCORING_ARGS = ("score", "feature_distance", "feature_k", "bank_size", "bank_selection",
+                "feature_projection", "rotation_score_weight")
 
 
 @keras.saving.register_keras_serializable(package="keras_adegan")
@@ -50,17 +50,15 @@ class ScoringHead(keras.layers.Layer):
         feature_dim: length of the feature vector.
         n_patterns: n_c.
         score: which score decides `score`/`is_anomaly`: "features" or "paper" (S, Eq. 11).
-        feature_density: "knn" (distance to a bank of training normals) or "gaussian" (one
-            Gaussian per pattern, shared covariance, Mahalanobis distance; k = 1, Euclidean).
-        feature_distance: "cosine" or "euclidean" (kNN).
+        feature_distance: "cosine" or "euclidean".
         feature_k: neighbours averaged by the kNN score.
         bank_size: rows of the kNN bank (training normals beyond it are subsampled).
         bank_selection: how a bank smaller than the training normals is chosen: "random"
             (seeded) or "coreset" (greedy k-center, `features.greedy_coreset`).
-        feature_projection: for kNN, the number of principal directions of the training
-            normals' features the features are projected on before the bank (None: none).
+        feature_projection: the number of principal directions of the training normals'
+            features the features are projected on before the bank (None: none).
         rotation_score_weight: weight of the standardised rotation score added to the
-            standardised kNN/Gaussian score; 0 leaves the feature score alone.
+            standardised kNN score; 0 leaves the feature score alone.
         reading: "ours" or "literal", how Eq. 11 is read (`scoring.anomaly_score`).
         seed: seed of the bank's subsampling.
 
@@ -70,34 +68,28 @@ class ScoringHead(keras.layers.Layer):
         8
     """
 
-    def __init__(self, feature_dim, n_patterns, score="features", feature_density="knn",
-                 feature_distance="cosine", feature_k=5, bank_size=1024, bank_selection="random",
+    def __init__(self, feature_dim, n_patterns, score="features", feature_distance="cosine", feature_k=5, bank_size=1024, bank_selection="random",
                  feature_projection=None, rotation_score_weight=0.0, reading="ours", seed=0,
                  **kwargs):
         kwargs.setdefault("name", "scoring_head")
         super().__init__(**kwargs)
         self.feature_dim, self.n_patterns = int(feature_dim), int(n_patterns)
         self.score, self.reading, self.seed = str(score), str(reading), int(seed)
-        self.feature_density = str(feature_density)
-        gaussian = self.feature_density == "gaussian"
-        self.feature_distance = "euclidean" if gaussian else str(feature_distance)
-        self.feature_k = 1 if gaussian else int(feature_k)
+        self.feature_distance = str(feature_distance)
+        self.feature_k = int(feature_k)
         self.bank_size = int(bank_size)
         self.bank_selection = str(bank_selection)
         self.feature_projection = None if feature_projection is None else int(feature_projection)
         self.rotation_score_weight = float(rotation_score_weight)
         for value, allowed, what in ((self.score, SCORES, "score"),
                                      (self.reading, READINGS, "reading"),
-                                     (self.feature_density, DENSITIES, "feature_density"),
                                      (self.feature_distance, DISTANCES, "feature_distance"),
                                      (self.bank_selection, SELECTIONS, "bank_selection")):
             if value not in allowed:
                 raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
-        if self.feature_projection is not None and (
-                gaussian or not 1 <= self.feature_projection < self.feature_dim):
+        if self.feature_projection is not None and not 1 <= self.feature_projection < self.feature_dim:
             raise ADeGANError(f"feature_projection must be between 1 and {self.feature_dim - 1} "
-                              "(below the feature vector's length) and needs the knn density, "
-                              f"got {self.feature_projection}")
+                              f"(below the feature vector's length), got {self.feature_projection}")
         if not 1 <= self.feature_k <= self.bank_size:
             raise ADeGANError(f"feature_k must be between 1 and bank_size ({self.bank_size}), "
                               f"got {self.feature_k}")
@@ -117,27 +109,30 @@ class ScoringHead(keras.layers.Layer):
                                  (("density_mean", 0.0), ("density_std", 1.0),
                                   ("rotation_mean", 0.0), ("rotation_std", 1.0))}
                                 if self.rotation_score_weight > 0 else None)
-        rows = self.n_patterns if gaussian else self.bank_size
         width = self.feature_projection or self.feature_dim
-        self.bank = self.add_weight(name="feature_bank", shape=(rows, width),
+        self.bank = self.add_weight(name="feature_bank", shape=(self.bank_size, width),
                                     initializer="zeros", trainable=False)
-        self.bias = self.add_weight(name="feature_bias", shape=(rows,), trainable=False,
+        self.bias = self.add_weight(name="feature_bias", shape=(self.bank_size,), trainable=False,
                                     initializer=keras.initializers.Constant(features.PADDING))
         self.projection = (self.add_weight(name="feature_projection", trainable=False,
                                            shape=(self.feature_dim, width),
                                            initializer="identity")
-                           if gaussian or self.feature_projection else None)
+                           if self.feature_projection else None)
         self.built = True
 
     def get_config(self):
         return {**super().get_config(), "feature_dim": self.feature_dim,
                 "n_patterns": self.n_patterns, "score": self.score,
-                "feature_density": self.feature_density, "feature_distance": self.feature_distance,
+                "feature_distance": self.feature_distance,
                 "feature_k": self.feature_k, "bank_size": self.bank_size,
                 "bank_selection": self.bank_selection,
                 "feature_projection": self.feature_projection,
                 "rotation_score_weight": self.rotation_score_weight, "reading": self.reading,
                 "seed": self.seed}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**drop_retired(config))  # a head saved with a removed option fails clearly
 
     @property
     def needs_rotation(self) -> bool:
@@ -167,7 +162,7 @@ class ScoringHead(keras.layers.Layer):
             threshold), `feature_score`, `pattern_prob` (p_c, Eq. 10) and `pattern` (argmax of
             E_c); with `recon_error`, also `paper_score` (S, Eq. 11), `recon_error` (r) and
             `recon_prob` (p_r, Eq. 9); with a rotation score, the feature score's parts before
-            standardisation, `density_score` (kNN or Gaussian) and `rotation_score`.
+            standardisation, `density_score` (the kNN score) and `rotation_score`.
         """
         probs = inputs["probs"]
         density = features.graph_scores(inputs["features"], self.bank, self.bias, self.projection,
@@ -193,15 +188,14 @@ class ScoringHead(keras.layers.Layer):
                        is_anomaly=out["paper_score"] > self.paper_threshold)
         return out
 
-    def fit(self, train_features, train_patterns) -> dict:
-        """Fill the feature score (bank, or per-pattern Gaussians) from training normals'
-        features and E's pattern of each; the head must be calibrated again afterwards.
+    def fit(self, train_features) -> dict:
+        """Fill the feature score's bank from training normals' features; the head must be
+        calibrated again afterwards.
 
         Returns:
             dict with `points` (training normals seen) and `bank_rows` (rows filled).
         """
-        head = features.fit_head(train_features, train_patterns, self.n_patterns,
-                                 self.feature_density, self.feature_distance, self.bank_size,
+        head = features.fit_head(train_features, self.feature_distance, self.bank_size,
                                  self.seed, self.bank_selection, self.feature_projection)
         self.bank.assign(head["bank"])
         self.bias.assign(head["bias"])

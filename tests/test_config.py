@@ -38,9 +38,13 @@ def test_invalid_values_are_refused(field, value):
         ADeGANConfig(**{field: value})
 
 
-def test_a_projection_needs_the_knn_density():
-    with pytest.raises(ADeGANError, match="feature_projection needs the knn density"):
-        ADeGANConfig(feature_projection=8, feature_density="gaussian")
+def test_a_removed_option_in_a_stored_config_is_refused_by_name_and_its_off_value_loads():
+    stored = {**ADeGANConfig().to_dict(), "feature_density": "knn"}  # as configs stored it
+    assert ADeGANConfig.from_dict(stored) == ADeGANConfig()
+    with pytest.raises(ADeGANError, match="feature_density='gaussian' is an option that was removed"):
+        ADeGANConfig.from_dict({"feature_density": "gaussian"})
+    with pytest.raises(ADeGANError, match="D's features lost the feature study"):
+        ADeGANConfig(feature_source="discriminator")
 
 
 def test_unknown_preset_and_keys():

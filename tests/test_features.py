@@ -23,7 +23,7 @@ def test_a_smaller_bank_is_a_seeded_random_subset():
 @pytest.mark.parametrize("distance", ["cosine", "euclidean"])
 def test_knn_bank_members_score_zero_and_padding_is_never_a_neighbour(distance):
     x = clusters()
-    head = features.fit_head(x[:10], None, 3, "knn", distance, bank_size=16)
+    head = features.fit_head(x[:10], distance, bank_size=16)
     assert head["bank"].shape == (16, 6) and np.sum(head["bias"] >= features.PADDING) == 6
     scores = features.head_scores(x[:10], head, k=1, distance=distance)
     # euclidean: sqrt of |f|^2 - 2<f, b> + |b|^2 cancels in float32 at |f|^2 ~ 100
@@ -32,42 +32,15 @@ def test_knn_bank_members_score_zero_and_padding_is_never_a_neighbour(distance):
     assert np.all(far < 100) and np.all(far > scores.max())
 
 
-def test_gaussian_head_is_the_mahalanobis_distance_to_the_nearest_pattern_mean():
-    rng = np.random.default_rng(1)
-    x = np.concatenate([rng.normal(0, [1, 3, 0.5], (200, 3)),
-                        rng.normal(5, [1, 3, 0.5], (200, 3))]).astype(np.float32)
-    patterns = np.repeat([0, 2], 200)  # pattern 1 is never used: a padding row
-    head = features.fit_head(x, patterns, 3, "gaussian", "euclidean", bank_size=3)
-    assert head["bias"][1] == features.PADDING
-    query = rng.normal(2, 2, (7, 3))
-    means = np.stack([x[:200].mean(0), x[200:].mean(0)])
-    centred = np.concatenate([x[:200] - means[0], x[200:] - means[1]])
-    cov = centred.T @ centred / (len(x) - 1)
-    cov += features.COVARIANCE_SHRINKAGE * np.mean(np.diag(cov)) * np.eye(3)
-    inv = np.linalg.inv(cov)
-    expected = np.min([np.sqrt(np.einsum("ij,jk,ik->i", query - m, inv, query - m)) for m in means],
-                      axis=0)
-    np.testing.assert_allclose(features.head_scores(query, head, 1, "euclidean"), expected,
-                               rtol=1e-4)
-
-
-@pytest.mark.parametrize("density,distance,k", [("knn", "cosine", 3), ("knn", "euclidean", 1),
-                                                ("gaussian", "euclidean", 1)])
-def test_graph_and_numpy_scores_agree(density, distance, k):
+@pytest.mark.parametrize("distance,k", [("cosine", 3), ("euclidean", 1)])
+def test_graph_and_numpy_scores_agree(distance, k):
     x = clusters(seed=2)
-    head = features.fit_head(x, np.arange(len(x)) % 3, 3, density, distance, bank_size=32)
+    head = features.fit_head(x, distance, bank_size=32)
     query = clusters(seed=3)[::7] + 0.5
     graph = features.graph_scores(query, head["bank"], head["bias"], head["projection"], k,
                                   distance).numpy()
     np.testing.assert_allclose(graph, features.head_scores(query, head, k, distance), rtol=1e-4,
                                atol=1e-4)
-
-
-def test_concatenated_sources_join_unit_parts():
-    parts = {"extractor": np.array([[3.0, 4.0]]), "discriminator": np.array([[0.0, 0.0, 2.0]])}
-    np.testing.assert_allclose(features.combine(parts, "extractor+discriminator"),
-                               [[0.6, 0.8, 0.0, 0.0, 1.0]])
-    assert features.combine(parts, "extractor") is parts["extractor"]
 
 
 def test_standardised_sum_weighs_the_standardised_parts():
@@ -112,7 +85,7 @@ def test_a_cosine_coreset_spreads_over_directions_not_lengths():
 
 def test_a_projected_bank_scores_in_the_projected_space():
     x = clusters(seed=4, dim=6)
-    head = features.fit_head(x, None, 3, "knn", "euclidean", bank_size=len(x), projection=2)
+    head = features.fit_head(x, "euclidean", bank_size=len(x), projection=2)
     assert head["bank"].shape == (len(x), 2) and head["projection"].shape == (6, 2)
     np.testing.assert_allclose(head["bank"], x @ head["projection"], rtol=1e-5)
     query = clusters(seed=5, dim=6)[::9]

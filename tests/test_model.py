@@ -6,6 +6,7 @@ from keras_adegan import ADeGAN, ADeGANError, to_model_range, train_stream
 from keras_adegan.model import OUTPUTS
 from keras_adegan.networks import feature_dense
 from keras_adegan.scoring import threshold_at_fpr
+from keras_adegan.scoring_head import ScoringHead
 from tests.conftest import random_images
 
 
@@ -158,8 +159,8 @@ def test_calibrate_needs_the_feature_score_and_refitting_undoes_calibration():
 
 def test_with_scoring_keeps_the_networks_and_changes_the_head():
     model = calibrated(tiny_model(stage1_epochs=1))
-    copy = model.with_scoring(feature_density="gaussian", score="paper")
-    assert copy.head.bank.shape == (4, 4) and copy.head.score == "paper"  # z_n: 4 values
+    copy = model.with_scoring(bank_size=6, score="paper")
+    assert copy.head.bank.shape == (6, 4) and copy.head.score == "paper"  # z_n: 4 values
     assert not copy.head.is_fitted and copy.stage1_epochs == 1
     for a, b in zip(model.extractor.weights + model.generator.weights,
                     copy.extractor.weights + copy.generator.weights):
@@ -253,10 +254,14 @@ def test_a_model_saved_by_an_earlier_version_with_retired_options_off_loads():
     """`get_config` of earlier versions held options since removed (`config.RETIRED`); with
     their "off" values the model still builds, with another value it is refused by name."""
     config = {**tiny_model().get_config(), "extractor_blocks": 0, "contrast_temperature": 0.5,
-              "bank_selection": "random"}
+              "bank_selection": "random", "feature_density": "knn"}
     assert ADeGAN.from_config(config).get_config() == tiny_model().get_config()
     with pytest.raises(ADeGANError, match="extractor_blocks=1 is an option that was removed"):
         ADeGAN.from_config({**config, "extractor_blocks": 1})
+    with pytest.raises(ADeGANError, match="feature_density='gaussian' is an option that was"):
+        ADeGAN.from_config({**config, "feature_density": "gaussian"})
+    head = {**tiny_model().head.get_config(), "feature_density": "knn"}  # the head's own config
+    assert ScoringHead.from_config(head).get_config() == tiny_model().head.get_config()
 
 
 def test_rotation_score_adds_the_standardised_rotation_term_and_round_trips(tmp_path):
