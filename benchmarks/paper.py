@@ -44,13 +44,6 @@ from benchmarks.paper_sections import diagnose_saved
 from benchmarks.paper_table import COMPONENTS, PARTS, variant_of, write_markdown
 
 CELL_KEYS = ("anomaly_class", "seed")
-# The budgets of the previous core's tables (results/previous_core/): 2 + 2 epochs at width 32;
-# CIFAR-10 on 15,000 training normals. The frozen feature study trains its cells with them.
-TABLE_BUDGETS = {
-    "mnist": dict(stage1_epochs=2, stage2_epochs=2, width=32),
-    "fashion_mnist": dict(stage1_epochs=2, stage2_epochs=2, width=32),
-    "cifar10": dict(stage1_epochs=2, stage2_epochs=2, width=32, train_limit=15000),
-}
 
 
 def parse_list(text: str) -> list[int]:
