@@ -163,19 +163,25 @@ def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
                     if f"auroc_{p}" in test), flush=True)
 
 
+def model_gone(results: Results, config: ADeGANConfig) -> bool:
+    """Whether a recorded cell's trained model is no longer on this machine (run folders do
+    not travel with the results files)."""
+    return not (Path(results.cell(config.anomaly_class, config.seed)["run_dir"])
+                / "model.keras").exists()
+
+
 def refuse_without_models(results: Results, configs: list[ADeGANConfig]) -> None:
     """Stop, before any work, if recorded cells that must be rescored or diagnosed lost the
-    trained model they need (run folders do not travel with the results files)."""
-    gone = [c for c in configs
-            if not (Path(results.cell(c.anomaly_class, c.seed)["run_dir"]) / "model.keras").exists()]
+    trained model they need."""
+    gone = [c for c in configs if model_gone(results, c)]
     if gone:
         names = ", ".join(f"class {c.anomaly_class} seed {c.seed}" for c in gone)
         raise ADeGANError(
             f"{len(gone)} cell(s) of {results.path} must be rescored with the preset's current "
             f"scoring options (or diagnosed), but their trained models are gone ({names}; run "
             f"folder e.g. {results.cell(gone[0].anomaly_class, gone[0].seed)['run_dir']}): "
-            "restore the run folders, or retrain those cells with --recompute and their "
-            "--classes/--seeds")
+            "restore the run folders, or retrain them: --retrain-stale (only those cells), or "
+            "--recompute with their --classes/--seeds")
 
 
 def as_trained_figures(run_dir: Path, config: ADeGANConfig, splits) -> dict | None:
@@ -276,6 +282,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--results-dir", default="results", help="where <dataset>.json/.md go")
     p.add_argument("--runs-dir", default="runs/paper", help="where each cell's run folder goes")
     p.add_argument("--recompute", action="store_true", help="redo cells already in the results")
+    p.add_argument("--retrain-stale", action="store_true",
+                   help="retrain the recorded cells that must be rescored (the preset's scoring "
+                        "changed) but whose trained models are gone; without it such cells "
+                        "stop the run before any work")
     add_threads_flag(p)
     return p.parse_args(argv)
 
@@ -317,6 +327,9 @@ def main(argv=None) -> int:
                                for h in results.cell(c.anomaly_class, c.seed)["history"])]
     stale = [c for c in configs if c not in todo
              and is_stale(results.cell(c.anomaly_class, c.seed), c)]
+    if args.retrain_stale:  # a stale cell whose model is gone is trained again
+        todo = [c for c in configs if c in todo or (c in stale and model_gone(results, c))]
+        stale = [c for c in stale if c not in todo]
     if undiagnosed or stale:
         refuse_without_models(results, undiagnosed + stale)
         data = load_dataset(args.dataset, args.data_dir)
@@ -343,7 +356,8 @@ def main(argv=None) -> int:
     print(f"{len(todo)} of {len(configs)} cells to run; results go to {results.path}", flush=True)
     for config in todo:
         run_dir = Path(args.runs_dir) / name / results.key(config.anomaly_class, config.seed)
-        if args.recompute and (run_dir / "metrics.json").exists():
+        if (args.recompute or results.has(config.anomaly_class, config.seed)) and (
+                run_dir / "metrics.json").exists():
             (run_dir / "metrics.json").unlink()
         cell = run_cell(config, data, run_dir,
                         args.biased_diagnostic or config.anomaly_class in args.curve_classes,

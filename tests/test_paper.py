@@ -317,7 +317,7 @@ def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the
     assert f" {old['test']['auroc_features']:.3f} (1) |" in row  # one of them has the figure
 
 
-def test_a_stale_cell_whose_run_folder_is_gone_is_refused_with_what_to_do(
+def test_a_stale_cell_whose_run_folder_is_gone_is_refused_or_retrained_when_asked(
         finished, tmp_path, monkeypatch, capsys):
     import shutil
 
@@ -334,8 +334,16 @@ def test_a_stale_cell_whose_run_folder_is_gone_is_refused_with_what_to_do(
     monkeypatch.setitem(presets.DATASET_SCORING, ("digits", "none"), {"feature_k": 1})
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert "class 2 seed 0" in err and "--recompute" in err and "Traceback" not in err
+    assert "class 2 seed 0" in err and "--retrain-stale" in err and "Traceback" not in err
     assert (tmp_path / "results" / "digits.json").read_text() == before
+    # --retrain-stale trains such a cell again, under the preset's scoring of today
+    capsys.readouterr()
+    assert main(args + ["--retrain-stale"]) == 0
+    assert "1 of 1 cells to run" in capsys.readouterr().out
+    cell = json.loads((tmp_path / "results" / "digits.json").read_text())["cells"]["class2-seed0"]
+    assert cell["scoring"]["feature_k"] == 1 and "previous_scoring" not in cell
+    assert (tmp_path / "runs" / "digits" / "class2-seed0" / "model.keras").is_file()
+    assert main(args + ["--retrain-stale"]) == 0 and "nothing to do" in capsys.readouterr().out
 
 
 def test_the_thread_setting_is_recorded_and_named_in_the_wall_time_line(finished, tmp_path,
