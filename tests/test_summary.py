@@ -86,3 +86,34 @@ def test_the_readmes_results_table_is_the_committed_results():
         assert round(means["combined"], 3) in shown and round(means["knn"], 3) in shown, name
     rotation = figures(read_cells(previous / "fashion_mnist_rotation.json"))["means"]
     assert f"{rotation['features']:.3f} with `--real-task rotation`" in readme
+
+
+def test_an_edge_compaction_stays_only_when_its_full_table_costs_little_on_validation(
+        tmp_path, capsys):
+    from benchmarks.summary import edge_check
+
+    def table(cost, worst=None, classes=10, seeds=3):
+        cells = [{"anomaly_class": k, "seed": seed,
+                  "validation": {"auroc_features": 0.8, "auroc_combined": 0.5,
+                                 "auroc_as_trained": 0.8 + cost}}
+                 for k in range(classes) for seed in range(seeds)]
+        if worst is not None:
+            cells[0]["validation"]["auroc_as_trained"] = 0.8 + worst
+        return cells
+
+    assert edge_check(table(0.004), 3).startswith("the compaction stays (validation cost over 30")
+    assert edge_check(table(0.006), 3).startswith("back to the model as trained")
+    assert edge_check(table(-0.01, worst=0.011), 3).startswith("back to the model as trained")
+    assert edge_check(table(0.0, classes=9), 3).startswith("not decided: 27 of 30 cells")
+    uncompacted = table(0.0)
+    for c in uncompacted:
+        del c["validation"]["auroc_as_trained"]
+    assert edge_check(uncompacted, 3) is None
+    full = [{**c, "test": {k: 0.5 for k in ("auroc_features", "auroc_combined", "auroc_recon",
+                                             "auroc_pattern", "auroc_pca", "auroc_knn")},
+             "cell_seconds": 1.0} for c in table(0.02)]
+    (tmp_path / "mnist.json").write_text(json.dumps({"cells": {str(i): c
+                                                               for i, c in enumerate(full)}}))
+    assert main(["--results-dir", str(tmp_path)]) == 0
+    assert ("The edge compaction's check (`EDGE_RULE`): MNIST: back to the model as trained "
+            "(validation cost over 30 cells: mean +0.0200") in capsys.readouterr().out
