@@ -56,7 +56,13 @@ def thread_setting() -> dict[str, int]:
 
 def add_threads_flag(parser) -> None:
     """Add `--threads N` (TensorFlow threads of the process; 0, the default, leaves TensorFlow's
-    own, every core) to a command line's `argparse` parser; pass its value to `set_threads`."""
+    own, every core) to a command line's `argparse` parser; pass its value to `set_threads`.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_threads_flag(parser)
+        >>> set_threads(parser.parse_args(["--threads", "1"]).threads)
+    """
 
     def count(text: str) -> int:
         if not text.strip().isdigit():
