@@ -151,6 +151,11 @@ def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
     before = {split: cell[split]["auroc_features"] for split in ("test", "validation")}
     metrics = rescore(Path(cell["run_dir"]), data=data, **wanted)
     test, validation = model_figures(metrics)
+    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
+                         config.train_limit)
+    add_as_trained(test, validation, Path(cell["run_dir"]), config, splits)
+    for split in ("test", "validation"):  # a preset back to the model as trained has none
+        cell[split].pop("auroc_as_trained", None)
     if recorded_scoring(cell["scoring"]) != wanted:
         cell["previous_scoring"] = cell["scoring"]
         test["auroc_previous"], validation["auroc_previous"] = before["test"], before["validation"]
@@ -184,22 +189,23 @@ def refuse_without_models(results: Results, configs: list[ADeGANConfig]) -> None
             "--recompute with their --classes/--seeds")
 
 
-def as_trained_figures(run_dir: Path, config: ADeGANConfig, splits) -> dict | None:
-    """The test and validation AUROC of the feature score of the model as trained (`AS_TRAINED`:
-    every training normal, E's own dense layer), when the config's edge compaction changes it:
-    the compaction's cost, reported beside the deployed score (it chooses nothing). None when
-    the config scores with the model as trained."""
+def add_as_trained(test: dict, validation: dict, run_dir: Path, config: ADeGANConfig,
+                   splits) -> None:
+    """Add `auroc_as_trained` to a cell's test and validation figures: the AUROC of the feature
+    score of the model as trained (`AS_TRAINED`: every training normal, E's own dense layer),
+    when the config's edge compaction changes it (otherwise nothing): the compaction's cost,
+    reported beside the deployed score (it chooses nothing)."""
     if all(getattr(config, k) == v for k, v in AS_TRAINED.items()):
-        return None
+        return
     full = dataclasses.replace(config, **AS_TRAINED)
     model = load_detector(run_dir / "model.keras").with_scoring(
         **scoring_options(full, len(splits.train_x)))
     model.fit_feature_score(to_model_range(splits.train_x))
     model.calibrate(to_model_range(splits.val_normals))
-    return {split: ranking_metrics(component_scores(model.score(to_model_range(x))),
-                                   y)["auroc_features"]
-            for split, x, y in (("test", splits.test_x, splits.test_y),
-                                ("validation", splits.val_x, splits.val_y))}
+    for figures, x, y in ((test, splits.test_x, splits.test_y),
+                          (validation, splits.val_x, splits.val_y)):
+        figures["auroc_as_trained"] = ranking_metrics(
+            component_scores(model.score(to_model_range(x))), y)["auroc_features"]
 
 
 def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str,
@@ -225,9 +231,7 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
                       ranking_metrics(baselines, splits.test_y).items() if name.startswith("auroc")}
     base_seconds = time.time() - base_start
     test, validation = model_figures(metrics)
-    if (as_trained := as_trained_figures(run_dir, config, splits)) is not None:
-        test["auroc_as_trained"] = as_trained["test"]
-        validation["auroc_as_trained"] = as_trained["validation"]
+    add_as_trained(test, validation, run_dir, config, splits)
     cell = {
         "anomaly_class": config.anomaly_class,
         "class_name": data.class_names[config.anomaly_class] if data.class_names else None,

@@ -116,7 +116,7 @@ def test_a_compacted_cell_reports_the_model_as_trained_beside_it(finished, tmp_p
     import dataclasses
     from pathlib import Path
 
-    from benchmarks.paper import Results, as_trained_figures, budget_of
+    from benchmarks.paper import Results, add_as_trained, budget_of
     from benchmarks.paper_table import write_markdown
     from keras_adegan.config import ADeGANConfig
     from keras_adegan.data import load_dataset
@@ -129,10 +129,12 @@ def test_a_compacted_cell_reports_the_model_as_trained_beside_it(finished, tmp_p
                                  stage2_epochs=1, width=4, train_limit=128)
     splits = make_splits(load_dataset("digits"), 2, config.val_fraction, 0, 128)
     run = Path(cell["run_dir"])
-    assert as_trained_figures(run, config, splits) is None  # it scores as trained already
-    figures = as_trained_figures(run, dataclasses.replace(config, bank_size=16), splits)
-    for split in ("test", "validation"):
-        assert figures[split] == pytest.approx(cell[split]["auroc_features"], abs=1e-6)
+    test, validation = {}, {}
+    add_as_trained(test, validation, run, config, splits)
+    assert test == validation == {}  # it scores as trained already
+    add_as_trained(test, validation, run, dataclasses.replace(config, bank_size=16), splits)
+    for split, figures in (("test", test), ("validation", validation)):
+        assert figures["auroc_as_trained"] == pytest.approx(cell[split]["auroc_features"], abs=1e-6)
     cell["test"]["auroc_as_trained"], cell["validation"]["auroc_as_trained"] = 0.321, 0.654
     (tmp_path / "digits.json").write_text(json.dumps(data))
     write_markdown(Results(tmp_path / "digits.json", "digits", budget_of(data["budget"])),
@@ -315,6 +317,18 @@ def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the
                .splitlines() if line.startswith("| 2 |"))
     assert row.split(" | ")[2] == "2"  # two seeds in the row
     assert f" {old['test']['auroc_features']:.3f} (1) |" in row  # one of them has the figure
+    assert "auroc_as_trained" not in cell["test"]  # no edge compaction: nothing beside it
+    # a preset that takes an edge compaction: the rescored cell records the model as trained,
+    # which is the scoring it had
+    monkeypatch.setitem(presets.EDGE_SCORING, ("digits", "none"), {"bank_size": 16})
+    assert main(args) == 0
+    compact = json.loads(path.read_text())["cells"]["class2-seed0"]
+    for split in ("test", "validation"):
+        assert compact[split]["auroc_as_trained"] == pytest.approx(
+            cell[split]["auroc_features"], abs=1e-6)
+    monkeypatch.delitem(presets.EDGE_SCORING, ("digits", "none"))
+    assert main(args) == 0  # back to the model as trained: the figure goes
+    assert "auroc_as_trained" not in json.loads(path.read_text())["cells"]["class2-seed0"]["test"]
 
 
 def test_a_stale_cell_whose_run_folder_is_gone_is_refused_or_retrained_when_asked(
