@@ -68,7 +68,8 @@ class ScoringHead(keras.layers.Layer):
         8
     """
 
-    def __init__(self, feature_dim, n_patterns, score="features", feature_distance="cosine", feature_k=5, bank_size=1024, bank_selection="random",
+    def __init__(self, feature_dim, n_patterns, score="features", feature_distance="cosine",
+                 feature_k=5, bank_size=1024, bank_selection="random",
                  feature_projection=None, rotation_score_weight=0.0, reading="ours", seed=0,
                  **kwargs):
         kwargs.setdefault("name", "scoring_head")
@@ -87,7 +88,8 @@ class ScoringHead(keras.layers.Layer):
                                      (self.bank_selection, SELECTIONS, "bank_selection")):
             if value not in allowed:
                 raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
-        if self.feature_projection is not None and not 1 <= self.feature_projection < self.feature_dim:
+        if (self.feature_projection is not None
+                and not 1 <= self.feature_projection < self.feature_dim):
             raise ADeGANError(f"feature_projection must be between 1 and {self.feature_dim - 1} "
                               f"(below the feature vector's length), got {self.feature_projection}")
         if not 1 <= self.feature_k <= self.bank_size:
