@@ -75,7 +75,8 @@ EDGE_RULE = (
     "trained (`auroc_as_trained`): the compaction stays if its validation cost (as trained "
     f"minus compacted) is at most {EDGE_MEAN} on average over the cells and at most "
     f"{EDGE_WORST} in the worst cell; otherwise the preset goes back to the model as trained. "
-    "The test split decides nothing.")
+    "The test split decides nothing. (Added the same day, before the table was full: a cell "
+    f"above {EDGE_WORST} decides it at once, since no further cell can lower the worst.)")
 
 
 def edge_check(cells: list[dict], seeds: int, classes_needed: int = 10) -> str | None:
@@ -86,6 +87,9 @@ def edge_check(cells: list[dict], seeds: int, classes_needed: int = 10) -> str |
     if not costs:
         return None
     figures = f"mean {np.mean(costs):+.4f}, worst {max(costs):+.4f}"
+    if max(costs) > EDGE_WORST:
+        return (f"back to the model as trained (a cell above {EDGE_WORST}, which no further "
+                f"cell can undo; validation cost over {len(costs)} cells: {figures})")
     if len(costs) < classes_needed * seeds:
         return f"not decided: {len(costs)} of {classes_needed * seeds} cells (so far {figures})"
     keep = np.mean(costs) <= EDGE_MEAN and max(costs) <= EDGE_WORST

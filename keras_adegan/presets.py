@@ -30,13 +30,13 @@ DATASET_SCORING: dict[tuple[str, str], dict] = {
 # Beyond the paper, for an edge device: the compaction of each preset's default model that
 # benchmarks.edge_head's rule chose on validation (results/edge_head.md: the smallest estimated
 # E-only int8 file within 0.005 mean and 0.01 worst cost), keyed like DATASET_SCORING and
-# applied on top of it. Fashion-MNIST's rotation models and the folder preset keep every
-# training normal and E as trained: no smaller candidate qualified. `--bank-size all
-# --extractor-rank full --feature-projection none` gives the model as trained.
+# applied on top of it, as long as the check on the full remade table keeps it
+# (benchmarks.summary.EDGE_RULE). MNIST's coreset of 16,384 normals failed that check (one
+# cell, digit 1 at seed 0, lost 0.024 of validation AUROC; results/edge_check.md), and no
+# smaller Fashion-MNIST candidate qualified: their presets, and the folder preset, keep every
+# training normal and E as trained. `--bank-size all --extractor-rank full
+# --feature-projection none` gives the model as trained.
 EDGE_SCORING: dict[tuple[str, str], dict] = {
-    # MNIST: a greedy coreset of 16,384 training normals (mean cost -0.003, worst 0.009 over
-    # 8 cells; about 1.2 MiB instead of 2.1)
-    ("mnist", "none"): dict(bank_size=16384, bank_selection="coreset"),
     # CIFAR-10: E's dense layer at rank 32, 16 principal directions, 4,096 random normals
     # (mean cost -0.015, worst 0.010 over 3 cells; about 0.5 MiB instead of 5.9)
     ("cifar10", "none"): dict(extractor_rank=32, feature_projection=16, bank_size=4096),

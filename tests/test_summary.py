@@ -104,7 +104,12 @@ def test_an_edge_compaction_stays_only_when_its_full_table_costs_little_on_valid
     assert edge_check(table(0.004), 3).startswith("the compaction stays (validation cost over 30")
     assert edge_check(table(0.006), 3).startswith("back to the model as trained")
     assert edge_check(table(-0.01, worst=0.011), 3).startswith("back to the model as trained")
+    assert edge_check(table(0.0, worst=0.0095), 3).startswith("the compaction stays")
     assert edge_check(table(0.0, classes=9), 3).startswith("not decided: 27 of 30 cells")
+    # a worst cell above 0.01 decides before the table is full: no cell can lower a maximum
+    assert edge_check(table(0.0, worst=0.011, classes=9), 3).startswith(
+        "back to the model as trained (a cell above 0.01")
+    assert edge_check(table(0.0, worst=0.009, classes=9), 3).startswith("not decided")
     uncompacted = table(0.0)
     for c in uncompacted:
         del c["validation"]["auroc_as_trained"]
@@ -115,5 +120,6 @@ def test_an_edge_compaction_stays_only_when_its_full_table_costs_little_on_valid
     (tmp_path / "mnist.json").write_text(json.dumps({"cells": {str(i): c
                                                                for i, c in enumerate(full)}}))
     assert main(["--results-dir", str(tmp_path)]) == 0
-    assert ("The edge compaction's check (`EDGE_RULE`): MNIST: back to the model as trained "
-            "(validation cost over 30 cells: mean +0.0200") in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "The edge compaction's check (`EDGE_RULE`): MNIST: back to the model as trained (" in out
+    assert "validation cost over 30 cells: mean +0.0200" in out
