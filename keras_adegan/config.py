@@ -19,14 +19,13 @@ from keras_adegan.presets import PRESETS, chosen_scoring
 SCORES = ("features", "paper")
 SOURCES = ("extractor", "noise")
 DISTANCES = ("cosine", "euclidean")
-SELECTIONS = ("random", "coreset")
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
 REAL_TASKS = ("none", "rotation")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_distance", "feature_k", "bank_size",
-                "bank_selection", "feature_projection", "extractor_rank", "rotation_score_weight")
+                "feature_projection", "extractor_rank", "rotation_score_weight")
 # Fields of earlier versions whose options lost their validation studies and were removed
 # (results/README.md names the commit that reproduces them), with the value that meant "off":
 # a stored config or model that holds that value still loads (ANY: whatever it holds, for a
@@ -39,7 +38,12 @@ RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY,
            # the edge study's losing option (core study round 4)
            "extractor_width": None,
            # the feature and scoring-grid studies' losing density (a Gaussian per pattern)
-           "feature_density": "knn"}
+           "feature_density": "knn",
+           # a greedy k-center coreset bank: worse than a random bank of its size in the
+           # feature study, and MNIST's edge compaction with it failed its check
+           # (docs/deployment.md)
+           "bank_selection": "random"}
+FIT_ONLY = ("bank_selection",)
 # Fields whose default changed after configs had been stored without them: such a config was
 # made (and trains) with the value given here, not with today's default (round 1 of the core
 # study kept D's term in stage 2; before the field existed, stage 2 froze D).
@@ -103,9 +107,7 @@ class ADeGANConfig:
         feature_distance: "cosine" or "euclidean" (kNN).
         feature_k: neighbours averaged by the kNN score.
         bank_size: rows of the kNN bank, subsampled from the training normals (at most all
-            of them); None keeps every training normal.
-        bank_selection: how a smaller bank is subsampled: "random" (seeded) or "coreset"
-            (greedy k-center: each next row the normal farthest from the rows kept).
+            of them), drawn at random (seeded); None keeps every training normal.
         feature_projection: for kNN, project the features on their top principal directions
             (this many, below the feature vector's length) before the bank; None: no
             projection.
@@ -159,7 +161,6 @@ class ADeGANConfig:
     feature_distance: str = "cosine"
     feature_k: int = 5
     bank_size: int | None = None
-    bank_selection: str = "random"
     feature_projection: int | None = None
     extractor_rank: int | None = None
     rotation_score_weight: float = 0.0
@@ -242,8 +243,6 @@ class ADeGANConfig:
              f"feature_distance must be one of {', '.join(DISTANCES)}"),
             (self.bank_size is None or (isinstance(self.bank_size, int) and self.bank_size >= 1),
              "bank_size must be a whole number >= 1, or None for every training normal"),
-            (self.bank_selection in SELECTIONS,
-             f"bank_selection must be one of {', '.join(SELECTIONS)}"),
             (self.feature_projection is None or self.feature_projection >= 1,
              "feature_projection must be at least 1, or None for no projection"),
             (self.extractor_rank is None or 1 <= self.extractor_rank < 8 * self.width,
@@ -321,9 +320,14 @@ class ADeGANConfig:
         return [f"{k}: {mine[k]!r} -> {theirs[k]!r}" for k in mine if mine[k] != theirs[k]]
 
 
-def drop_retired(values: dict) -> dict:
+def drop_retired(values: dict, fitted: bool = False) -> dict:
     """`values` without the `RETIRED` fields, or `ADeGANError` when one of them holds an option
-    that this version no longer has."""
+    that this version no longer has. With `fitted` (the config of a saved model or head), the
+    fields in `FIT_ONLY` are dropped whatever they hold: they only chose how a bank was filled,
+    and a saved model's bank is filled already, so it loads and scores as it did (fitting it
+    again draws a random bank)."""
+    if fitted:
+        values = {k: v for k, v in values.items() if k not in FIT_ONLY}
     for name, off in RETIRED.items():
         if name in values and off is not ANY and values[name] != off:
             raise ADeGANError(f"{name}={values[name]!r} is an option that was removed after it "

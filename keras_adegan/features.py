@@ -12,9 +12,9 @@ A fitted *head* holds everything the score needs, as arrays that become the mode
 
 score(x) = mean of the `k` smallest distances from f(x) to the bank rows, where
 `cosine`: d = 1 - <f/|f|, b> + bias (rows unit length), `euclidean`: d = sqrt(|f|^2 - 2 <f, b> + bias)
-(bias = |b|^2). The bank is the training-normal features, or a subset of them: seeded random
-rows, or a greedy k-center coreset (PatchCore's subsampling), optionally after projecting the
-features on their top principal directions (a smaller bank for an edge device).
+(bias = |b|^2). The bank is the training-normal features, or a seeded random subset of them,
+optionally after projecting the features on their top principal directions (a smaller bank for
+an edge device).
 
 In the graph this is a matmul and a `top_k`, both TFLite built-ins.
 
@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import scoring
-from keras_adegan.config import DISTANCES, SELECTIONS, SOURCES  # noqa: F401 (re-exported)
+from keras_adegan.config import DISTANCES, SOURCES  # noqa: F401 (re-exported)
 
 PADDING = 1e9  # bias of an empty bank row: never among the k nearest
 
@@ -47,41 +47,12 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
-def distance_space(features: np.ndarray, distance: str) -> np.ndarray:
-    """The features where `distance` is Euclidean: unit rows for `cosine`, as they are for
-    `euclidean` (the space a coreset is chosen in)."""
-    return _unit(features) if distance == "cosine" else features
-
-
-def greedy_coreset(points: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
-    """Indices of `size` rows of `points` in greedy k-center order: a seeded random first row,
-    then each time the row farthest (Euclidean) from every row picked so far; any prefix of the
-    order is the coreset of its length."""
-    points = np.asarray(points, np.float32)
-    size = min(size, len(points))
-    squares = np.einsum("ij,ij->i", points, points)
-    nearest = np.full(len(points), np.inf, np.float32)
-    order = np.empty(size, np.int64)
-    order[0] = np.random.default_rng(seed).integers(len(points))
-    for i in range(size):
-        if i:
-            order[i] = int(np.argmax(nearest))
-        centre = points[order[i]]
-        np.minimum(nearest, squares - 2.0 * (points @ centre) + centre @ centre, out=nearest)
-    return order
-
-
-def select_bank(features: np.ndarray, size: int, seed: int = 0, selection: str = "random",
-                distance: str = "euclidean") -> np.ndarray:
-    """Sorted indices of at most `size` rows of `features` for a kNN bank: drawn at random
-    (seeded), or a greedy k-center coreset under `distance` (`greedy_coreset`)."""
+def select_bank(features: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Sorted indices of at most `size` rows of `features` for a kNN bank, drawn at random
+    (seeded); every row when `size` is not smaller."""
     if size >= len(features):
         return np.arange(len(features))
-    if selection == "random":
-        return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
-    if selection != "coreset":
-        raise ValueError(f"selection must be one of {SELECTIONS}, got {selection!r}")
-    return np.sort(greedy_coreset(distance_space(features, distance), size, seed))
+    return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
 
 
 def principal_directions(features: np.ndarray, d: int) -> np.ndarray:
@@ -91,7 +62,7 @@ def principal_directions(features: np.ndarray, d: int) -> np.ndarray:
     return vt[:d].T.astype(np.float32)
 
 
-def fit_head(features, distance: str, bank_size: int, seed: int = 0, selection: str = "random",
+def fit_head(features, distance: str, bank_size: int, seed: int = 0,
              projection: int | None = None) -> dict:
     """Fit the feature score on training-normal features; returns `bank`, `bias`, `projection`.
 
@@ -99,8 +70,7 @@ def fit_head(features, distance: str, bank_size: int, seed: int = 0, selection: 
         features: (N, dim) features of training normals.
         distance: `cosine` or `euclidean`.
         bank_size: rows of the bank (it holds min(N, bank_size) points, the rest is padding).
-        seed: seed of the bank's random subsampling (or of the coreset's first row).
-        selection: how a bank smaller than N is chosen: "random" or "coreset".
+        seed: seed of the bank's random subsampling.
         projection: project the features on their top `projection` principal directions
             first (None: as they are).
     """
@@ -109,7 +79,7 @@ def fit_head(features, distance: str, bank_size: int, seed: int = 0, selection: 
     if projection is not None:
         matrix = principal_directions(features, projection)
         features = features @ matrix
-    points = features[select_bank(features, bank_size, seed, selection, distance)]
+    points = features[select_bank(features, bank_size, seed)]
     if distance == "cosine":
         points = _unit(points)
         bias = np.zeros(len(points))

@@ -95,8 +95,8 @@ def sample_bank_feature_scores(model, bank_images, sets: dict, val_normals,
     only after training, and this one is cheap enough to run after every epoch. For a feature
     score with a rotation part, `rotation` holds each set's rotation scores (as `raw_outputs`
     gives them; computed here if None), standardised on `val_normals` (a mask of the `val`
-    set), as `calibrate` does. The bank is a random sample whatever `bank_selection` says,
-    and E keeps its trained dense layer (`extractor_rank` applies after training)."""
+    set), as `calibrate` does. E keeps its trained dense layer (`extractor_rank` applies
+    after training)."""
     head = model.head
     rows = min(head.bank_size, len(bank_images))
     temporary = ScoringHead(head.feature_dim, head.n_patterns,

@@ -101,10 +101,9 @@ class ADeGAN(Detector, keras.Model):
             heads) or "noise" (E's z_n).
         feature_distance: "cosine" or "euclidean".
         feature_k: neighbours averaged by the kNN score.
-        bank_size: rows of the kNN bank (training normals subsampled to this size; to keep
-            them all, pass their number, as `build_model` does for
+        bank_size: rows of the kNN bank (training normals subsampled at random to this size;
+            to keep them all, pass their number, as `build_model` does for
             `ADeGANConfig(bank_size=None)`, the default chosen on validation).
-        bank_selection: how a smaller bank is chosen: "random" or "coreset" (greedy k-center).
         feature_projection: kNN only: the number of principal directions of the training
             normals' features to project on before the bank (None: no projection).
         extractor_rank: beyond the paper, for a smaller exported E: `fit_feature_score`
@@ -129,7 +128,7 @@ class ADeGAN(Detector, keras.Model):
                  stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
                  feature_source="noise", feature_distance="cosine",
-                 feature_k=5, bank_size=1024, bank_selection="random", feature_projection=None,
+                 feature_k=5, bank_size=1024, feature_projection=None,
                  extractor_rank=None, rotation_score_weight=0.0, **kwargs):
         options = {k: v for k, v in locals().items() if k in CONFIG_ARGS}
         ADeGANConfig(**options)  # every option is checked in one place: ADeGANConfig.validate
@@ -185,7 +184,7 @@ class ADeGAN(Detector, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**drop_retired(config))
+        return cls(**drop_retired(config, fitted=True))
 
     def with_scoring(self, **options) -> "ADeGAN":
         """A copy of this trained model with other scoring options (`score`, `feature_*`,

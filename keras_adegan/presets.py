@@ -28,11 +28,11 @@ DATASET_SCORING: dict[tuple[str, str], dict] = {
 
 
 # Beyond the paper, for an edge device: the compaction of each preset's default model that
-# benchmarks.edge_head's rule chose on validation (results/edge_head.md: the smallest estimated
+# the edge study's rule chose on validation (results/edge_head.md: the smallest estimated
 # E-only int8 file within 0.005 mean and 0.01 worst cost), keyed like DATASET_SCORING and
 # applied on top of it, as long as the check on the full remade table keeps it
 # (benchmarks.summary.EDGE_RULE). MNIST's coreset of 16,384 normals failed that check (one
-# cell, digit 1 at seed 0, lost 0.024 of validation AUROC; results/edge_check.md), and no
+# cell, digit 1 at seed 0, lost 0.024 of validation AUROC; docs/deployment.md), and no
 # smaller Fashion-MNIST candidate qualified: their presets, and the folder preset, keep every
 # training normal and E as trained. `--bank-size all --extractor-rank full
 # --feature-projection none` gives the model as trained.
@@ -45,8 +45,7 @@ EDGE_SCORING: dict[tuple[str, str], dict] = {
 
 # The values of the edge compaction's options that leave the model as trained: every training
 # normal in the bank, E's own dense layer, no projection.
-AS_TRAINED: dict = dict(bank_size=None, bank_selection="random", feature_projection=None,
-                        extractor_rank=None)
+AS_TRAINED: dict = dict(bank_size=None, feature_projection=None, extractor_rank=None)
 
 
 def chosen_scoring(dataset: str, real_task: str | None) -> dict:

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, scoring
-from keras_adegan.config import DISTANCES, READINGS, SCORES, SELECTIONS, drop_retired
+from keras_adegan.config import DISTANCES, READINGS, SCORES, drop_retired
 from keras_adegan.errors import ADeGANError
 
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
@@ -38,8 +38,8 @@ FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "patt
 # The feature score's two parts, unstandardised: outputs of heads with a rotation score only.
 PART_OUTPUTS = ("density_score", "rotation_score")
 # The constructor arguments that only change how a model scores (`ADeGAN` passes them on).
-SCORING_ARGS = ("score", "feature_distance", "feature_k", "bank_size", "bank_selection",
-                "feature_projection", "rotation_score_weight")
+SCORING_ARGS = ("score", "feature_distance", "feature_k", "bank_size", "feature_projection",
+                "rotation_score_weight")
 
 
 @keras.saving.register_keras_serializable(package="keras_adegan")
@@ -52,9 +52,8 @@ class ScoringHead(keras.layers.Layer):
         score: which score decides `score`/`is_anomaly`: "features" or "paper" (S, Eq. 11).
         feature_distance: "cosine" or "euclidean".
         feature_k: neighbours averaged by the kNN score.
-        bank_size: rows of the kNN bank (training normals beyond it are subsampled).
-        bank_selection: how a bank smaller than the training normals is chosen: "random"
-            (seeded) or "coreset" (greedy k-center, `features.greedy_coreset`).
+        bank_size: rows of the kNN bank (training normals beyond it are subsampled at
+            random).
         feature_projection: the number of principal directions of the training normals'
             features the features are projected on before the bank (None: none).
         rotation_score_weight: weight of the standardised rotation score added to the
@@ -69,9 +68,8 @@ class ScoringHead(keras.layers.Layer):
     """
 
     def __init__(self, feature_dim, n_patterns, score="features", feature_distance="cosine",
-                 feature_k=5, bank_size=1024, bank_selection="random",
-                 feature_projection=None, rotation_score_weight=0.0, reading="ours", seed=0,
-                 **kwargs):
+                 feature_k=5, bank_size=1024, feature_projection=None, rotation_score_weight=0.0,
+                 reading="ours", seed=0, **kwargs):
         kwargs.setdefault("name", "scoring_head")
         super().__init__(**kwargs)
         self.feature_dim, self.n_patterns = int(feature_dim), int(n_patterns)
@@ -79,13 +77,11 @@ class ScoringHead(keras.layers.Layer):
         self.feature_distance = str(feature_distance)
         self.feature_k = int(feature_k)
         self.bank_size = int(bank_size)
-        self.bank_selection = str(bank_selection)
         self.feature_projection = None if feature_projection is None else int(feature_projection)
         self.rotation_score_weight = float(rotation_score_weight)
         for value, allowed, what in ((self.score, SCORES, "score"),
                                      (self.reading, READINGS, "reading"),
-                                     (self.feature_distance, DISTANCES, "feature_distance"),
-                                     (self.bank_selection, SELECTIONS, "bank_selection")):
+                                     (self.feature_distance, DISTANCES, "feature_distance")):
             if value not in allowed:
                 raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
         if (self.feature_projection is not None
@@ -127,14 +123,15 @@ class ScoringHead(keras.layers.Layer):
                 "n_patterns": self.n_patterns, "score": self.score,
                 "feature_distance": self.feature_distance,
                 "feature_k": self.feature_k, "bank_size": self.bank_size,
-                "bank_selection": self.bank_selection,
                 "feature_projection": self.feature_projection,
                 "rotation_score_weight": self.rotation_score_weight, "reading": self.reading,
                 "seed": self.seed}
 
     @classmethod
     def from_config(cls, config):
-        return cls(**drop_retired(config))  # a head saved with a removed option fails clearly
+        # a head saved with a removed option fails clearly (one that only chose how its bank
+        # was filled loads: the bank is filled)
+        return cls(**drop_retired(config, fitted=True))
 
     @property
     def needs_rotation(self) -> bool:
@@ -198,7 +195,7 @@ class ScoringHead(keras.layers.Layer):
             dict with `points` (training normals seen) and `bank_rows` (rows filled).
         """
         head = features.fit_head(train_features, self.feature_distance, self.bank_size,
-                                 self.seed, self.bank_selection, self.feature_projection)
+                                 self.seed, self.feature_projection)
         self.bank.assign(head["bank"])
         self.bias.assign(head["bias"])
         if self.projection is not None:

@@ -30,7 +30,7 @@ def test_json_round_trip(tmp_path):
     ("beta", float("nan")), ("gamma", float("inf")), ("learning_rate", float("nan")),
     ("seed", -1), ("stage1_epochs", 0), ("stage2_epochs", 0), ("width", 2.5), ("beta_1", 1.0),
     ("score", "best"), ("feature_k", 0), ("bank_size", 3), ("feature_source", "pixels"),
-    ("bank_selection", "nearest"), ("feature_projection", 0), ("feature_projection", 2.5),
+    ("feature_projection", 0), ("feature_projection", 2.5),
     ("extractor_rank", 0), ("extractor_rank", 256), ("extractor_rank", "full"),
 ])
 def test_invalid_values_are_refused(field, value):
@@ -104,11 +104,11 @@ def test_a_stored_config_with_a_retired_option_loads_only_when_it_was_off():
     old = {**ADeGANConfig().to_dict(), "extractor_blocks": 0, "contrast_temperature": 0.5,
            "stage1_pattern_weight": 0.0, "sl_generator_weight": 1.0,
            "gan_loss": "nonsaturating", "spectral_norm": False, "prior_weight": 0.0,
-           "extractor_width": None}
+           "extractor_width": None, "bank_selection": "random"}
     assert ADeGANConfig.from_dict(old) == ADeGANConfig()
     for name, value in (("extractor_blocks", 1), ("stage1_pattern_weight", 1.0), ("sl_generator_weight", 0.0),
                         ("gan_loss", "hinge"), ("spectral_norm", True), ("prior_weight", 1.0),
-                        ("extractor_width", 32)):
+                        ("extractor_width", 32), ("bank_selection", "coreset")):
         with pytest.raises(ADeGANError, match=f"{name}=.* was removed"):
             ADeGANConfig.from_dict({**old, name: value})
     with pytest.raises(ADeGANError, match="real_task must be one of none, rotation"):

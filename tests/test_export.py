@@ -221,9 +221,8 @@ def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
     ({"real_task": "rotation", "rotation_score_weight": 1.0}, "features", "feature_score",
      1e-4),                                                          # + rotation score
     ({"reading": "literal"}, "full", "paper_score", 1e-4),           # Eq. 11 as printed
-    ({"extractor_rank": 3, "feature_projection": 2, "bank_selection": "coreset",
-      "real_task": "rotation", "rotation_score_weight": 1.0}, "features", "feature_score",
-     1e-4),                                                          # a compact E and bank
+    ({"extractor_rank": 3, "feature_projection": 2, "real_task": "rotation",
+      "rotation_score_weight": 1.0}, "features", "feature_score", 1e-4),                                                          # a compact E and bank
     ({"extractor_rank": 3, "feature_projection": 2}, "full", "paper_score", 1e-4),  # S: E intact
 ], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading", "compact",
         "compact-full"])

@@ -60,29 +60,6 @@ def test_principal_directions_keep_features_that_lie_in_a_subspace():
     assert np.linalg.norm(a - b) == pytest.approx(np.linalg.norm(feats[0] - feats[1]), rel=1e-5)
 
 
-def test_the_coreset_takes_one_point_of_each_cluster_before_a_second_of_any():
-    rng = np.random.default_rng(0)
-    centres = np.array([[0, 0], [100, 0], [0, 100], [100, 100]], np.float32)
-    points = np.concatenate([c + rng.normal(size=(30, 2)) for c in centres]).astype(np.float32)
-    order = features.greedy_coreset(points, 4, seed=3)
-    assert sorted(order // 30) == [0, 1, 2, 3]
-    # any prefix of a longer order is the shorter coreset
-    np.testing.assert_array_equal(features.greedy_coreset(points, 10, seed=3)[:4], order)
-    np.testing.assert_array_equal(features.select_bank(points, 4, 3, "coreset"), np.sort(order))
-    assert len(features.greedy_coreset(points, 500)) == 120  # never more rows than points
-    with pytest.raises(ValueError, match="selection"):
-        features.select_bank(points, 4, 3, "nearest")
-
-
-def test_a_cosine_coreset_spreads_over_directions_not_lengths():
-    # two directions, each at very different lengths: cosine sees two points
-    rng = np.random.default_rng(0)
-    lengths = rng.uniform(1, 100, (40, 1))
-    x = np.concatenate([lengths * [1.0, 0.0], lengths * [0.0, 1.0]]).astype(np.float32)
-    picked = features.select_bank(x, 2, seed=0, selection="coreset", distance="cosine")
-    assert sorted(picked // 40) == [0, 1]
-
-
 def test_a_projected_bank_scores_in_the_projected_space():
     x = clusters(seed=4, dim=6)
     head = features.fit_head(x, "euclidean", bank_size=len(x), projection=2)
