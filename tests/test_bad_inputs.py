@@ -110,7 +110,7 @@ CASES = [
     ("train", ["--score", "best"], "invalid choice: 'best'"),
     ("train", ["--precision", "float16"], "invalid choice: 'float16'"),
     ("train", ["--real-task", "contrastive"], "invalid choice: 'contrastive'"),
-    ("train", ["--bank-selection", "nearest"], "invalid choice: 'nearest'"),
+    ("train", ["--bank-selection", "coreset"], "unrecognized arguments: --bank-selection"),
     ("train", ["--extractor-rank", "0"], "extractor_rank must be between 1 and"),
     ("train", ["--extractor-rank", "half"], "extractor rank must be a number or 'full'"),
     ("train", ["--feature-projection", "999"], "feature_projection must be between 1 and 15 (the noise features have 16 values)"),
