@@ -43,6 +43,8 @@ RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY,
            # feature study, and MNIST's edge compaction with it failed its check
            # (docs/deployment.md)
            "bank_selection": "random"}
+# Retired fields that only chose how a bank was filled: a saved model's bank is filled, so a
+# model saved with any value of them loads (`drop_retired(..., fitted=True)`).
 FIT_ONLY = ("bank_selection",)
 # Fields whose default changed after configs had been stored without them: such a config was
 # made (and trains) with the value given here, not with today's default (round 1 of the core
