@@ -326,9 +326,12 @@ def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the
     for split in ("test", "validation"):
         assert compact[split]["auroc_as_trained"] == pytest.approx(
             cell[split]["auroc_features"], abs=1e-6)
+    for key in ("f1", "fpr"):  # and its decisions, at the threshold it calibrates
+        assert compact["test"][f"{key}_as_trained"] == pytest.approx(cell["test"][key], abs=1e-6)
     monkeypatch.delitem(presets.EDGE_SCORING, ("digits", "none"))
-    assert main(args) == 0  # back to the model as trained: the figure goes
-    assert "auroc_as_trained" not in json.loads(path.read_text())["cells"]["class2-seed0"]["test"]
+    assert main(args) == 0  # back to the model as trained: the figures go
+    back = json.loads(path.read_text())["cells"]["class2-seed0"]["test"]
+    assert not {"auroc_as_trained", "f1_as_trained", "fpr_as_trained"} & set(back)
 
 
 def test_a_stale_cell_whose_run_folder_is_gone_is_refused_or_retrained_when_asked(
@@ -405,3 +408,43 @@ def test_a_negative_thread_count_is_one_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--threads must be 0" in err and "'-1'" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_a_compacted_cell_whose_run_folder_is_gone_takes_its_recorded_model_as_trained(
+        finished, tmp_path, capsys):
+    """A preset back to the model as trained: a cell that recorded that model's figures beside
+    its compacted ones takes them, without its run folder and without training; the compacted
+    figures stay as the previous ones. A cell without that record is still refused."""
+    import shutil
+
+    root, args = finished
+    shutil.copytree(root / "results", tmp_path / "results")  # the results travel, runs do not
+    args = [str(tmp_path / a[len(str(root)) + 1:]) if a.startswith(str(root)) else a
+            for a in args]
+    path = tmp_path / "results" / "digits.json"
+    data = json.loads(path.read_text())
+    cell = data["cells"]["class2-seed0"]
+    cell["run_dir"] = str(tmp_path / "runs" / "digits" / "class2-seed0")
+    cell["scoring"]["bank_size"] = 16  # recorded under a compaction the preset no longer has
+    compacted = {split: dict(cell[split]) for split in ("test", "validation")}
+    without_record = json.loads(json.dumps(data))
+    cell["test"].update(auroc_as_trained=0.25, f1_as_trained=0.5, fpr_as_trained=0.04)
+    cell["validation"]["auroc_as_trained"] = 0.75
+    path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "the model as trained, from its recorded figures" in out and "cells to run" not in out
+    taken = json.loads(path.read_text())["cells"]["class2-seed0"]
+    assert taken["test"]["auroc_features"] == 0.25 and taken["validation"]["auroc_features"] == 0.75
+    assert (taken["test"]["f1"], taken["test"]["fpr"]) == (0.5, 0.04)
+    for split in ("test", "validation"):
+        assert taken[split]["auroc_previous"] == compacted[split]["auroc_features"]
+        assert "auroc_as_trained" not in taken[split]
+    assert taken["test"]["f1_previous"] == compacted["test"]["f1"]
+    assert taken["previous_scoring"]["bank_size"] == 16 and taken["scoring"]["bank_size"] is None
+    assert not (tmp_path / "runs").exists()  # nothing trained
+    assert main(args) == 0 and "nothing to do" in capsys.readouterr().out
+    path.write_text(json.dumps(without_record))  # no figures of the model as trained
+    assert main(args) == 2 and "--retrain-stale" in capsys.readouterr().err
