@@ -370,7 +370,6 @@ def main(argv=None) -> int:
             print(f"class {config.anomaly_class} seed {config.seed}: the model as trained, "
                   f"from its recorded figures; feature score {cell['test']['auroc_previous']:.5f}"
                   f" -> {cell['test']['auroc_features']:.5f}", flush=True)
-            write_tables(results, results_dir, name)
     if args.retrain_stale:  # a stale cell whose model is gone is trained again
         todo = [c for c in configs if c in todo or (c in stale and model_gone(results, c))]
         stale = [c for c in stale if c not in todo]

@@ -445,6 +445,7 @@ def test_a_compacted_cell_whose_run_folder_is_gone_takes_its_recorded_model_as_t
     assert taken["test"]["f1_previous"] == compacted["test"]["f1"]
     assert taken["previous_scoring"]["bank_size"] == 16 and taken["scoring"]["bank_size"] is None
     assert not (tmp_path / "runs").exists()  # nothing trained
+    assert "deployed before (previous scoring)" in (tmp_path / "results" / "digits.md").read_text()
     assert main(args) == 0 and "nothing to do" in capsys.readouterr().out
     path.write_text(json.dumps(without_record))  # no figures of the model as trained
     assert main(args) == 2 and "--retrain-stale" in capsys.readouterr().err
