@@ -4,7 +4,8 @@ One row per dataset, from the table of what its preset trains (`main_table`: `<d
 or `<dataset>_rotation.json` for a preset that trains the rotation task): the mean over held-out
 classes (each class: the mean of its seeds) of every column of `benchmarks/paper.py`, the
 validation mean of the deployed score, the classes on which the deployed score and S beat
-raw-pixel kNN-5, the seeds, and the cells' summed wall time; then the deployed score's mean per
+raw-pixel kNN-5, the seeds, and the cells' summed wall time (with the training of cells read
+back from a study); then the deployed score's mean per
 seed, the score each preset decides with (`SCORE_RULE`) and whether its edge compaction stays
 (`EDGE_RULE`). A second table does the same for
 each other training option's own cells (the paper's training, the literal reading, the rotation
@@ -57,10 +58,9 @@ def score_choice(tables: list[tuple[list[dict], int]], classes_needed: int = 10)
     given as (cells, seeds it needs); which score decides, or why not yet."""
     groups = []
     for cells, seeds in tables:
-        mine = by_class(cells)
-        if len(mine) < classes_needed or any(len(g) < seeds for g in mine.values()):
+        if not complete(cells, seeds, classes_needed):
             return f"not decided: {len(cells)} of {classes_needed * seeds} cells"
-        groups += mine.values()
+        groups += by_class(cells).values()
     s, features = (np.mean([class_mean(g, key, "validation") for g in groups])
                    for key in ("combined", "features"))
     chosen = "paper" if s >= features + SCORE_MARGIN else "features"
@@ -97,6 +97,26 @@ def edge_check(cells: list[dict], seeds: int, classes_needed: int = 10) -> str |
             f"(validation cost over {len(costs)} cells: {figures})")
 
 
+def complete(cells: list[dict], seeds: int, classes_needed: int = 10) -> bool:
+    """Whether a table holds every class with the protocol's seeds."""
+    groups = by_class(cells)
+    return len(groups) >= classes_needed and all(len(g) >= seeds for g in groups.values())
+
+
+def readme_cells(results_dir: Path, dataset: str) -> tuple[list[dict], bool]:
+    """The cells the README's results row shows, and whether they are the remade table: the
+    preset's remade table once it is complete, the previous core's table until then."""
+    remade = read_cells(results_dir / f"{main_table(dataset)}.json")
+    if complete(remade, SEEDS[dataset]):
+        return remade, True
+    return read_cells(results_dir / "previous_core" / f"{dataset}.json"), False
+
+
+def wall_seconds(cell: dict) -> float:
+    """A cell's wall time, with the training of a cell read back from a study's run."""
+    return cell["cell_seconds"] + (cell["train_seconds"] if cell.get("read_back") else 0.0)
+
+
 def by_class(cells: list[dict]) -> dict[int, list[dict]]:
     groups: dict[int, list[dict]] = {}
     for cell in cells:
@@ -119,7 +139,7 @@ def figures(cells: list[dict]) -> dict:
         "wins": {k: f"{sum(class_mean(g, k) > class_mean(g, 'knn') for g in groups.values())}"
                     f"/{len(groups)}" for k in ("features", "combined")},
         "counts": cell_counts(cells),
-        "minutes": sum(c["cell_seconds"] for c in cells) / 60,
+        "minutes": sum(wall_seconds(c) for c in cells) / 60,
     }
 
 
