@@ -10,6 +10,12 @@ def cell(k, seed, features, knn, seconds=60.0):
             "validation": {"auroc_features": features - 0.1}, "cell_seconds": seconds}
 
 
+def write_table(path, cells):
+    """A results file holding the given cells."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"cells": {f"c{i}": c for i, c in enumerate(cells)}}))
+
+
 def test_summary_averages_seeds_within_a_class_then_classes(tmp_path, capsys):
     cells = [cell(0, 0, 0.9, 0.8), cell(0, 1, 0.7, 0.8), cell(1, 0, 0.6, 0.5)]
     (tmp_path / "mnist.json").write_text(json.dumps(
@@ -73,7 +79,7 @@ def test_the_readmes_results_table_is_the_committed_results():
     dataset's remade table once it has every class and seed, the previous core's until then."""
     import re
 
-    from benchmarks.summary import DATASETS, figures, read_cells, readme_cells
+    from benchmarks.summary import DATASETS, figures, readme_cells
     from tests.conftest import REPO
 
     readme = (REPO / "README.md").read_text()
@@ -85,24 +91,16 @@ def test_the_readmes_results_table_is_the_committed_results():
         assert shown[0] == round(means["features"], 3), name
         assert round(means["combined"], 3) in shown and round(means["knn"], 3) in shown, name
         assert ("remade" in row) == remade, name
-    previous = REPO / "results" / "previous_core"
-    if not readme_cells(REPO / "results", "fashion_mnist")[1]:
-        rotation = figures(read_cells(previous / "fashion_mnist_rotation.json"))["means"]
-        assert f"{rotation['features']:.3f} with `--real-task rotation`" in readme
 
 
 def test_the_readme_shows_a_remade_table_only_once_it_is_complete(tmp_path):
     from benchmarks.summary import readme_cells
 
-    def write(path, cells):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"cells": {f"c{i}": c for i, c in enumerate(cells)}}))
-
-    write(tmp_path / "previous_core" / "mnist.json", [cell(0, 0, 0.9, 0.8)])
-    write(tmp_path / "mnist.json", [cell(k, s, 0.7, 0.8) for k in range(10) for s in (0, 1)])
+    write_table(tmp_path / "previous_core" / "mnist.json", [cell(0, 0, 0.9, 0.8)])
+    write_table(tmp_path / "mnist.json", [cell(k, s, 0.7, 0.8) for k in range(10) for s in (0, 1)])
     cells, remade = readme_cells(tmp_path, "mnist")
     assert not remade and cells[0]["test"]["auroc_features"] == 0.9  # seed 2 missing
-    write(tmp_path / "mnist.json", [cell(k, s, 0.7, 0.8) for k in range(10) for s in (0, 1, 2)])
+    write_table(tmp_path / "mnist.json", [cell(k, s, 0.7, 0.8) for k in range(10) for s in (0, 1, 2)])
     cells, remade = readme_cells(tmp_path, "mnist")
     assert remade and len(cells) == 30
 
@@ -110,7 +108,7 @@ def test_the_readme_shows_a_remade_table_only_once_it_is_complete(tmp_path):
 def test_a_cell_read_back_from_a_study_counts_its_training_in_the_wall_time(tmp_path, capsys):
     read_back = {**cell(1, 0, 0.6, 0.5), "read_back": True, "train_seconds": 600.0}
     trained = {**cell(0, 0, 0.9, 0.8), "read_back": False, "train_seconds": 50.0}
-    (tmp_path / "mnist.json").write_text(json.dumps({"cells": {"a": trained, "b": read_back}}))
+    write_table(tmp_path / "mnist.json", [trained, read_back])
     assert main(["--results-dir", str(tmp_path)]) == 0
     assert "(1 per class) | 12 min |" in capsys.readouterr().out  # 60 + 60 + 600 s
 
