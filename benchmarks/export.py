@@ -3,7 +3,9 @@
 Exports the given model (or reuses an export folder), then prints and writes a Markdown table:
 file size; latency per image at batch 1 with one thread (median over `--repeats` runs, after
 warm-up); throughput at `--batch` images per call (dynamic-batch files, one thread); AUROC of the
-combined score on the model's test split, next to the Keras model's own figures.
+combined score on the model's test split, next to the Keras model's own figures; decisions that
+differ from the Keras model's on the test split and, for choosing a file without the test
+split, on the validation split.
 
 Command line:
     python -m benchmarks.export --model runs/paper/mnist/class0-seed0/model.keras \
@@ -60,7 +62,8 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
     x, y = splits.test_x, splits.test_y
     one = x[:1].astype(np.float32)
     keras_out = model.score(to_model_range(x))
-    feature_decisions = keras_out["feature_score"] > float(model.head.feature_threshold.numpy())
+    keras_val = model.score(to_model_range(splits.val_x))
+    feature_threshold = float(model.head.feature_threshold.numpy())
 
     call = tf.function(lambda images: model(scale_pixels(images)))
     big = x[:batch].astype(np.float32)
@@ -71,16 +74,21 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
              "auroc_features": roc_auc_score(y, keras_out["feature_score"]),
              "auroc_paper": roc_auc_score(y, keras_out["paper_score"])}]
     for prefix, graph in (("model", "full"), ("features", "features")):
-        expected = keras_out["is_anomaly"] if graph == "full" else feature_decisions
+        def decisions(outputs):
+            return (outputs["is_anomaly"] if graph == "full"
+                    else outputs["feature_score"] > feature_threshold)
+
         for q in QUANTIZATIONS.values():
             path = out / f"{prefix}_{q}.tflite"
             single = EdgeScorer(path, num_threads=1)
             got = single.score(x)
+            val_flips = np.sum(single.score(splits.val_x)["is_anomaly"] != decisions(keras_val))
             row = {"format": f"TFLite {q}", "graph": graph, "bytes": path.stat().st_size,
                    "latency_ms": 1e3 * median_seconds(lambda s=single: s.score(one), repeats),
                    "auroc_features": roc_auc_score(y, got["feature_score"]),
                    **feature_differences(got["feature_score"], keras_out["feature_score"]),
-                   "decision_flips": int(np.sum(got["is_anomaly"] != expected))}
+                   "decision_flips": int(np.sum(got["is_anomaly"] != decisions(keras_out))),
+                   "validation_flips": int(val_flips)}
             if "paper_score" in got:
                 row["auroc_paper"] = roc_auc_score(y, got["paper_score"])
             batched = out / f"{prefix}_{q}_batch.tflite"
@@ -89,7 +97,8 @@ def measure(model_path: Path, out: Path, data_dir, repeats: int, batch: int) -> 
                 row["images_per_s"] = batch / median_seconds(lambda s=scorer: s.score(big),
                                                              max(5, repeats // 50), 3)
             rows.append(row)
-    return rows, {**model.run_config, "test_images": len(y)}
+    return rows, {**model.run_config, "test_images": len(y),
+                  "validation_images": len(splits.val_x)}
 
 
 def markdown(rows: list[dict], header: dict) -> str:
@@ -102,18 +111,19 @@ def markdown(rows: list[dict], header: dict) -> str:
              "files run with ai_edge_litert (XNNPACK). Graph `full` is G∘E with both scores; "
              "`features` is E alone with the feature score (`python -m export --graph features`). "
              "Decision flips: images whose `is_anomaly` differs from the Keras model's decision "
-             "of the same score.", "",
+             f"of the same score, on the test split and on the validation split "
+             f"({header['validation_images']} images).", "",
              "| format | graph | size | latency / image (batch 1) | images/s (batch) | "
              "AUROC feature score | vs Keras | AUROC paper's S | feature-score diff mean, std | "
-             "max abs feature-score diff | decision flips |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "max abs feature-score diff | decision flips | validation flips |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ips = f"{r['images_per_s']:.0f}" if "images_per_s" in r else "n/a"
         paper = f"{r['auroc_paper']:.4f}" if "auroc_paper" in r else "n/a"
         spread = (f"{r['feature_diff_mean']:+.2g}, {r['feature_diff_std']:.2g}"
                   if "feature_diff_std" in r else "")
         diff = f"{r['max_abs_feature_diff']:.2g}" if "max_abs_feature_diff" in r else ""
-        flips = str(r.get("decision_flips", ""))
+        flips = f"{r.get('decision_flips', '')} | {r.get('validation_flips', '')}"
         lines.append(f"| {r['format']} | {r['graph']} | {r['bytes'] / 1024:.0f} KiB | "
                      f"{r['latency_ms']:.3f} ms | {ips} | {r['auroc_features']:.4f} | "
                      f"{r['auroc_features'] - keras_row['auroc_features']:+.4f} | {paper} | "
@@ -142,7 +152,8 @@ def main(argv=None) -> int:
               "versions": library_versions(),
               "command": "python -m benchmarks.export " + " ".join(argv or sys.argv[1:]),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-              "seconds": time.time() - start, "test_images": run["test_images"]}
+              "seconds": time.time() - start, "test_images": run["test_images"],
+              "validation_images": run["validation_images"]}
     text = markdown(rows, header)
     print(text)
     if args.table:

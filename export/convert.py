@@ -17,10 +17,11 @@ Files:
 * TFLite (built-in ops only; a graph that would need Flex ops fails to convert):
   `model_<q>.tflite` (full) and `features_<q>.tflite` (E only) with a static batch of 1, and
   `..._batch.tflite` with a dynamic batch when it converts. `q` is `fp32`, `fp16` (float16
-  weights), `int8w` (dynamic-range: int8 weights and bank, float activations) or `int8` (int8
+  weights), `int8w` (dynamic-range: int8 weights and bank, float activations), `int8` (int8
   weights and activations in the networks and the bank, calibrated on training normals; every
-  other operation, i.e. the per-image score arithmetic, stays float, see `float_ops`). TFLite
-  inputs are float32.
+  other operation, i.e. the per-image score arithmetic, stays float, see `float_ops`) or
+  `int8wo` (weight-only: the networks' weights int8, dequantized to float at run time, the
+  bank float16; `weight_only`). TFLite inputs are float32.
 
 Example:
     >>> from export.convert import export_detector
@@ -59,6 +60,8 @@ from keras_adegan.startup import quiet_native_stderr
 # ADD/MUL, ...), is kept float: see `float_ops`.
 NETWORK_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED",
                "BATCH_MATMUL", "LEAKY_RELU", "RELU", "TANH", "RESHAPE")
+# The scope of the scoring head's weights (the feature bank) in a converted graph's tensor names.
+BANK_SCOPE = "scoring_head"
 
 
 def _endpoint(forward):
@@ -103,11 +106,43 @@ def float_ops(float_content: bytes) -> list[str]:
     return [op for op in tflite_ops(float_content) if op not in NETWORK_OPS]
 
 
+def weight_only(float_content: bytes) -> bytes:
+    """A float TFLite graph with every network weight stored as int8 (symmetric, per output
+    channel) and dequantized to float at run time, and the feature bank (every weight of the
+    scoring head) as float16; the arithmetic stays float. The bank's int8 rounding is what
+    moves most of `int8w`'s decisions, so this file keeps nearer Keras at about its size.
+    Made with ai-edge-quantizer (LiteRT's quantizer for TFLite files)."""
+    try:
+        from ai_edge_quantizer import quantizer
+    except ImportError:
+        raise ADeGANError("the weight_only quantization needs ai-edge-quantizer: pip install "
+                          "ai-edge-quantizer, or leave it out of --quantize") from None
+    int8 = {"weight_tensor_config": {"num_bits": 8, "symmetric": True,
+                                     "granularity": "CHANNELWISE", "dtype": "INT"},
+            "compute_precision": "FLOAT", "explicit_dequantize": True}
+    float16 = {"weight_tensor_config": {"num_bits": 16, "dtype": "FLOAT"},
+               "compute_precision": "FLOAT", "explicit_dequantize": True}
+    recipe = [{"regex": ".*", "operation": "*", "algorithm_key": "min_max_uniform_quantize",
+               "op_config": int8},
+              {"regex": f".*{BANK_SCOPE}.*", "operation": "*", "algorithm_key": "float_casting",
+               "op_config": float16}]
+    try:
+        with quiet_native_stderr():
+            result = quantizer.Quantizer(bytearray(float_content), recipe).quantize(
+                enable_progress_report=False)
+    except Exception as exc:  # noqa: BLE001 - the quantizer raises many types; all mean "cannot"
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ADeGANError(f"TFLite conversion (weight_only) failed: {reason}") from None
+    return bytes(result.quantized_model)
+
+
 def convert_tflite(saved_model_dir: Path, quantization: str,
                    representative: np.ndarray | None = None, signature: str = "score") -> bytes:
     """Convert one signature of a SavedModel to TFLite with built-in ops only."""
     if quantization == "int8":  # the float graph tells which operators to keep float
         denylist = float_ops(convert_tflite(saved_model_dir, "none", signature=signature))
+    if quantization == "weight_only":
+        return weight_only(convert_tflite(saved_model_dir, "none", signature=signature))
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir),
                                                          signature_keys=[signature])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -253,7 +288,7 @@ def _write_export(model, model_path, out: Path, formats, quantizations, graphs, 
                           "bank_rows": int(np.sum(keras.ops.convert_to_numpy(model.head.bias)
                                                   < PADDING)),
                           "bank_storage": {"fp32": "float32", "fp16": "float16", "int8w": "int8",
-                                           "int8": "int8"}},
+                                           "int8": "int8", "int8wo": "float16"}},
         "recon_mean": value(model.head.recon_mean),
         "recon_std": value(model.head.recon_std),
         "config": model.run_config,

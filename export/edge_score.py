@@ -6,10 +6,10 @@ have the model's size and channel count (nothing is resized behind your back); a
 cannot be read, or has the wrong shape, stops the run before any score is printed.
 
 Command line:
-    python -m export.edge_score exported/features_int8.tflite photos/ --output scores.csv
+    python -m export.edge_score exported/features_int8wo.tflite photos/ --output scores.csv
 
 Example:
-    >>> scorer = EdgeScorer("exported/features_int8.tflite")
+    >>> scorer = EdgeScorer("exported/features_int8wo.tflite")
     >>> rows = scorer.score(read_images(collect_images(["photos/"]), scorer.image_shape))
 """
 

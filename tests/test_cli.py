@@ -122,4 +122,4 @@ def test_the_readme_walk_through_runs_as_written(tmp_path, monkeypatch, capsys):
     assert '"class_name": "scratched"' in out
     assert (tmp_path / "scores.csv").read_text().count("\n") == 7
     assert (tmp_path / "edge_scores.csv").read_text().count("\n") == 7
-    assert (tmp_path / "exported" / "features_int8.tflite").is_file()
+    assert (tmp_path / "exported" / "features_int8wo.tflite").is_file()

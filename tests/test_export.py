@@ -6,14 +6,15 @@ import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
 from export.__main__ import main
-from export.convert import NETWORK_OPS, export_detector, float_ops, tflite_ops
+from export.convert import (BANK_SCOPE, NETWORK_OPS, export_detector, float_ops, tflite_ops,
+                            weight_only)
 from export.edge_score import EdgeScorer
 from keras_adegan.errors import ADeGANError
 from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS, load_detector
 
 FILES = [f"{graph}_{q}{batch}.tflite" for graph in ("model", "features")
-         for q in ("fp32", "fp16", "int8w", "int8") for batch in ("", "_batch")]
-AUROC_TOLERANCE = {"fp16": 0.005, "int8w": 0.005, "int8": 0.01}
+         for q in ("fp32", "fp16", "int8w", "int8", "int8wo") for batch in ("", "_batch")]
+AUROC_TOLERANCE = {"fp16": 0.005, "int8w": 0.005, "int8": 0.01, "int8wo": 0.005}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +87,7 @@ def test_every_file_is_built_in_only_listed_in_the_manifest_and_e_only_is_smalle
         ops = tflite_ops((out / name).read_bytes())
         assert "CONV_2D" in ops and "TOPK_V2" in ops and not any("Flex" in op for op in ops), name
         assert ("TRANSPOSE_CONV" in ops) == name.startswith("model"), name  # no G in E-only
-    for q in ("fp32", "fp16", "int8w", "int8"):
+    for q in ("fp32", "fp16", "int8w", "int8", "int8wo"):
         assert (out / f"features_{q}.tflite").stat().st_size < (out / f"model_{q}.tflite").stat().st_size
     saved = json.loads((out / "manifest.json").read_text())
     assert saved["outputs"]["full"][0] == "score" and saved["threshold"] == manifest["threshold"]
@@ -124,6 +125,42 @@ def test_dynamic_file_has_int8_weights_and_float_activations(exported):
     assert interpreter.get_output_details()[0]["dtype"] == np.float32
     fp32, int8w = ((out / f"features_{q}.tflite").stat().st_size for q in ("fp32", "int8w"))
     assert int8w < 0.5 * fp32  # the weights are stored as int8
+
+
+def test_weight_only_file_stores_int8_weights_and_a_float16_bank(exported):
+    from ai_edge_litert.interpreter import Interpreter
+
+    out, manifest, _ = exported
+    for graph in ("model", "features"):
+        interpreter = Interpreter(model_path=str(out / f"{graph}_int8wo.tflite"))
+        details = interpreter.get_tensor_details()
+        bank = [d for d in details if d["dtype"] == np.float16]
+        assert bank and all(BANK_SCOPE in d["name"] for d in bank), graph  # the bank only
+        assert any(d["dtype"] == np.int8 and len(d["shape"]) > 1 for d in details), graph
+        assert "DEQUANTIZE" in tflite_ops((out / f"{graph}_int8wo.tflite").read_bytes())
+    fp32, int8wo = ((out / f"features_{q}.tflite").stat().st_size for q in ("fp32", "int8wo"))
+    assert int8wo < 0.5 * fp32
+    assert manifest["feature_score"]["bank_storage"]["int8wo"] == "float16"
+
+
+def test_weight_only_of_a_file_that_is_not_tflite_fails_with_one_line():
+    with pytest.raises(ADeGANError, match=r"^TFLite conversion \(weight_only\) failed: "):
+        weight_only(b"not a flatbuffer")
+
+
+def test_weight_only_without_its_quantizer_says_what_to_install(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_quantizer(name, *args, **kwargs):
+        if name.startswith("ai_edge_quantizer"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_quantizer)
+    with pytest.raises(ADeGANError, match="pip install ai-edge-quantizer"):
+        weight_only(b"")
 
 
 @pytest.mark.slow

@@ -20,12 +20,14 @@ def test_the_table_has_a_row_per_file_with_its_parity_figures():
              "latency_ms": 1.0, "images_per_s": 100.0, "auroc_features": 0.95,
              "auroc_paper": 0.9},
             {"format": "TFLite int8w", "graph": "features", "bytes": 1024, "latency_ms": 0.1,
-             "auroc_features": 0.9496, "decision_flips": 24,
+             "auroc_features": 0.9496, "decision_flips": 24, "validation_flips": 7,
              **feature_differences(np.array([0.101, 0.199]), np.array([0.1, 0.2]))}]
     header = dict(model="m.keras", dataset="mnist", anomaly_class=0, test_images=2, repeats=10,
                   batch=4, command="python -m benchmarks.export", cpu="cpu", versions={},
+                  validation_images=3,
                   date="today", seconds=1.0)
     table = markdown(rows, header)
     assert "| TFLite int8w | features | 1 KiB | 0.100 ms | n/a | 0.9496 | -0.0004 | n/a | " \
-           "+0, 0.001 | 0.001 | 24 |" in table
+           "+0, 0.001 | 0.001 | 24 | 7 |" in table
+    assert "validation split (3 images)" in table
     assert table.count("\n|") == 4  # header, rule, two rows
