@@ -89,6 +89,7 @@ class Results:
                     "use another --results-dir, or move that file away to start a new table")
         else:
             self.data = {"dataset": dataset, "budget": budget, "cells": {}}
+        self.added = set()  # the cells this process recorded: its own versions win
 
     @staticmethod
     def key(anomaly_class: int, seed: int) -> str:
@@ -101,13 +102,16 @@ class Results:
         return self.data["cells"][self.key(anomaly_class, seed)]
 
     def add(self, cell: dict) -> None:
-        """Record a cell, merged with the cells the file holds now (another process running
-        other cells of the same table may have added some since this one read it)."""
+        """Record a cell, merged with the cells the file holds now: another process running
+        other cells of the same table may have added some, or replaced a stale one, since this
+        one read it, so every cell but those this process recorded is taken from the file."""
         if self.path.exists():
             self.data["cells"].update({k: v for k, v in
                                        json.loads(self.path.read_text())["cells"].items()
-                                       if k not in self.data["cells"]})
-        self.data["cells"][self.key(cell["anomaly_class"], cell["seed"])] = cell
+                                       if k not in self.added})
+        key = self.key(cell["anomaly_class"], cell["seed"])
+        self.data["cells"][key] = cell
+        self.added.add(key)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(self.path, json.dumps(self.data, indent=1) + "\n")
 

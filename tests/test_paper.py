@@ -80,6 +80,22 @@ def test_two_processes_adding_cells_to_one_table_keep_each_others_cells(tmp_path
     assert cells["class2-seed0"]["by"] == "second"
 
 
+def test_a_cell_another_process_replaced_is_not_put_back_by_a_stale_copy(tmp_path):
+    """A process that read a stale cell keeps it in memory; another one retrains that cell
+    (`--retrain-stale`); the first one's next cell must not write the stale copy back."""
+    from benchmarks.paper import Results, budget_of
+
+    path, budget = tmp_path / "digits.json", budget_of({"width": 4})
+    Results(path, "digits", budget).add({"anomaly_class": 0, "seed": 0, "by": "stale"})
+    retrainer, other = (Results(path, "digits", budget) for _ in range(2))
+    retrainer.add({"anomaly_class": 0, "seed": 0, "by": "retrained"})
+    other.add({"anomaly_class": 0, "seed": 1, "by": "other"})
+    cells = json.loads(path.read_text())["cells"]
+    assert cells["class0-seed0"]["by"] == "retrained" and cells["class0-seed1"]["by"] == "other"
+    retrainer.add({"anomaly_class": 1, "seed": 0, "by": "retrained"})
+    assert json.loads(path.read_text())["cells"]["class0-seed1"]["by"] == "other"
+
+
 def test_class_list_syntax():
     assert parse_list("0-2,7") == [0, 1, 2, 7]
     with pytest.raises(Exception, match="like 0-9"):
