@@ -133,18 +133,15 @@ def test_a_preset_that_trains_a_task_scores_as_chosen_for_it_unless_told_otherwi
     assert paper.rotation_score_weight == 0 and paper.feature_source == ADeGANConfig.feature_source
 
 
-def test_presets_compact_the_models_the_edge_study_chose_and_the_user_can_undo_it():
-    from keras_adegan.presets import EDGE_SCORING
+def test_presets_keep_the_model_as_trained_and_a_user_can_still_compact_it():
+    from keras_adegan.presets import AS_TRAINED
 
-    for (dataset, task), options in EDGE_SCORING.items():
+    for dataset in ("mnist", "fashion_mnist", "cifar10", "folder"):  # the check withdrew each
         config = ADeGANConfig.preset(dataset)
-        assert config.real_task == task
-        assert all(getattr(config, k) == v for k, v in options.items())
-        # another training option was not studied: no compaction
-        other = ADeGANConfig.preset(dataset, real_task="rotation")
-        assert (other.extractor_rank, other.feature_projection) == (None, None)
-    assert ADeGANConfig.preset("cifar10", extractor_rank=None).extractor_rank == 32  # None skipped
-    assert ADeGANConfig.preset("fashion_mnist").bank_size is None  # nothing qualified
+        assert all(getattr(config, k) == v for k, v in AS_TRAINED.items()), dataset
+    compact = ADeGANConfig.preset("cifar10", extractor_rank=32, feature_projection=16,
+                                  bank_size=4096)
+    assert (compact.extractor_rank, compact.feature_projection, compact.bank_size) == (32, 16, 4096)
 
 
 def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
