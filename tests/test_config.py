@@ -142,6 +142,7 @@ def test_presets_keep_the_model_as_trained_and_a_user_can_still_compact_it():
     compact = ADeGANConfig.preset("cifar10", extractor_rank=32, feature_projection=16,
                                   bank_size=4096)
     assert (compact.extractor_rank, compact.feature_projection, compact.bank_size) == (32, 16, 4096)
+    assert ADeGANConfig.preset("fashion_mnist", real_task=None).real_task == "rotation"  # None skipped
 
 
 def test_flags_on_a_config_file_bring_the_tasks_scoring_too(tmp_path):
