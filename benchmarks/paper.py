@@ -20,7 +20,6 @@ Command line:
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -31,11 +30,8 @@ from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.config import READINGS, REAL_TASKS, SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.images import to_model_range
-from keras_adegan.metrics import component_scores, decision_metrics, ranking_metrics
-from keras_adegan.model import load_detector, scoring_options
+from keras_adegan.metrics import ranking_metrics
 from keras_adegan.outputs import write_atomically
-from keras_adegan.presets import AS_TRAINED
 from keras_adegan.provenance import add_threads_flag, set_threads
 from keras_adegan.runs import rescore, train
 from keras_adegan.splits import make_splits
@@ -155,12 +151,6 @@ def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
     before = {split: cell[split]["auroc_features"] for split in ("test", "validation")}
     metrics = rescore(Path(cell["run_dir"]), data=data, **wanted)
     test, validation = model_figures(metrics)
-    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
-                         config.train_limit)
-    add_as_trained(test, validation, Path(cell["run_dir"]), config, splits)
-    for split in ("test", "validation"):  # a preset back to the model as trained has none
-        for key in ("auroc_as_trained", "f1_as_trained", "fpr_as_trained"):
-            cell[split].pop(key, None)
     if recorded_scoring(cell["scoring"]) != wanted:
         cell["previous_scoring"] = cell["scoring"]
         test["auroc_previous"], validation["auroc_previous"] = before["test"], before["validation"]
@@ -194,55 +184,6 @@ def refuse_without_models(results: Results, configs: list[ADeGANConfig]) -> None
             "--recompute with their --classes/--seeds")
 
 
-def add_as_trained(test: dict, validation: dict, run_dir: Path, config: ADeGANConfig,
-                   splits) -> None:
-    """Add `auroc_as_trained` to a cell's test and validation figures: the AUROC of the feature
-    score of the model as trained (`AS_TRAINED`: every training normal, E's own dense layer),
-    when the config's edge compaction changes it (otherwise nothing): the compaction's cost,
-    reported beside the deployed score (it chooses nothing). The test figures also get that
-    model's `f1_as_trained` and `fpr_as_trained`, so that a cell can become the model as
-    trained without its run folder (`take_as_trained`)."""
-    if all(getattr(config, k) == v for k, v in AS_TRAINED.items()):
-        return
-    full = dataclasses.replace(config, **AS_TRAINED)
-    model = load_detector(run_dir / "model.keras").with_scoring(
-        **scoring_options(full, len(splits.train_x)))
-    model.fit_feature_score(to_model_range(splits.train_x))
-    model.calibrate(to_model_range(splits.val_normals))
-    for figures, x, y in ((test, splits.test_x, splits.test_y),
-                          (validation, splits.val_x, splits.val_y)):
-        outputs = model.score(to_model_range(x))
-        figures["auroc_as_trained"] = ranking_metrics(component_scores(outputs),
-                                                      y)["auroc_features"]
-        if figures is test:
-            decisions = decision_metrics(outputs["is_anomaly"], y)
-            figures.update(f1_as_trained=decisions["f1"], fpr_as_trained=decisions["fpr"])
-
-
-def take_as_trained(cell: dict, config: ADeGANConfig) -> bool:
-    """When a cell's preset went back to the model as trained (its scoring is the recorded one
-    with `AS_TRAINED`) and the cell recorded that model's figures (`add_as_trained`), make
-    them the cell's deployed score without the trained model: the compacted figures stay as
-    `auroc_previous` (and `f1_previous`, `fpr_previous`), the options under `previous_scoring`.
-    Returns whether it did; a feature score with parts (whose AUROCs the record lacks) never
-    qualifies."""
-    wanted = scoring_of(config)
-    if (wanted != {**recorded_scoring(cell["scoring"]), **AS_TRAINED}
-            or any("auroc_as_trained" not in cell[split] for split in ("test", "validation"))
-            or any(f"auroc_{p}" in cell["test"] for p in PARTS)):
-        return False
-    for split in ("test", "validation"):
-        cell[split]["auroc_previous"] = cell[split]["auroc_features"]
-        cell[split]["auroc_features"] = cell[split].pop("auroc_as_trained")
-    test = cell["test"]
-    for key in ("f1", "fpr"):
-        test[f"{key}_previous"] = test.pop(key)
-        if f"{key}_as_trained" in test:
-            test[key] = test.pop(f"{key}_as_trained")
-    cell["previous_scoring"], cell["scoring"] = cell["scoring"], wanted
-    return True
-
-
 def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str,
              batch_statistics_curve: bool = False) -> dict:
     """Train, evaluate and score the baselines for one (class, seed); returns the results entry."""
@@ -266,7 +207,6 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
                       ranking_metrics(baselines, splits.test_y).items() if name.startswith("auroc")}
     base_seconds = time.time() - base_start
     test, validation = model_figures(metrics)
-    add_as_trained(test, validation, run_dir, config, splits)
     cell = {
         "anomaly_class": config.anomaly_class,
         "class_name": data.class_names[config.anomaly_class] if data.class_names else None,
@@ -366,14 +306,6 @@ def main(argv=None) -> int:
                                for h in results.cell(c.anomaly_class, c.seed)["history"])]
     stale = [c for c in configs if c not in todo
              and is_stale(results.cell(c.anomaly_class, c.seed), c)]
-    for config in [c for c in stale if model_gone(results, c)]:
-        cell = results.cell(config.anomaly_class, config.seed)
-        if take_as_trained(cell, config):  # back to the model as trained: recorded already
-            results.add(cell)
-            stale.remove(config)
-            print(f"class {config.anomaly_class} seed {config.seed}: the model as trained, "
-                  f"from its recorded figures; feature score {cell['test']['auroc_previous']:.5f}"
-                  f" -> {cell['test']['auroc_features']:.5f}", flush=True)
     if args.retrain_stale:  # a stale cell whose model is gone is trained again
         todo = [c for c in configs if c in todo or (c in stale and model_gone(results, c))]
         stale = [c for c in stale if c not in todo]

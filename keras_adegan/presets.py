@@ -27,30 +27,17 @@ DATASET_SCORING: dict[tuple[str, str], dict] = {
 }
 
 
-# Beyond the paper, for an edge device: the compaction of a preset's default model that the
-# edge study's rule chose on validation (results/edge_head.md: the smallest estimated E-only
-# int8 file within 0.005 mean and 0.01 worst cost), keyed like DATASET_SCORING and applied on
-# top of it, as long as the check on the full remade table keeps it
-# (benchmarks.summary.EDGE_RULE). The check withdrew both that the study chose: MNIST's coreset
-# of 16,384 normals (digit 1 at seed 0 lost 0.024 of validation AUROC) and CIFAR-10's rank-32
-# E with 16 directions and 4,096 normals (automobile at seed 0 lost 0.027); no smaller
-# Fashion-MNIST candidate qualified (docs/deployment.md). Every preset keeps every training
-# normal and E as trained; `--bank-size`, `--extractor-rank` and `--feature-projection`
-# compact a model by hand.
-EDGE_SCORING: dict[tuple[str, str], dict] = {}
-
-
-# The values of the edge compaction's options that leave the model as trained: every training
-# normal in the bank, E's own dense layer, no projection.
-AS_TRAINED: dict = dict(bank_size=None, feature_projection=None, extractor_rank=None)
+# No preset compacts its model for an edge device: the edge study's choices (results/edge_head.md)
+# failed their check on the remade tables (MNIST's coreset and CIFAR-10's rank-32 E each cost a
+# cell more than 0.01 of validation AUROC; docs/deployment.md). `--bank-size`,
+# `--extractor-rank` and `--feature-projection` compact a model by hand.
 
 
 def chosen_scoring(dataset: str, real_task: str | None) -> dict:
     """The scoring options chosen on validation for models of `dataset` trained with
     `real_task` (None: the paper's training), under any option a user gives."""
     task = real_task or "none"
-    return {**TASK_SCORING.get(task, {}), **DATASET_SCORING.get((dataset, task), {}),
-            **EDGE_SCORING.get((dataset, task), {})}
+    return {**TASK_SCORING.get(task, {}), **DATASET_SCORING.get((dataset, task), {})}
 
 
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.
