@@ -6,7 +6,8 @@ classes (each class: the mean of its seeds) of every column of `benchmarks/paper
 validation mean of the deployed score, the classes on which the deployed score and S beat
 raw-pixel kNN-5, the seeds, and the cells' summed wall time (with the training of cells read
 back from a study); then the deployed score's mean per
-seed and the score each preset decides with (`SCORE_RULE`). A second table does the same for
+seed, the score each preset decides with (`SCORE_RULE`) and the generative core's figures on
+validation normals (`keras_adegan.diagnostics`, recorded per cell). A last table does the same for
 each other training option's own cells (the paper's training, the literal reading, the rotation
 task), beside the classes they cover. Nothing is trained or scored here: it only reads the files.
 
@@ -133,6 +134,30 @@ def cell_counts(cells: list[dict]) -> str:
     return f"{classes(len(groups))}; seeds {seeds} ({counts} per class)"
 
 
+CORE = (("cluster_acc", "{:.2f}"), ("cluster_nmi", "{:.2f}"), ("classes_covered", "{:.1f}"),
+        ("diversity_ratio", "{:.2f}"), ("frechet", "{:.1f}"))
+
+
+def core_row(name: str, cells: list[dict]) -> str | None:
+    """The generative core of a table: each figure's mean over classes (each class: the mean of
+    its seeds) and its range over cells, with the pattern-only validation AUROC; None when no
+    cell recorded the core."""
+    cells = [c for c in cells if c.get("core")]
+    if not cells:
+        return None
+    groups = by_class(cells).values()
+    parts = []
+    for key, form in CORE:
+        values = [c["core"][key] for c in cells]
+        mean = np.mean([np.mean([c["core"][key] for c in g]) for g in groups])
+        parts.append(f"{form.format(mean)} ({form.format(min(values))}-{form.format(max(values))})")
+    floor = np.mean([c["core"]["frechet_floor"] for c in cells])
+    normal = max(c["core"]["normal_classes"] for c in cells)
+    pattern = np.mean([class_mean(g, "pattern", "validation") for g in groups])
+    return (f"| {name} | {len(cells)} | " + " | ".join(parts[:2]) + f" | {parts[2]} of {normal} | "
+            f"{parts[3]} | {parts[4]}; real {floor:.1f} | {pattern:.3f} |")
+
+
 def option_row(name: str, option: str, cells: list[dict]) -> str:
     """A training option's own cells: its feature score (test and validation), its Eq. 11
     score, reconstruction alone and kNN-5 on the same splits."""
@@ -162,13 +187,15 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.summary", description=__doc__.split("\n")[0])
     p.add_argument("--results-dir", default="results")
     args = p.parse_args(argv)
-    rows, seeds, options, choices, tables = [], [], [], [], []
+    rows, seeds, options, choices, tables, cores = [], [], [], [], [], []
     for key, name in DATASETS.items():
         cells = read_cells(Path(args.results_dir) / f"{main_table(key)}.json")
         if cells:
             rows.append(summary_row(name, cells))
             seeds.append(f"{name}: {seed_means(cells)}")
             choices.append(f"{name}: {score_choice([(cells, SEEDS[key])])}")
+            if (core := core_row(name, cells)) is not None:
+                cores.append(core)
         tables.append((cells, SEEDS[key]))
         for option in OPTIONS:
             cells = read_cells(Path(args.results_dir) / f"{key}{option}.json")
@@ -182,6 +209,12 @@ def main(argv=None) -> int:
           + ". ".join(seeds) + ".")
     choices.append(f"folder (the three pooled): {score_choice(tables)}")
     print("\nThe score each preset decides with (`SCORE_RULE`): " + ". ".join(choices) + ".")
+    if cores:
+        print("\nThe generative core on validation normals (mean over classes; range over cells):\n")
+        print("| dataset | cells | E's clustering ACC | NMI | classes G covers | within-pattern "
+              "diversity | Frechet distance; real images' | pattern-only AUROC |")
+        print("|---|---|---|---|---|---|---|---|")
+        print("\n".join(cores))
     if options:
         print("\nTraining options, their own cells (means over the classes they cover):\n")
         print("| dataset | option | feature score | (its validation AUROC) | its Eq. 11 score | "

@@ -111,3 +111,28 @@ def test_a_cell_read_back_from_a_study_counts_its_training_in_the_wall_time(tmp_
     write_table(tmp_path / "mnist.json", [trained, read_back])
     assert main(["--results-dir", str(tmp_path)]) == 0
     assert "(1 per class) | 12 min |" in capsys.readouterr().out  # 60 + 60 + 600 s
+
+
+def test_the_core_figures_average_seeds_within_a_class_then_classes(tmp_path, capsys):
+    def with_core(k, seed, acc, pattern):
+        c = cell(k, seed, 0.9, 0.8)
+        c["validation"]["auroc_pattern"] = pattern
+        c["core"] = {"cluster_acc": acc, "cluster_nmi": acc / 2, "classes_covered": 6,
+                     "normal_classes": 9, "diversity_ratio": 0.3, "frechet": 50.0,
+                     "frechet_floor": 2.0}
+        return c
+
+    cells = [with_core(0, 0, 0.2, 0.4), with_core(0, 1, 0.4, 0.6), with_core(1, 0, 0.9, 0.7),
+             cell(2, 0, 0.9, 0.8)]  # a cell recorded before the core was measured
+    write_table(tmp_path / "mnist.json", cells)
+    assert main(["--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    # class 0: ACC 0.3, class 1: 0.9: mean 0.60; pattern-only 0.5 and 0.7: 0.600
+    assert ("| MNIST | 3 | 0.60 (0.20-0.90) | 0.30 (0.10-0.45) | 6.0 (6.0-6.0) of 9 | "
+            "0.30 (0.30-0.30) | 50.0 (50.0-50.0); real 2.0 | 0.600 |") in out
+
+
+def test_no_core_table_when_no_cell_recorded_the_core(tmp_path, capsys):
+    write_table(tmp_path / "mnist.json", [cell(0, 0, 0.9, 0.8)])
+    assert main(["--results-dir", str(tmp_path)]) == 0
+    assert "generative core" not in capsys.readouterr().out
