@@ -183,6 +183,15 @@ def seed_means(cells: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def print_table(title: str, header: tuple[str, ...], rows: list[str]) -> None:
+    """A Markdown table of the given rows, after a title paragraph (none when empty)."""
+    if title:
+        print(f"\n{title}\n")
+    print("| " + " | ".join(header) + " |")
+    print("|" + "---|" * len(header))
+    print("\n".join(rows))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.summary", description=__doc__.split("\n")[0])
     p.add_argument("--results-dir", default="results")
@@ -201,26 +210,23 @@ def main(argv=None) -> int:
             cells = read_cells(Path(args.results_dir) / f"{key}{option}.json")
             if cells and f"{key}{option}" != main_table(key):
                 options.append(option_row(name, option, cells))
-    print("| dataset | **deployed: feature score** | (its validation AUROC) | paper's S (Eq. 11) | "
-          "recon only | pattern only | PCA-32 | kNN-5 | deployed > kNN | S > kNN | cells | wall |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+    print_table("", ("dataset", "**deployed: feature score**", "(its validation AUROC)",
+                     "paper's S (Eq. 11)", "recon only", "pattern only", "PCA-32", "kNN-5",
+                     "deployed > kNN", "S > kNN", "cells", "wall"), rows)
     print("\nDeployed-score means by seed (each over the classes that seed has): "
           + ". ".join(seeds) + ".")
     choices.append(f"folder (the three pooled): {score_choice(tables)}")
     print("\nThe score each preset decides with (`SCORE_RULE`): " + ". ".join(choices) + ".")
     if cores:
-        print("\nThe generative core on validation normals (mean over classes; range over cells):\n")
-        print("| dataset | cells | E's clustering ACC | NMI | classes G covers | within-pattern "
-              "diversity | Frechet distance; real images' | pattern-only AUROC |")
-        print("|---|---|---|---|---|---|---|---|")
-        print("\n".join(cores))
+        print_table("The generative core on validation normals (mean over classes; range over "
+                    "cells):", ("dataset", "cells", "E's clustering ACC", "NMI",
+                                "classes G covers", "within-pattern diversity",
+                                "Frechet distance; real images'", "pattern-only AUROC"), cores)
     if options:
-        print("\nTraining options, their own cells (means over the classes they cover):\n")
-        print("| dataset | option | feature score | (its validation AUROC) | its Eq. 11 score | "
-              "recon only | kNN-5 | feature > kNN | cells | wall |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        print("\n".join(options))
+        print_table("Training options, their own cells (means over the classes they cover):",
+                    ("dataset", "option", "feature score", "(its validation AUROC)",
+                     "its Eq. 11 score", "recon only", "kNN-5", "feature > kNN", "cells",
+                     "wall"), options)
     return 0
 
 
