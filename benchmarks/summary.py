@@ -145,17 +145,18 @@ def core_row(name: str, cells: list[dict]) -> str | None:
     cells = [c for c in cells if c.get("core")]
     if not cells:
         return None
-    groups = by_class(cells).values()
     parts = []
-    for key, form in CORE:
-        values = [c["core"][key] for c in cells]
-        mean = np.mean([np.mean([c["core"][key] for c in g]) for g in groups])
-        parts.append(f"{form.format(mean)} ({form.format(min(values))}-{form.format(max(values))})")
-    floor = np.mean([c["core"]["frechet_floor"] for c in cells])
+    for key, form in CORE + (("frechet_floor", "{:.1f}"),):
+        recorded = [c for c in cells if c["core"].get(key) is not None]  # older runs lack some
+        values = [c["core"][key] for c in recorded]
+        mean = np.mean([np.mean([c["core"][key] for c in g])
+                        for g in by_class(recorded).values()]) if recorded else None
+        parts.append("n/a" if mean is None else form.format(mean) if key == "frechet_floor" else
+                     f"{form.format(mean)} ({form.format(min(values))}-{form.format(max(values))})")
     normal = max(c["core"]["normal_classes"] for c in cells)
-    pattern = np.mean([class_mean(g, "pattern", "validation") for g in groups])
+    pattern = np.mean([class_mean(g, "pattern", "validation") for g in by_class(cells).values()])
     return (f"| {name} | {len(cells)} | " + " | ".join(parts[:2]) + f" | {parts[2]} of {normal} | "
-            f"{parts[3]} | {parts[4]}; real {floor:.1f} | {pattern:.3f} |")
+            f"{parts[3]} | {parts[4]}; real {parts[5]} | {pattern:.3f} |")
 
 
 def option_row(name: str, option: str, cells: list[dict]) -> str:

@@ -124,12 +124,19 @@ def test_the_core_figures_average_seeds_within_a_class_then_classes(tmp_path, ca
 
     cells = [with_core(0, 0, 0.2, 0.4), with_core(0, 1, 0.4, 0.6), with_core(1, 0, 0.9, 0.7),
              cell(2, 0, 0.9, 0.8)]  # a cell recorded before the core was measured
+    cells[1]["core"]["frechet"] = 80.0
     write_table(tmp_path / "mnist.json", cells)
     assert main(["--results-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    # class 0: ACC 0.3, class 1: 0.9: mean 0.60; pattern-only 0.5 and 0.7: 0.600
+    # class 0: ACC 0.3, class 1: 0.9: mean 0.60; pattern-only 0.5 and 0.7: 0.600;
+    # Frechet: class 0 65, class 1 50: 57.5
     assert ("| MNIST | 3 | 0.60 (0.20-0.90) | 0.30 (0.10-0.45) | 6.0 (6.0-6.0) of 9 | "
-            "0.30 (0.30-0.30) | 50.0 (50.0-50.0); real 2.0 | 0.600 |") in out
+            "0.30 (0.30-0.30) | 57.5 (50.0-80.0); real 2.0 | 0.600 |") in out
+    for c in cells[:3]:  # runs made before the Frechet distance existed
+        del c["core"]["frechet"], c["core"]["frechet_floor"]
+    write_table(tmp_path / "mnist.json", cells)
+    assert main(["--results-dir", str(tmp_path)]) == 0
+    assert "| 0.30 (0.30-0.30) | n/a; real n/a | 0.600 |" in capsys.readouterr().out
 
 
 def test_no_core_table_when_no_cell_recorded_the_core(tmp_path, capsys):
