@@ -11,10 +11,12 @@ Example:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -84,6 +86,20 @@ def set_threads(count: int) -> None:
 
         tf.config.threading.set_intra_op_parallelism_threads(count)
         tf.config.threading.set_inter_op_parallelism_threads(count)
+
+
+def footer(command: str, seconds: float, conditions: str = "") -> list[str]:
+    """The Markdown list that ends a probe's results file: its command, the versions and CPU,
+    when it was measured and how long it took (`conditions`, e.g. what else ran, in brackets).
+
+    Example:
+        >>> footer("python studies/probe.py run", 12.0, "quiet machine")[-1][-23:]
+        '12 s (quiet machine)'
+    """
+    return [f"- Command: `{command}`",
+            f"- Versions: `{json.dumps(library_versions())}`; CPU: {cpu_name()}",
+            f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {seconds:.0f} s"
+            + (f" ({conditions})" if conditions else "")]
 
 
 def command_line() -> str | None:

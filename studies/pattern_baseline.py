@@ -11,8 +11,6 @@ nothing: it tells how far the paper's core is from a clustering that costs nothi
         --data-dir ../shared/datasets --table results/pattern_baseline.md
 """
 
-import argparse
-import json
 import time
 from pathlib import Path
 
@@ -24,8 +22,8 @@ from sklearn.metrics import normalized_mutual_info_score
 from keras_adegan import load_detector, to_model_range
 from keras_adegan.diagnostics import cluster_accuracy
 from keras_adegan.networks import run_to_features
-from keras_adegan.provenance import cpu_name, library_versions, set_threads
 from keras_adegan.splits import run_splits
+from probe_cli import parse_probe_args, write_table
 
 SPACES = ("E's argmax pattern", "k-means, pixels", "k-means, pixels PCA-50", "k-means, E's trunk",
           "k-means, E's z_n")
@@ -68,12 +66,7 @@ def measure(run: Path, data_dir) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("runs", nargs="+", type=Path)
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--table", type=Path, required=True)
-    args = p.parse_args()
-    set_threads(1)
+    args = parse_probe_args(__doc__)
     start = time.time()
     rows = [measure(run, args.data_dir) for run in args.runs]
     lines = ["# E's patterns against k-means on the real normals (probe, validation only)", "",
@@ -84,13 +77,7 @@ def main() -> None:
     lines += [f"| {r['run']} | {r['images']} | "
               + " | ".join(f"{acc:.2f} / {nmi:.2f}" for acc, nmi in r["figures"]) + " |"
               for r in rows]
-    lines += ["", f"- Command: `python studies/pattern_baseline.py {' '.join(map(str, args.runs))} "
-              f"--data-dir {args.data_dir} --table {args.table}`",
-              f"- Versions: `{json.dumps(library_versions())}`; CPU: {cpu_name()}",
-              f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-              f"{time.time() - start:.0f} s (beside two training processes)", ""]
-    args.table.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_table(args.table, lines, start)
 
 
 if __name__ == "__main__":

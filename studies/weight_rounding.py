@@ -11,16 +11,14 @@ file (`int8wo`: E's weights int8, the bank float16) and decided nothing by itsel
         --data-dir ../shared/datasets --table results/weight_rounding.md
 """
 
-import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from keras_adegan import load_detector, to_model_range
-from keras_adegan.provenance import cpu_name, library_versions, set_threads
 from keras_adegan.splits import run_splits
+from probe_cli import parse_probe_args, write_table
 
 
 def int8_rounded(w: np.ndarray, out_axis: int) -> np.ndarray:
@@ -59,12 +57,7 @@ def measure(run: Path, data_dir) -> list[dict]:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("runs", nargs="+", type=Path)
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--table", type=Path, required=True)
-    args = p.parse_args()
-    set_threads(1)
+    args = parse_probe_args(__doc__)
     start = time.time()
     rows = [row for run in args.runs for row in measure(run, args.data_dir)]
     lines = ["# int8 rounding of E's weights and of the feature bank: decisions moved (probe)", "",
@@ -73,13 +66,7 @@ def main() -> None:
              "|---|---|---|---|"]
     lines += [f"| {r['run']} | {r['rounded']} | {r['diff_std']:.1e} | {r['flips']} of "
               f"{r['images']} |" for r in rows]
-    lines += ["", f"- Command: `python studies/weight_rounding.py {' '.join(map(str, args.runs))} "
-              f"--data-dir {args.data_dir} --table {args.table}`",
-              f"- Versions: `{json.dumps(library_versions())}`; CPU: {cpu_name()}",
-              f"- Measured: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
-              f"{time.time() - start:.0f} s (beside two training processes)", ""]
-    args.table.write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_table(args.table, lines, start)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,27 @@
+"""What the probe scripts of `studies/` share: their command line (run folders, `--data-dir`,
+`--table`, one TensorFlow thread) and the provenance that ends their results file."""
+
+import argparse
+import time
+from pathlib import Path
+
+from keras_adegan.provenance import command_line, footer, set_threads
+
+
+def parse_probe_args(doc: str) -> argparse.Namespace:
+    """The probe's arguments (its description is the first line of `doc`); sets one thread."""
+    p = argparse.ArgumentParser(description=doc.split("\n")[0])
+    p.add_argument("runs", nargs="+", type=Path)
+    p.add_argument("--data-dir", default=None)
+    p.add_argument("--table", type=Path, required=True)
+    args = p.parse_args()
+    set_threads(1)
+    return args
+
+
+def write_table(path: Path, lines: list[str], start: float) -> None:
+    """Write (and print) a probe's Markdown lines with their provenance."""
+    lines = [*lines, "", *footer(f"python {command_line()}", time.time() - start,
+                                 "beside two training processes"), ""]
+    path.write_text("\n".join(lines))
+    print("\n".join(lines))

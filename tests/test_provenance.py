@@ -1,0 +1,12 @@
+import json
+
+from keras_adegan.provenance import footer, library_versions
+
+
+def test_a_probes_footer_names_its_command_versions_and_wall_time():
+    lines = footer("python studies/probe.py runs/a --table t.md", 12.4, "quiet machine")
+    assert lines[0] == "- Command: `python studies/probe.py runs/a --table t.md`"
+    versions = json.loads(lines[1].split("`")[1])
+    assert versions == library_versions()
+    assert lines[2].startswith("- Measured: 20") and lines[2].endswith(", 12 s (quiet machine)")
+    assert footer("x", 3.0)[2].endswith(", 3 s")  # no conditions: no brackets
