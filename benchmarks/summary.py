@@ -138,25 +138,30 @@ CORE = (("cluster_acc", "{:.2f}"), ("cluster_nmi", "{:.2f}"), ("classes_covered"
         ("diversity_ratio", "{:.2f}"), ("frechet", "{:.1f}"))
 
 
+def core_spread(cells: list[dict], key: str, form: str, spread: bool = True) -> str:
+    """One core figure over the cells that recorded it (older runs lack some): its mean over
+    classes (each class: the mean of its seeds) and, with `spread`, its range over cells."""
+    recorded = [c for c in cells if c["core"].get(key) is not None]
+    if not recorded:
+        return "n/a"
+    values = [c["core"][key] for c in recorded]
+    mean = np.mean([np.mean([c["core"][key] for c in g]) for g in by_class(recorded).values()])
+    return form.format(mean) + (f" ({form.format(min(values))}-{form.format(max(values))})"
+                                if spread else "")
+
+
 def core_row(name: str, cells: list[dict]) -> str | None:
-    """The generative core of a table: each figure's mean over classes (each class: the mean of
-    its seeds) and its range over cells, with the pattern-only validation AUROC; None when no
-    cell recorded the core."""
+    """The generative core of a table (`core_spread` of each figure of `CORE`), with the
+    pattern-only validation AUROC; None when no cell recorded the core."""
     cells = [c for c in cells if c.get("core")]
     if not cells:
         return None
-    parts = []
-    for key, form in CORE + (("frechet_floor", "{:.1f}"),):
-        recorded = [c for c in cells if c["core"].get(key) is not None]  # older runs lack some
-        values = [c["core"][key] for c in recorded]
-        mean = np.mean([np.mean([c["core"][key] for c in g])
-                        for g in by_class(recorded).values()]) if recorded else None
-        parts.append("n/a" if mean is None else form.format(mean) if key == "frechet_floor" else
-                     f"{form.format(mean)} ({form.format(min(values))}-{form.format(max(values))})")
+    acc, nmi, covered, diversity, frechet = (core_spread(cells, key, form) for key, form in CORE)
+    floor = core_spread(cells, "frechet_floor", "{:.1f}", spread=False)
     normal = max(c["core"]["normal_classes"] for c in cells)
     pattern = np.mean([class_mean(g, "pattern", "validation") for g in by_class(cells).values()])
-    return (f"| {name} | {len(cells)} | " + " | ".join(parts[:2]) + f" | {parts[2]} of {normal} | "
-            f"{parts[3]} | {parts[4]}; real {parts[5]} | {pattern:.3f} |")
+    return (f"| {name} | {len(cells)} | {acc} | {nmi} | {covered} of {normal} | {diversity} | "
+            f"{frechet}; real {floor} | {pattern:.3f} |")
 
 
 def option_row(name: str, option: str, cells: list[dict]) -> str:
