@@ -198,10 +198,13 @@ ROUNDS = {
             "are reported beside it and decide nothing. The test split is not read."),
     },
     7: {
+        "frozen": "cf6961a",
         # issue 22: G's patterns do not divide the real normals, and E's argmax pattern clusters
         # real digits below k-means on raw pixels (results/pattern_baseline.md). The cluster
         # task (self-conditioned GANs) makes E's pattern head also learn the k-means clusters
         # of real training normals in stage 2, so that L_sl aligns G's patterns with them.
+        # It lost; the task and the code that read the base back from the table and applied
+        # the feature guard were removed (commit cf6961a has them).
         "results": "results/core_study_7_{dataset}",
         "budget": {},  # the preset as a user runs it
         "base": "preset",
@@ -283,31 +286,11 @@ def decide(means: dict[str, dict], expected_cells: int, study: dict) -> str:
             return (f"keep `{base_name}`: no variant's feature score is within {margin} of it"
                     if margin >= 0 else f"keep `{base_name}`: no variant beats it by {-margin}")
         return f"adopt `{fits[0]}`"  # the first in the round's order
-    guard = study.get("feature_guard", float("inf"))  # the deployed score may lose at most this
     qualified = [v for v, m in means.items() if v != base_name
-                 and m["S"] >= base["S"] + MIN_GAIN and m["cluster_acc"] >= base["cluster_acc"]
-                 and m["features"] >= base["features"] - guard]
+                 and m["S"] >= base["S"] + MIN_GAIN and m["cluster_acc"] >= base["cluster_acc"]]
     if not qualified:
         return f"keep `{base_name}`: no variant qualifies"
     return f"adopt `{max(qualified, key=lambda v: means[v]['S'])}`"
-
-
-def table_cells(study: dict, dataset: str, classes, seeds) -> list[dict]:
-    """The base variant's cells read back from a remade results table (`study["base_table"]`),
-    whose cells were trained with the same preset: their validation figures, core figures and
-    provenance, as this study's cells."""
-    path = Path(study["base_table"].format(dataset=dataset))
-    cells = []
-    for c in json.loads(path.read_text())["cells"].values():
-        if c["anomaly_class"] in classes and c["seed"] in seeds:
-            config = ADeGANConfig.preset(dataset, anomaly_class=c["anomaly_class"],
-                                         seed=c["seed"], **study.get("budget", BUDGET))
-            metrics = {**c, "config": config.to_dict(),
-                       "validation": {k: v for k, v in c["validation"].items()
-                                      if k != "auroc_previous"}}
-            cells.append({**cell_record(study["base"], metrics, c["cell_seconds"],
-                                        c["command"]), "read_from": str(path)})
-    return cells
 
 
 def cell_key(cell: dict) -> tuple:
@@ -406,14 +389,7 @@ def main(argv=None) -> int:
     budget = json.loads(args.budget) if args.budget else study.get("budget", BUDGET)
     command = "python -m benchmarks.core_study " + " ".join(sys.argv[1:] if argv is None else argv)
     path = Path(args.results)
-    base = (table_cells(study, args.dataset, classes, seeds)
-            if "base_table" in study and study["base"] in args.variants.split(",") else [])
-
-    def recorded() -> list[dict]:  # the file's cells, with the base's read from its table
-        cells = read_cells(path)
-        return cells + [c for c in base if all(cell_key(c) != cell_key(d) for d in cells)]
-
-    done = recorded()
+    done = read_cells(path)
     data = None
     for variant in args.variants.split(","):
         for k in classes:
@@ -433,9 +409,9 @@ def main(argv=None) -> int:
                     metrics = train(config, run_dir, data=data, verbose=2,
                                     resume=(run_dir / "config.json").is_file())
                 cell = cell_record(variant, metrics, time.time() - start, command)
-                done = [c for c in recorded() if cell_key(c) != key] + [cell]
+                done = [c for c in read_cells(path) if cell_key(c) != key] + [cell]
                 write_results(done, path, len(classes) * len(seeds), command, study)
-    done = recorded() or done
+    done = read_cells(path) or done
     write_results(done, path, len(classes) * len(seeds), command, study)
     decision = decide(summary(done, study["variants"]), len(classes) * len(seeds), study)
     print(f"wrote {path}.md: {decision}")
