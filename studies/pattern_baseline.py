@@ -77,7 +77,7 @@ def main() -> None:
     lines += [f"| {r['run']} | {r['images']} | "
               + " | ".join(f"{acc:.2f} / {nmi:.2f}" for acc, nmi in r["figures"]) + " |"
               for r in rows]
-    write_table(args.table, lines, start)
+    write_table(args.table, lines, start, args.conditions)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,18 @@ def parse_probe_args(doc: str) -> argparse.Namespace:
     p.add_argument("runs", nargs="+", type=Path)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--table", type=Path, required=True)
+    p.add_argument("--conditions", default="",
+                   help="what else ran on the machine, written beside the wall time "
+                        "(e.g. 'beside two training processes')")
     args = p.parse_args()
     set_threads(1)
     return args
 
 
-def write_table(path: Path, lines: list[str], start: float) -> None:
-    """Write (and print) a probe's Markdown lines with their provenance."""
-    lines = [*lines, "", *footer(f"python {command_line()}", time.time() - start,
-                                 "beside two training processes"), ""]
+def write_table(path: Path, lines: list[str], start: float, conditions: str = "") -> None:
+    """Write (and print) a probe's Markdown lines with their provenance; `conditions` (what
+    else ran) goes beside the wall time."""
+    lines = [*lines, "", *footer(f"python {command_line()}", time.time() - start, conditions),
+             ""]
     path.write_text("\n".join(lines))
     print("\n".join(lines))

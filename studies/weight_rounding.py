@@ -66,7 +66,7 @@ def main() -> None:
              "|---|---|---|---|"]
     lines += [f"| {r['run']} | {r['rounded']} | {r['diff_std']:.1e} | {r['flips']} of "
               f"{r['images']} |" for r in rows]
-    write_table(args.table, lines, start)
+    write_table(args.table, lines, start, args.conditions)
 
 
 if __name__ == "__main__":
