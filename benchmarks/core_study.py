@@ -405,7 +405,9 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default=None)
     p.add_argument("--results", default=None, help="results file, no suffix (default: the "
                    "round's)")
-    p.add_argument("--runs-dir", default="runs/core_study")
+    p.add_argument("--runs-dir", default=None, help="where the cells' run folders go "
+                   "(default: runs/core_study/round<N>: rounds may share a variant's name and "
+                   "config, e.g. rounds 7 and 8, and a finished folder is read back)")
     p.add_argument("--budget", default=None, help="JSON of config fields replacing the "
                    "tables' budget (for tests)")
     args = p.parse_args(argv)
@@ -416,6 +418,7 @@ def parse_args(argv=None):
     variants = ROUNDS[args.round]["variants"]
     args.variants = args.variants or ",".join(variants)
     args.results = args.results or ROUNDS[args.round]["results"].format(dataset=args.dataset)
+    args.runs_dir = args.runs_dir or f"runs/core_study/round{args.round}"
     unknown = sorted(set(args.variants.split(",")) - set(variants))
     if unknown:
         p.error(f"unknown variants {unknown} in round {args.round}; choose from "

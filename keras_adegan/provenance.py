@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -103,8 +104,9 @@ def footer(command: str, seconds: float, conditions: str = "") -> list[str]:
 
 
 def command_line() -> str | None:
-    """The command that started this process, or None when there is none (e.g. a notebook)."""
-    return " ".join(sys.argv) if sys.argv and sys.argv[0] else None
+    """The command that started this process, quoted so that it can be pasted back into a
+    shell, or None when there is none (e.g. a notebook)."""
+    return shlex.join(sys.argv) if sys.argv and sys.argv[0] else None
 
 
 def code_version() -> str | None:

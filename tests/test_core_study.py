@@ -125,6 +125,15 @@ def test_a_round_with_a_dataset_field_writes_one_results_file_per_dataset():
         == "results/core_study_5"
 
 
+def test_each_round_trains_in_its_own_run_folders():
+    """Rounds 7 and 8 share a variant's name and config; a finished folder is read back, so a
+    round must not find another round's cells."""
+    from benchmarks.core_study import parse_args
+
+    assert parse_args(["--round", "8"]).runs_dir == "runs/core_study/round8"
+    assert parse_args(["--round", "8", "--runs-dir", "elsewhere"]).runs_dir == "elsewhere"
+
+
 def test_the_folder_presets_decision_pools_every_datasets_file(tmp_path):
     from benchmarks.core_study import pooled_decision
 

@@ -1,6 +1,8 @@
 import json
+import shlex
+import sys
 
-from keras_adegan.provenance import footer, library_versions
+from keras_adegan.provenance import command_line, footer, library_versions
 
 
 def test_a_probes_footer_names_its_command_versions_and_wall_time():
@@ -10,3 +12,11 @@ def test_a_probes_footer_names_its_command_versions_and_wall_time():
     assert versions == library_versions()
     assert lines[2].startswith("- Measured: 20") and lines[2].endswith(", 12 s (quiet machine)")
     assert footer("x", 3.0)[2].endswith(", 3 s")  # no conditions: no brackets
+
+
+def test_the_recorded_command_can_be_pasted_back_into_a_shell(monkeypatch):
+    argv = ["studies/probe.py", "runs/a", "--conditions", "beside two training processes"]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert shlex.split(command_line()) == argv
+    monkeypatch.setattr(sys, "argv", [""])  # an interactive interpreter
+    assert command_line() is None
