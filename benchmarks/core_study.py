@@ -198,11 +198,13 @@ ROUNDS = {
             "are reported beside it and decide nothing. The test split is not read."),
     },
     7: {
-        "frozen": "cf6961a",  # its clusters were k-means of raw pixels; round 8 changed that
+        "frozen": "cf6961a",
         # issue 22: G's patterns do not divide the real normals, and E's argmax pattern clusters
         # real digits below k-means on raw pixels (results/pattern_baseline.md). The cluster
         # task (self-conditioned GANs) makes E's pattern head also learn the k-means clusters
         # of real training normals in stage 2, so that L_sl aligns G's patterns with them.
+        # It lost; the task and the code that read the base back from the table and applied
+        # the feature guard were removed (commit cf6961a has them).
         "results": "results/core_study_7_{dataset}",
         "budget": {},  # the preset as a user runs it
         "base": "preset",
@@ -228,11 +230,14 @@ ROUNDS = {
             "split is not read."),
     },
     8: {
+        "frozen": "fa73338",
         # round 7's cluster task lost on digit 1: held-out 1s have half the ink and lie nearer
         # a raw-pixel centroid than the normals. Its clusters are now k-means of unit-length
         # pixels; studies/cluster_signal.py's rule (results/cluster_signal.md) asked for this
         # round: unit-length clusters keep MNIST's 1s away (nearest-centroid AUROC 0.931
         # against 0.401 in raw pixels) and cluster the normals at 0.59 against 0.55.
+        # It lost on the deployed score; the task and the code that read the base back from
+        # the table and applied the feature guard were removed again (commit fa73338 has them).
         "results": "results/core_study_8_{dataset}",
         "budget": {},  # the preset as a user runs it
         "base": "preset",
@@ -258,7 +263,7 @@ ROUNDS = {
 }
 for _number, _study in ROUNDS.items():
     _study["round"] = _number
-LATEST = max(ROUNDS)
+LATEST = max(n for n, r in ROUNDS.items() if not r.get("frozen"))  # the latest that runs here
 CORE_KEYS = ("cluster_acc", "cluster_nmi", "sample_acc", "shortcut_gap", "diversity_ratio",
              "classes_covered", "purity", "confident", "frechet")
 
@@ -312,31 +317,11 @@ def decide(means: dict[str, dict], expected_cells: int, study: dict) -> str:
             return (f"keep `{base_name}`: no variant's feature score is within {margin} of it"
                     if margin >= 0 else f"keep `{base_name}`: no variant beats it by {-margin}")
         return f"adopt `{fits[0]}`"  # the first in the round's order
-    guard = study.get("feature_guard", float("inf"))  # the deployed score may lose at most this
     qualified = [v for v, m in means.items() if v != base_name
-                 and m["S"] >= base["S"] + MIN_GAIN and m["cluster_acc"] >= base["cluster_acc"]
-                 and m["features"] >= base["features"] - guard]
+                 and m["S"] >= base["S"] + MIN_GAIN and m["cluster_acc"] >= base["cluster_acc"]]
     if not qualified:
         return f"keep `{base_name}`: no variant qualifies"
     return f"adopt `{max(qualified, key=lambda v: means[v]['S'])}`"
-
-
-def table_cells(study: dict, dataset: str, classes, seeds) -> list[dict]:
-    """The base variant's cells read back from a remade results table (`study["base_table"]`),
-    whose cells were trained with the same preset: their validation figures, core figures and
-    provenance, as this study's cells."""
-    path = Path(study["base_table"].format(dataset=dataset))
-    cells = []
-    for c in json.loads(path.read_text())["cells"].values():
-        if c["anomaly_class"] in classes and c["seed"] in seeds:
-            config = ADeGANConfig.preset(dataset, anomaly_class=c["anomaly_class"],
-                                         seed=c["seed"], **study.get("budget", BUDGET))
-            metrics = {**c, "config": config.to_dict(),
-                       "validation": {k: v for k, v in c["validation"].items()
-                                      if k != "auroc_previous"}}
-            cells.append({**cell_record(study["base"], metrics, c["cell_seconds"],
-                                        c["command"]), "read_from": str(path)})
-    return cells
 
 
 def cell_key(cell: dict) -> tuple:
@@ -399,7 +384,8 @@ def parse_args(argv=None):
     p.add_argument("--classes", default="1,8", help="anomaly classes, e.g. 1,8")
     p.add_argument("--seeds", default="0")
     p.add_argument("--round", type=int, default=LATEST, choices=sorted(ROUNDS),
-                   help="which round of the study (default: the latest)")
+                   help="which round of the study (default: the latest that runs at this "
+                   "commit)")
     p.add_argument("--variants", default=None, help="which variants to run (default: the "
                    "round's every variant)")
     p.add_argument("--data-dir", default=None)
@@ -438,14 +424,7 @@ def main(argv=None) -> int:
     budget = json.loads(args.budget) if args.budget else study.get("budget", BUDGET)
     command = "python -m benchmarks.core_study " + " ".join(sys.argv[1:] if argv is None else argv)
     path = Path(args.results)
-    base = (table_cells(study, args.dataset, classes, seeds)
-            if "base_table" in study and study["base"] in args.variants.split(",") else [])
-
-    def recorded() -> list[dict]:  # the file's cells, with the base's read from its table
-        cells = read_cells(path)
-        return cells + [c for c in base if all(cell_key(c) != cell_key(d) for d in cells)]
-
-    done = recorded()
+    done = read_cells(path)
     data = None
     for variant in args.variants.split(","):
         for k in classes:
@@ -465,9 +444,9 @@ def main(argv=None) -> int:
                     metrics = train(config, run_dir, data=data, verbose=2,
                                     resume=(run_dir / "config.json").is_file())
                 cell = cell_record(variant, metrics, time.time() - start, command)
-                done = [c for c in recorded() if cell_key(c) != key] + [cell]
+                done = [c for c in read_cells(path) if cell_key(c) != key] + [cell]
                 write_results(done, path, len(classes) * len(seeds), command, study)
-    done = recorded() or done
+    done = read_cells(path) or done
     write_results(done, path, len(classes) * len(seeds), command, study)
     decision = decide(summary(done, study["variants"]), len(classes) * len(seeds), study)
     print(f"wrote {path}.md: {decision}")
