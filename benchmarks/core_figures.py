@@ -21,6 +21,7 @@ from pathlib import Path
 from benchmarks.per_run import measure_each, provenance_lines, run_parser
 from keras_adegan.errors import cli_main
 from keras_adegan.outputs import write_atomically
+from keras_adegan.provenance import module_command
 
 COLUMNS = ("cluster_acc", "cluster_nmi", "sample_acc", "classes_covered", "purity",
            "diversity_ratio", "frechet", "frechet_floor")
@@ -62,7 +63,7 @@ def main(argv=None) -> int:
                   + f" | {c['code']} |" for c in cells]
         write_atomically(path.with_suffix(".md"), "\n".join(lines) + "\n")
 
-    command = "python -m benchmarks.core_figures " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = module_command("benchmarks.core_figures", argv)
     measure_each(args.runs, path, command, measure, write)
     return 0
 

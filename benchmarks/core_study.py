@@ -30,6 +30,7 @@ from benchmarks.per_run import provenance_lines, read_cells
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.outputs import write_atomically
+from keras_adegan.provenance import module_command
 
 # Each round: its variants (config fields on top of `ADeGANConfig`'s defaults), the variant
 # that the others must beat, the results file and the rule, committed before its cells ran. A
@@ -422,7 +423,7 @@ def main(argv=None) -> int:
     classes = [int(v) for v in args.classes.split(",")]
     seeds = [int(v) for v in args.seeds.split(",")]
     budget = json.loads(args.budget) if args.budget else study.get("budget", BUDGET)
-    command = "python -m benchmarks.core_study " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = module_command("benchmarks.core_study", argv)
     path = Path(args.results)
     done = read_cells(path)
     data = None

@@ -28,6 +28,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from benchmarks.per_run import measure_each, provenance_lines, run_parser
 from keras_adegan.errors import cli_main
 from keras_adegan.outputs import write_atomically
+from keras_adegan.provenance import module_command
 
 STEPS, BATCH, SHIFT, NOISE, SEED = 1500, 64, 2, 0.1, 0
 
@@ -107,7 +108,7 @@ def main(argv=None) -> int:
                   f"| {c['fresh_nmi']:.2f} | {c['code']} | {c['seconds']:.0f} |" for c in cells]
         write_atomically(path.with_suffix(".md"), "\n".join(lines) + "\n")
 
-    command = "python -m benchmarks.core_transfer " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = module_command("benchmarks.core_transfer", argv)
     measure_each(args.runs, path, command, measure, write)
     return 0
 

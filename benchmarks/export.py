@@ -29,7 +29,7 @@ from export.formats import QUANTIZATIONS
 from keras_adegan.errors import ArgumentParser, cli_main
 from keras_adegan.images import scale_pixels, to_model_range
 from keras_adegan.model import load_detector
-from keras_adegan.provenance import cpu_name, library_versions, set_threads
+from keras_adegan.provenance import cpu_name, library_versions, module_command, set_threads
 from keras_adegan.splits import run_splits
 
 
@@ -150,7 +150,7 @@ def main(argv=None) -> int:
     header = {"model": args.model, "dataset": run["dataset"], "anomaly_class": run["anomaly_class"],
               "repeats": args.repeats, "batch": args.batch, "cpu": cpu_name(),
               "versions": library_versions(),
-              "command": "python -m benchmarks.export " + " ".join(argv or sys.argv[1:]),
+              "command": module_command("benchmarks.export", argv or None),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "seconds": time.time() - start, "test_images": run["test_images"],
               "validation_images": run["validation_images"]}

@@ -32,7 +32,7 @@ from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
 from keras_adegan.metrics import ranking_metrics
 from keras_adegan.outputs import write_atomically
-from keras_adegan.provenance import add_threads_flag, set_threads
+from keras_adegan.provenance import add_threads_flag, module_command, set_threads
 from keras_adegan.runs import rescore, train
 from keras_adegan.splits import make_splits
 
@@ -283,7 +283,7 @@ def write_tables(results: Results, results_dir: Path, name: str) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     set_threads(args.threads)
-    command = "python -m benchmarks.paper " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = module_command("benchmarks.paper", argv)
     configs = [ADeGANConfig.preset(args.dataset, anomaly_class=k, seed=s,
                                    stage1_epochs=args.stage1_epochs,
                                    stage2_epochs=args.stage2_epochs, width=args.width,

@@ -23,7 +23,8 @@ import numpy as np
 
 from keras_adegan.config import REAL_TASKS
 from keras_adegan.errors import ArgumentParser
-from keras_adegan.provenance import add_threads_flag, cpu_name, library_versions, set_threads
+from keras_adegan.provenance import (add_threads_flag, cpu_name, library_versions, module_command,
+                                     set_threads)
 
 SHAPES = {"digits": (16, 16, 1), "mnist": (28, 28, 1), "fashion_mnist": (28, 28, 1),
           "cifar10": (32, 32, 3)}
@@ -136,7 +137,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     result = measure(args)
-    result["command"] = "python -m benchmarks.throughput " + " ".join(sys.argv[1:] if argv is None else argv)
+    result["command"] = module_command("benchmarks.throughput", argv)
     result.update(cpu=cpu_name(), versions=library_versions(),
                   date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     flops = result["flops_per_image"]

@@ -94,7 +94,7 @@ def footer(command: str, seconds: float, conditions: str = "") -> list[str]:
     when it was measured and how long it took (`conditions`, e.g. what else ran, in brackets).
 
     Example:
-        >>> footer("python studies/probe.py run", 12.0, "quiet machine")[-1][-23:]
+        >>> footer("python studies/probe.py run", 12.0, "quiet machine")[-1][-20:]
         '12 s (quiet machine)'
     """
     return [f"- Command: `{command}`",
@@ -107,6 +107,16 @@ def command_line() -> str | None:
     """The command that started this process, quoted so that it can be pasted back into a
     shell, or None when there is none (e.g. a notebook)."""
     return shlex.join(sys.argv) if sys.argv and sys.argv[0] else None
+
+
+def module_command(module: str, argv: list[str] | None = None) -> str:
+    """`python -m module` with `argv` (the process's own arguments if None), shell-quoted.
+
+    Example:
+        >>> print(module_command("benchmarks.paper", ["--classes", "0-9", "--budget", '{"a": 1}']))
+        python -m benchmarks.paper --classes 0-9 --budget '{"a": 1}'
+    """
+    return shlex.join(["python", "-m", module, *(sys.argv[1:] if argv is None else argv)])
 
 
 def code_version() -> str | None:

@@ -20,3 +20,13 @@ def test_the_recorded_command_can_be_pasted_back_into_a_shell(monkeypatch):
     assert shlex.split(command_line()) == argv
     monkeypatch.setattr(sys, "argv", [""])  # an interactive interpreter
     assert command_line() is None
+
+
+def test_a_benchmarks_recorded_command_quotes_its_arguments():
+    from keras_adegan.provenance import module_command
+
+    argv = ["--classes", "0-9", "--budget", '{"stage1_epochs": 1}']
+    assert shlex.split(module_command("benchmarks.paper", argv)) == [
+        "python", "-m", "benchmarks.paper", *argv]
+    assert module_command("benchmarks.paper", ["--seeds", "0,1"]) \
+        == "python -m benchmarks.paper --seeds 0,1"  # plain arguments stay as they were

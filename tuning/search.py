@@ -31,7 +31,7 @@ from pathlib import Path
 from keras_adegan.cli.flags import add_config_flags, config_from_flags
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main, require
-from keras_adegan.provenance import library_versions
+from keras_adegan.provenance import library_versions, module_command
 from keras_adegan.startup import import_tensorflow_quietly
 from .space import ALIASES, OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
@@ -189,7 +189,7 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.max_trials < 1:
         raise ADeGANError(f"--max-trials must be at least 1, got {args.max_trials}")
-    command = "python -m tuning.search " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = module_command("tuning.search", argv)
     start = time.time()
     base = config_from_flags(args)
     dataset = base.dataset
