@@ -21,9 +21,7 @@ raw-pixel clustering's.
         --data-dir ../shared/datasets --table results/cluster_signal.md
 """
 
-import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -32,15 +30,11 @@ from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
 from keras_adegan.data import load_dataset
 from keras_adegan.diagnostics import cluster_accuracy
 from keras_adegan.splits import make_splits
-from probe_cli import write_table
+from probe_cli import flat, probe_parser, write_table
 
 SPACES = {"pixels": lambda x: x,
           "unit-length pixels": lambda x: x / np.maximum(np.linalg.norm(x, axis=1,
                                                                          keepdims=True), 1e-8)}
-
-
-def flat(images: np.ndarray) -> np.ndarray:
-    return images.reshape(len(images), -1).astype(np.float32)
 
 
 def measure(data, anomaly_class: int) -> dict:
@@ -63,11 +57,8 @@ def measure(data, anomaly_class: int) -> dict:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p = probe_parser(__doc__)
     p.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist"])
-    p.add_argument("--data-dir", default=None)
-    p.add_argument("--table", type=Path, required=True)
-    p.add_argument("--conditions", default="")
     args = p.parse_args()
     start = time.time()
     lines = ["# Clusters of the training normals and the held-out class (probe, validation only)",

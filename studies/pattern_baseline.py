@@ -23,7 +23,7 @@ from keras_adegan import load_detector, to_model_range
 from keras_adegan.diagnostics import cluster_accuracy
 from keras_adegan.networks import run_to_features
 from keras_adegan.splits import run_splits
-from probe_cli import parse_probe_args, write_table
+from probe_cli import flat, parse_probe_args, write_table
 
 SPACES = ("E's argmax pattern", "k-means, pixels", "k-means, pixels PCA-50", "k-means, E's trunk",
           "k-means, E's z_n")
@@ -39,10 +39,6 @@ def extractor_outputs(model, x: np.ndarray, batch: int = 512) -> tuple[np.ndarra
         pattern.append(np.argmax(np.asarray(model.extractor.get_layer("pattern_logits")(hidden)),
                                  -1))
     return np.concatenate(trunk), np.concatenate(noise), np.concatenate(pattern)
-
-
-def flat(images: np.ndarray) -> np.ndarray:
-    return images.reshape(len(images), -1).astype(np.float32)
 
 
 def measure(run: Path, data_dir) -> dict:

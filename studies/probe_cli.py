@@ -1,25 +1,41 @@
 """What the probe scripts of `studies/` share: their command line (run folders, `--data-dir`,
-`--table`, one TensorFlow thread) and the provenance that ends their results file."""
+`--table`, `--conditions`, one TensorFlow thread), images as rows, and the provenance that ends
+their results file."""
 
 import argparse
 import time
 from pathlib import Path
 
+import numpy as np
+
 from keras_adegan.provenance import command_line, footer, set_threads
 
 
-def parse_probe_args(doc: str) -> argparse.Namespace:
-    """The probe's arguments (its description is the first line of `doc`); sets one thread."""
+def probe_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every probe takes (`--data-dir`, `--table`, `--conditions`); its
+    description is the first line of `doc`."""
     p = argparse.ArgumentParser(description=doc.split("\n")[0])
-    p.add_argument("runs", nargs="+", type=Path)
     p.add_argument("--data-dir", default=None)
     p.add_argument("--table", type=Path, required=True)
     p.add_argument("--conditions", default="",
                    help="what else ran on the machine, written beside the wall time "
                         "(e.g. 'beside two training processes')")
+    return p
+
+
+def parse_probe_args(doc: str) -> argparse.Namespace:
+    """The arguments of a probe of run folders (`probe_parser`'s and the folders); sets one
+    thread."""
+    p = probe_parser(doc)
+    p.add_argument("runs", nargs="+", type=Path)
     args = p.parse_args()
     set_threads(1)
     return args
+
+
+def flat(images) -> np.ndarray:
+    """Images as float32 rows, one per image."""
+    return np.asarray(images).reshape(len(images), -1).astype(np.float32)
 
 
 def write_table(path: Path, lines: list[str], start: float, conditions: str = "") -> None:

@@ -3,10 +3,10 @@
 Core study round 8 (docs/method.md) made the paper's pattern term work on MNIST but lost 0.087
 of the deployed feature score, which runs on E's z_n. For each run folder given, on its
 validation split only, this scores the model as trained (the deployed z_n feature score, the
-paper's S, the pattern term alone: 1 - E's top pattern probability) and four other ways: the
+paper's S, the pattern term alone: 1 - E's top pattern probability) and three other ways: the
 feature score on E's trunk (the layer before z_n; bank of every training normal, as the
 deployed one), and each feature score plus the pattern term (both standardised on the
-validation normals, then summed). It decides nothing: a round with its own rule and cells
+validation normals as the model's calibration standardises its parts, then summed). It decides nothing: a round with its own rule and cells
 would have to.
 
 Round 8's models hold the cluster task's layer, removed from the product after the round, so
@@ -22,6 +22,7 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from keras_adegan import load_detector, to_model_range
+from keras_adegan.scoring import fit_normal_stats
 from keras_adegan.splits import run_splits
 from probe_cli import parse_probe_args, write_table
 
@@ -30,7 +31,8 @@ COLUMNS = ("deployed (z_n)", "paper's S", "pattern-only", "trunk features", "z_n
 
 
 def standardised(values: np.ndarray, normal: np.ndarray) -> np.ndarray:
-    return (values - values[normal].mean()) / (values[normal].std() + 1e-12)
+    mean, std = fit_normal_stats(values[normal])
+    return (values - mean) / std
 
 
 def measure(run, data_dir) -> dict:
