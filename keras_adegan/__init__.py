@@ -26,7 +26,7 @@ _PUBLIC = {
     "EpochOrder": "splits", "train_stream": "splits",
     "to_model_range": "images", "read_images": "images",
     "evaluate_model": "metrics",
-    "train": "runs", "rescore": "runs",
+    "train": "runs", "rescore": "runs", "validation_metrics": "runs",
 }
 _LIGHT = {"config", "presets", "errors", "data", "images"}  # no TensorFlow in these
 __all__ = sorted(_PUBLIC)

@@ -22,7 +22,7 @@ DISTANCES = ("cosine", "euclidean")
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
-REAL_TASKS = ("none", "rotation")
+REAL_TASKS = ("none", "rotation", "clusters")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_distance", "feature_k", "bank_size",
                 "feature_projection", "extractor_rank", "rotation_score_weight")
@@ -76,7 +76,10 @@ class ADeGANConfig:
         real_task: beyond the paper: a self-supervised task on the *real* training normals
             in stage 2, so that E learns from them too: "none" (the paper) or "rotation" (E
             predicts by how many quarter turns each real normal was rotated, through a small
-            head on its features; the RotNet/GEOM line of work). Presets and the command
+            head on its features; the RotNet/GEOM line of work) or "clusters" (E's pattern
+            head also names each real normal's cluster under k-means of the training
+            normals' unit-length pixels, so that the patterns follow the real data; self-conditioned
+            GANs; `keras_adegan.clusters`). Presets and the command
             line then default to the scoring chosen for the task on validation
             (`TASK_SCORING`; for the rotation task E's trunk, k = 5, rotation score weight
             0.5; `DATASET_SCORING` where a dataset's own choice won on validation).

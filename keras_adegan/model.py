@@ -36,6 +36,7 @@ import keras
 import tensorflow as tf
 
 from keras_adegan import features, losses, scoring
+from keras_adegan.clusters import PixelClusters
 from keras_adegan.config import SCORE_FIELDS, ADeGANConfig, drop_retired
 from keras_adegan.detector import Detector
 from keras_adegan.errors import ADeGANError
@@ -82,9 +83,11 @@ class ADeGAN(Detector, keras.Model):
         gamma: weight of L_recon (Eq. 7).
         reading: "ours" or "literal": how the paper's losses and its score S (Eq. 11) are
             read (see `keras_adegan.losses.stage2_losses` and `keras_adegan.scoring`).
-        real_task: beyond the paper: "none" or "rotation" (in stage 2, E also learns to tell
+        real_task: beyond the paper: "none", "rotation" (in stage 2, E also learns to tell
             how far each real training normal was rotated, through `rotation_head` on its
-            features layer, weighted by `real_weight`).
+            features layer, weighted by `real_weight`) or "clusters" (in stage 2, E's pattern
+            head also names each real training normal's k-means cluster, `cluster_task`;
+            call `fit_clusters` before `fit`).
         real_weight: weight of the real-normal task, added to Eq. 8.
         stage2_adversarial_weight: weight of D's adversarial term for G in stage 2, D still
             trained (0, this class's default: the paper's stage 2, D frozen after stage 1;
@@ -158,6 +161,9 @@ class ADeGAN(Detector, keras.Model):
         if real_task == "rotation":
             self.rotation_head = RotationHead()
             self.rotation_head.build((None, 8 * width))
+        self.cluster_task = None  # beyond the paper: the cluster task's k-means centroids
+        if real_task == "clusters":
+            self.cluster_task = PixelClusters(n_patterns, self.image_shape)
         self.head = ScoringHead(
             features.feature_dim(feature_source, width, noise_dim),
             n_patterns, reading=reading, seed=seed,
@@ -194,7 +200,7 @@ class ADeGAN(Detector, keras.Model):
         copy = type(self).from_config({**self.get_config(), **options})
         if hasattr(self, "g_optimizer"):
             copy.compile_from_config(self.get_compile_config())
-        for name in ("generator", "discriminator", "extractor", "rotation_head"):
+        for name in ("generator", "discriminator", "extractor", "rotation_head", "cluster_task"):
             if getattr(self, name) is not None:
                 getattr(copy, name).set_weights(getattr(self, name).get_weights())
         return copy
@@ -257,6 +263,9 @@ class ADeGAN(Detector, keras.Model):
         the same without it (MNIST: 2,483-2,608 against 2,392-2,641 stage-1 images/s), and it
         is back on for scoring, where it is worth 18%.
         """
+        if self.cluster_task is not None and not self.cluster_task.is_fitted:
+            raise ADeGANError("real_task 'clusters' needs the training normals' clusters before "
+                              "training: call model.fit_clusters(train_normals) first")
         callbacks = list(callbacks or [])
         if not any(isinstance(cb, TrainingStages) for cb in callbacks):
             callbacks.insert(0, TrainingStages(self.stage1_epochs))
@@ -273,6 +282,14 @@ class ADeGAN(Detector, keras.Model):
         finally:
             tf.config.optimizer.set_experimental_options(
                 {"remapping": previous.get("remapping", True)})
+
+    def fit_clusters(self, train_normals) -> None:
+        """For `real_task` "clusters": k-means of the training normals' pixels (images in
+        [-1, 1]), whose clusters E's pattern head learns in stage 2."""
+        if self.cluster_task is None:
+            raise ADeGANError(f"fit_clusters is for real_task 'clusters'; this model's is "
+                              f"{self.real_task!r}")
+        self.cluster_task.fit(train_normals, self.seed)
 
     # ------------------------------------------------------------------ latent codes
 
@@ -356,7 +373,8 @@ class ADeGAN(Detector, keras.Model):
                                        reading=self.reading)
             fake = out.pop("sl_images")
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
-                out["real_loss"] = self.rotation_head.loss(self.extractor, x)
+                task = self.rotation_head if self.cluster_task is None else self.cluster_task
+                out["real_loss"] = task.loss(self.extractor, x)
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             if adversarial:
                 out["stage2_g_loss"] = losses.generator_adversarial_loss(

@@ -294,6 +294,8 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
             auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve,
                                     bank_images=epoch_bank(splits.train_x, config.seed))
             probe = core_probe(splits, config.seed, config.dataset)
+            if model.cluster_task is not None:  # before restore, which may overwrite them
+                model.fit_clusters(to_model_range(splits.train_x))
             checkpoint = EpochCheckpoint(backup)
             initial_epoch = checkpoint.restore(model)
             callbacks = [  # in this order: the history row is written before the checkpoint
@@ -392,6 +394,43 @@ def _score_and_report(model: ADeGAN, config: ADeGANConfig, data: ImageData, spli
     }
 
 
+def _rescored(out: Path, data_dir, data: ImageData | None, options: dict):
+    """A finished run's model with other scoring options (its feature score not fitted yet),
+    its config and data splits."""
+    unknown = sorted(set(options) - set(SCORE_FIELDS))
+    if unknown:
+        raise ADeGANError(f"rescore changes only scoring options ({', '.join(SCORE_FIELDS)}); "
+                          f"got {', '.join(unknown)}")
+    if not (out / "model.keras").is_file():
+        raise ADeGANError(f"{out} holds no model.keras: rescoring needs a finished run's folder")
+    old = load_detector(out / "model.keras")
+    previous = json.loads((out / "metrics.json").read_text())
+    config = ADeGANConfig.from_dict({**previous["config"], **options})
+    if data is None:
+        data = load_dataset(config.dataset, data_dir, config.image_size,
+                            color_mode=config.color_mode)
+    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
+                         config.train_limit)
+    model = old.with_scoring(**scoring_options(config, len(splits.train_x)),
+                             run_config=config.to_dict())
+    return model, config, data, splits, previous
+
+
+def validation_metrics(run_dir, data_dir=None, data: ImageData | None = None,
+                       **options) -> dict:
+    """A finished run's validation metrics under other scoring options (`SCORE_FIELDS`),
+    writing nothing and never scoring the test split: for studies that choose a scoring.
+
+    Example:
+        >>> validation_metrics("runs/mnist-class0-seed0", feature_source="extractor")
+    """
+    model, _, _, splits, _ = _rescored(Path(run_dir), data_dir, data, options)
+    model.fit_feature_score(to_model_range(splits.train_x))
+    model.calibrate(to_model_range(splits.val_normals))
+    return ranking_metrics(component_scores(model.score(to_model_range(splits.val_x))),
+                           splits.val_y)
+
+
 def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 0.05,
             **options) -> dict:
     """Give a finished run other scoring options (`SCORE_FIELDS`) without retraining.
@@ -405,21 +444,8 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
         >>> rescore("runs/mnist-class0-seed0", bank_size=256, feature_k=1)
     """
     out = Path(run_dir)
-    unknown = sorted(set(options) - set(SCORE_FIELDS))
-    if unknown:
-        raise ADeGANError(f"rescore changes only scoring options ({', '.join(SCORE_FIELDS)}); "
-                          f"got {', '.join(unknown)}")
     start = time.time()
-    old = load_detector(out / "model.keras")
-    previous = json.loads((out / "metrics.json").read_text())
-    config = ADeGANConfig.from_dict({**previous["config"], **options})
-    if data is None:
-        data = load_dataset(config.dataset, data_dir, config.image_size,
-                            color_mode=config.color_mode)
-    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
-                         config.train_limit)
-    model = old.with_scoring(**scoring_options(config, len(splits.train_x)),
-                             run_config=config.to_dict())
+    model, config, data, splits, previous = _rescored(out, data_dir, data, options)
     with folder_lock(out):
         metrics = _score_and_report(model, config, data, splits, out, fpr)
         metrics.update(train_seconds=previous["train_seconds"],

@@ -53,17 +53,18 @@ def test_every_round_names_its_base_and_runs_here_or_names_its_commit(capsys):
 
 
 @pytest.fixture
-def round_9(monkeypatch):
-    """A round that runs at this commit (every committed round is frozen)."""
-    monkeypatch.setitem(ROUNDS, 9, {"results": "x", "base": "paper", "round": 9, "rule": "Rule 9",
+def round_99(monkeypatch):
+    """A tiny round beside the committed ones."""
+    monkeypatch.setitem(ROUNDS, 99, {"results": "x", "base": "paper", "round": 99,
+                                     "rule": "Rule 99",
                                     "variants": {"paper": {"stage2_adversarial_weight": 0.0},
                                                  "honest": {}, "third": {}}})
 
 
 @pytest.mark.slow
 def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, monkeypatch,
-                                                                        round_9):
-    args = ["--round", "9", "--dataset", "digits", "--classes", "0", "--variants", "paper,honest",
+                                                                        round_99):
+    args = ["--round", "99", "--dataset", "digits", "--classes", "0", "--variants", "paper,honest",
             "--results", str(tmp_path / "study"), "--runs-dir", str(tmp_path / "runs"),
             "--budget", json.dumps({"stage1_epochs": 1, "stage2_epochs": 1, "width": 4,
                                     "batch_size": 32, "train_limit": 128})]
@@ -78,7 +79,7 @@ def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, 
     assert [row["stage"] for row in cell["core_by_epoch"]] == [1, 2]
     assert data["decision"].startswith("no decision yet")  # three variants have no cells
     text = (tmp_path / "study.md").read_text()
-    assert "Rule: Rule 9" in text and "| honest |" in text and "(digits, validation" in text
+    assert "Rule: Rule 99" in text and "| honest |" in text and "(digits, validation" in text
 
     import keras_adegan.runs
 
@@ -86,9 +87,9 @@ def test_a_tiny_study_records_validation_and_core_figures_and_resumes(tmp_path, 
     assert main(args) == 0  # every cell is recorded: nothing runs again
 
 
-def test_an_unknown_variant_is_one_error_line(capsys, round_9):
+def test_an_unknown_variant_is_one_error_line(capsys, round_99):
     with pytest.raises(SystemExit) as stop:
-        main(["--round", "9", "--variants", "honest,wgan"])
+        main(["--round", "99", "--variants", "honest,wgan"])
     err = capsys.readouterr().err.strip().splitlines()
     assert stop.value.code == 2 and len(err) == 1 and "wgan" in err[0]
 
@@ -159,3 +160,69 @@ def test_the_folder_presets_decision_pools_every_datasets_file(tmp_path):
     # (-0.01 + 0.1 + 0.0) / 3 = +0.03: the folder preset takes the rotation task
     assert pooled_decision(cells("cifar10", 0.0), path, 2, study) == "adopt `rotation_5_5`"
     assert pooled_decision(cells("cifar10", -0.07), path, 2, study).startswith("keep")
+
+
+def test_a_feature_guard_refuses_a_gain_in_s_that_costs_the_deployed_score():
+    rnd = {**ROUND_1, "feature_guard": 0.005}
+    means = study({"joint": (0.05, 0.1)})
+    assert decide(means, 2, rnd) == "adopt `joint`"
+    means["joint"]["features"] = means["paper"]["features"] - 0.006
+    assert decide(means, 2, rnd).startswith("keep `paper`")
+    means["joint"]["features"] = means["paper"]["features"] - 0.004
+    assert decide(means, 2, rnd) == "adopt `joint`"
+    # the guard compares with the better of the base's deployed and rescored feature scores
+    means["paper"]["features_rescored"] = means["paper"]["features"] + 0.01
+    assert decide(means, 2, rnd).startswith("keep `paper`")
+    means["paper"]["features_rescored"] = means["paper"]["features"] - 0.01
+    assert decide(means, 2, rnd) == "adopt `joint`"
+
+
+def table_cell(k, seed):
+    return {"anomaly_class": k, "seed": seed, "train_seconds": 10.0, "cell_seconds": 11.0,
+            "command": "python -m benchmarks.paper", "versions": {}, "code": "abc",
+            "run_dir": f"runs/paper/mnist/class{k}-seed{seed}",
+            "history": [{"epoch": 1, "stage": 1, "d_loss": 1.0, "core_cluster_acc": 0.2}],
+            "validation": {"auroc_features": 0.9, "auroc_combined": 0.7 + k / 100,
+                           "auroc_previous": 0.5},
+            "test": {"auroc_features": 0.1}, "core": CORE}
+
+
+@pytest.fixture
+def table(tmp_path):
+    path = tmp_path / "mnist.json"
+    path.write_text(json.dumps({"cells": {f"class{k}-seed{s}": table_cell(k, s)
+                                          for k in (1, 2, 8) for s in (0, 1)}}))
+    return path
+
+
+def test_the_base_is_read_back_from_a_remade_table(table):
+    from benchmarks.core_study import table_cells
+
+    rnd = {**ROUNDS[8], "base_table": str(table.parent / "{dataset}.json")}
+    cells = table_cells(rnd, "mnist", [1, 8], [0])
+    assert [(c["anomaly_class"], c["seed"]) for c in cells] == [(1, 0), (8, 0)]
+    assert all(c["variant"] == "preset" and c["read_from"] == str(table) for c in cells)
+    assert cells[1]["validation"] == {"auroc_features": 0.9, "auroc_combined": 0.7 + 8 / 100}
+    assert "test" not in cells[0]  # the test split is not carried over
+    assert cells[0]["core_by_epoch"] == [{"epoch": 1, "stage": 1, "core_cluster_acc": 0.2}]
+    assert cells[0]["config"]["stage1_epochs"] == 5  # the preset's budget
+
+
+def test_the_base_is_rescored_on_validation_unless_recorded(table, monkeypatch):
+    import keras_adegan.runs
+    from benchmarks.core_study import RESCORED, table_cells
+
+    scored = []
+
+    def validation_metrics(run_dir, data=None, **options):
+        scored.append((run_dir, options))
+        return {"auroc_features": 0.95, "auroc_combined": 0.0}
+
+    monkeypatch.setattr(keras_adegan.runs, "validation_metrics", validation_metrics)
+    rnd = {**ROUNDS[9], "base_table": str(table.parent / "{dataset}.json")}
+    cells = table_cells(rnd, "mnist", [1, 8], [0], skip={("preset", "mnist", 8, 0)})
+    assert [c["anomaly_class"] for c in cells] == [1]  # class 8 is recorded already
+    assert scored == [("runs/paper/mnist/class1-seed0", {"feature_source": "extractor"})]
+    assert cells[0]["validation"][RESCORED] == 0.95
+    assert cells[0]["validation"]["auroc_features"] == 0.9  # the deployed figure stays
+    assert summary(cells, rnd["variants"])["preset"]["features_rescored"] == 0.95

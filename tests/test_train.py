@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from keras_adegan.checkpoint import EpochCheckpoint
+from keras_adegan.errors import ADeGANError
 from keras_adegan.runs import train
 from keras_adegan.cli.train import main
 from tests.conftest import REPO
@@ -256,6 +257,24 @@ def test_rescore_changes_only_the_scoring_and_keeps_the_networks(tmp_path, tiny_
     # train_seconds are the training's, and so are the machine and threads that took them
     assert after["cpu"] == "the training machine" and after["threads"]["intra_op"] == 7
     assert json.loads((out / "config.json").read_text())["score"] == "paper"
+
+
+def test_validation_metrics_rescore_on_validation_only_and_write_nothing(trained_run, tmp_path):
+    from keras_adegan.runs import validation_metrics
+
+    out, metrics = trained_run
+    stamps = {f.name: f.stat().st_mtime_ns for f in out.iterdir()}
+    same = validation_metrics(out)
+    assert same["auroc_features"] == pytest.approx(metrics["validation"]["auroc_features"],
+                                                   abs=1e-6)
+    other = validation_metrics(out, feature_source="extractor", feature_k=1)
+    assert other["auroc_features"] != pytest.approx(same["auroc_features"], abs=1e-9)
+    assert other["auroc_combined"] == pytest.approx(same["auroc_combined"], abs=1e-6)
+    assert {f.name: f.stat().st_mtime_ns for f in out.iterdir()} == stamps
+    with pytest.raises(ADeGANError, match="holds no model.keras"):
+        validation_metrics(tmp_path)
+    with pytest.raises(ADeGANError, match="changes only scoring options"):
+        validation_metrics(out, width=8)
 
 
 @pytest.mark.parametrize("args,match", [
