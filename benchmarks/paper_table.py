@@ -37,6 +37,11 @@ VARIANTS = {
                  "dataset's own choice (MNIST: the kNN part alone, `dataset_scoring_rotation.md`; "
                  "Fashion-MNIST: Euclidean kNN-1 plus 2 x the rotation score, "
                  "`scoring_grid_rotation.md`)"),
+    "clusters": ({"real_task": "clusters"}, "S (Eq. 11)",
+                 "beyond the paper, E's pattern head also names each real training normal's "
+                 "k-means cluster (unit-length pixels) in stage 2, so that G's and E's patterns "
+                 "follow the real normals (`--real-task clusters`), and its feature score is kNN "
+                 "in E's trunk (`core_study_9_mnist.md`)"),
 }
 
 

@@ -31,7 +31,8 @@ COLUMNS = ("features", "combined", "recon", "pattern", "pca", "knn")
 # Each training option's results file suffix: its label and its Eq. 11 score's name.
 OPTIONS = {"": ("the paper's training (`--real-task none`)", "S"),
            "_literal": ("the paper read literally (`--reading literal`)", "A"),
-           "_rotation": ("beyond the paper: rotation task (`--real-task rotation`)", "S")}
+           "_rotation": ("beyond the paper: rotation task (`--real-task rotation`)", "S"),
+           "_clusters": ("beyond the paper: cluster task (`--real-task clusters`)", "S")}
 
 
 def main_table(dataset: str) -> str:
