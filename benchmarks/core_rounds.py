@@ -236,7 +236,7 @@ ROUNDS = {
         # 0.875, E's clustering 0.58) but lost the deployed feature score, computed on E's z_n.
         # Scored on E's trunk, its models held up, and so did the preset's digit-1 model
         # (studies/round8_scoring.py, results/round8_scoring.md). Round 9 scores both ways, on
-        # cells round 8 did not look at.
+        # cells round 8 did not look at. It adopted the task: the MNIST preset trains it.
         "results": "results/core_study_9_{dataset}",
         "budget": {},  # the preset as a user runs it
         "base": "preset",
