@@ -1,7 +1,8 @@
 """Helper run in a subprocess: losses of a few steps on one device and under MirroredStrategy.
 
 Logical devices must be configured before TensorFlow initialises, hence the separate process.
-An optional argument names a real-data task (`python -m tests.distributed_losses rotation`).
+An optional argument names a real-data task (`python -m tests.distributed_losses rotation`,
+or `clusters`).
 """
 
 import json
@@ -17,7 +18,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_adegan import ADeGAN, train_stream  # noqa: E402
+from keras_adegan import ADeGAN, to_model_range, train_stream  # noqa: E402
 
 
 REAL_TASK = sys.argv[1] if len(sys.argv) > 1 else "none"
@@ -30,6 +31,8 @@ def run(strategy):
                        stage1_epochs=1, seed=1, real_task=REAL_TASK)
         model.compile()
     images = np.random.default_rng(0).integers(0, 256, (32, 16, 16, 1), dtype=np.uint8)
+    if REAL_TASK == "clusters":  # outside the scope, as `keras_adegan.runs.train` does
+        model.fit_clusters(to_model_range(images))
     history = model.fit(train_stream(images, 16, seed=0), epochs=2, verbose=0).history
     return {k: [float(v) for v in vals] for k, vals in history.items()}
 

@@ -76,8 +76,10 @@ def test_differences_name_each_changed_field():
 def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
     from keras_adegan.presets import TASK_SCORING
 
-    plain = ADeGANConfig.preset("mnist")
+    plain = ADeGANConfig.preset("mnist", real_task="none")
     assert (plain.feature_source, plain.rotation_score_weight) == ("noise", 0.0)
+    clusters = ADeGANConfig.preset("mnist")  # the MNIST preset trains the cluster task
+    assert (clusters.real_task, clusters.feature_source) == ("clusters", "extractor")
     preset = ADeGANConfig.preset("cifar10", real_task="rotation")  # no dataset's own choice
     assert {k: getattr(preset, k) for k in TASK_SCORING["rotation"]} == TASK_SCORING["rotation"]
     mine = ADeGANConfig.preset("fashion_mnist", real_task="rotation", feature_source="noise",

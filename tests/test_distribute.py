@@ -14,7 +14,7 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("task", ["none", "rotation"])
+@pytest.mark.parametrize("task", ["none", "rotation", "clusters"])
 def test_mirrored_strategy_logs_the_same_losses_as_one_device(task):
     script = Path(__file__).with_name("distributed_losses.py")
     result = subprocess.run([sys.executable, "-m", "tests.distributed_losses", task],

@@ -261,8 +261,11 @@ def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
     ({"extractor_rank": 3, "feature_projection": 2, "real_task": "rotation",
       "rotation_score_weight": 1.0}, "features", "feature_score", 1e-4),                                                          # a compact E and bank
     ({"extractor_rank": 3, "feature_projection": 2}, "full", "paper_score", 1e-4),  # S: E intact
+    ({"real_task": "clusters", "feature_source": "extractor"}, "features", "feature_score",
+     1e-4),                                                          # the MNIST preset's kind
+    ({"real_task": "clusters", "feature_source": "extractor"}, "full", "paper_score", 1e-4),
 ], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading", "compact",
-        "compact-full"])
+        "compact-full", "cluster-task", "cluster-task-full"])
 def test_other_kinds_of_model_export_with_parity(tmp_path, options, graph, output, atol):
     from keras_adegan import ADeGAN, to_model_range
     from tests.conftest import random_images
