@@ -78,11 +78,12 @@ class ADeGANConfig:
             predicts by how many quarter turns each real normal was rotated, through a small
             head on its features; the RotNet/GEOM line of work) or "clusters" (E's pattern
             head also names each real normal's cluster under k-means of the training
-            normals' unit-length pixels, so that the patterns follow the real data; self-conditioned
-            GANs; `keras_adegan.clusters`). Presets and the command
-            line then default to the scoring chosen for the task on validation
-            (`TASK_SCORING`; for the rotation task E's trunk, k = 5, rotation score weight
-            0.5; `DATASET_SCORING` where a dataset's own choice won on validation).
+            normals' unit-length pixels, so that the patterns follow the real data;
+            self-conditioned GANs; `keras_adegan.clusters`; the MNIST preset's training).
+            Presets and the command line then default to the scoring chosen for the task on
+            validation (`TASK_SCORING`; for the rotation task E's trunk, k = 5, rotation
+            score weight 0.5; for the cluster task E's trunk; `DATASET_SCORING` where a
+            dataset's own choice won on validation).
         real_weight: weight of the real-normal task's loss, added to Eq. 8.
         stage2_adversarial_weight: weight of D's adversarial term for G during stage 2 too,
             with D still trained, so that G's images stay realistic while Eq. 8 trains it.
