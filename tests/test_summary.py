@@ -155,3 +155,19 @@ def test_no_core_table_when_no_cell_recorded_the_core(tmp_path, capsys):
     write_table(tmp_path / "mnist.json", [cell(0, 0, 0.9, 0.8)])
     assert main(["--results-dir", str(tmp_path)]) == 0
     assert "generative core" not in capsys.readouterr().out
+
+
+def test_the_option_check_needs_the_s_gain_and_at_most_a_small_deployed_loss():
+    from benchmarks.summary import option_check
+
+    def table(s, deployed, seeds=3):
+        cells = [cell(k, seed, 0.9, 0.8) for k in range(10) for seed in range(seeds)]
+        for c in cells:
+            c["validation"] = {"auroc_combined": s, "auroc_features": deployed}
+        return cells
+
+    paper = table(0.78, 0.936)
+    assert option_check(table(0.80, 0.936, seeds=1), paper, 3).startswith("not decided: 10 of")
+    assert option_check(table(0.80, 0.931), paper, 3).startswith("keep the option")
+    assert option_check(table(0.80, 0.930), paper, 3).startswith("back to the paper")  # -0.006
+    assert option_check(table(0.799, 0.936), paper, 3).startswith("back to the paper")  # S +0.019
