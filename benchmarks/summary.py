@@ -94,8 +94,9 @@ def option_check(option_cells: list[dict], paper_cells: list[dict], seeds: int) 
 
     (s, features), (paper_s, paper_features) = means(option_cells), means(paper_cells)
     keep = s >= paper_s + 0.02 and features >= paper_features - 0.005
-    return (f"{'keep the option' if keep else 'back to the paper training'} (validation: S "
-            f"{s:.3f} against {paper_s:.3f}, deployed {features:.3f} against {paper_features:.3f})")
+    verdict = "keep the option" if keep else "back to the paper's training"
+    return (f"{verdict} (validation: S {s:.3f} against {paper_s:.3f}, deployed "
+            f"{features:.3f} against {paper_features:.3f})")
 
 
 def complete(cells: list[dict], seeds: int, classes_needed: int = 10) -> bool:
