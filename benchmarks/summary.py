@@ -54,6 +54,13 @@ SCORE_RULE = (
     "it does so over the three datasets' class means pooled. The test split decides nothing.")
 
 
+def validation_means(groups) -> tuple[float, float]:
+    """The validation AUROC of S and of the deployed score, each the mean over class groups
+    (each class: the mean of its seeds)."""
+    return tuple(float(np.mean([class_mean(g, key, "validation") for g in groups]))
+                 for key in ("combined", "features"))
+
+
 def score_choice(tables: list[tuple[list[dict], int]], classes_needed: int = 10) -> str:
     """`SCORE_RULE` for one table, or pooled over several (the folder preset's): each table
     given as (cells, seeds it needs); which score decides, or why not yet."""
@@ -62,8 +69,7 @@ def score_choice(tables: list[tuple[list[dict], int]], classes_needed: int = 10)
         if not complete(cells, seeds, classes_needed):
             return f"not decided: {len(cells)} of {classes_needed * seeds} cells"
         groups += by_class(cells).values()
-    s, features = (np.mean([class_mean(g, key, "validation") for g in groups])
-                   for key in ("combined", "features"))
+    s, features = validation_means(groups)
     chosen = "paper" if s >= features + SCORE_MARGIN else "features"
     return f"{chosen} (validation: S {s:.3f}, feature score {features:.3f})"
 
@@ -86,13 +92,8 @@ def option_check(option_cells: list[dict], paper_cells: list[dict], seeds: int) 
     """`OPTION_CHECK` on a preset's option table against the paper's training's table."""
     if not complete(option_cells, seeds):
         return f"not decided: {len(option_cells)} of {10 * seeds} cells"
-
-    def means(cells):
-        groups = by_class(cells).values()
-        return [np.mean([class_mean(g, key, "validation") for g in groups])
-                for key in ("combined", "features")]
-
-    (s, features), (paper_s, paper_features) = means(option_cells), means(paper_cells)
+    s, features = validation_means(by_class(option_cells).values())
+    paper_s, paper_features = validation_means(by_class(paper_cells).values())
     keep = s >= paper_s + 0.02 and features >= paper_features - 0.005
     verdict = "keep the option" if keep else "back to the paper's training"
     return (f"{verdict} (validation: S {s:.3f} against {paper_s:.3f}, deployed "
@@ -258,11 +259,11 @@ def main(argv=None) -> int:
           + ". ".join(seeds) + ".")
     choices.append(f"folder (the three pooled): {score_choice(tables)}")
     print("\nThe score each preset decides with (`SCORE_RULE`): " + ". ".join(choices) + ".")
-    mnist = Path(args.results_dir) / "mnist"
     if main_table("mnist") == "mnist_clusters":
+        results = Path(args.results_dir)
         print("\nMNIST's cluster task on its whole table (`OPTION_CHECK`): "
-              + option_check(read_cells(mnist.with_name("mnist_clusters.json")),
-                             read_cells(mnist.with_suffix(".json")), SEEDS["mnist"]) + ".")
+              + option_check(read_cells(results / "mnist_clusters.json"),
+                             read_cells(results / "mnist.json"), SEEDS["mnist"]) + ".")
     if cores:
         print_table("The generative core on validation normals (mean over classes; range over "
                     "cells):", ("dataset", "cells", "E's clustering ACC", "NMI",
