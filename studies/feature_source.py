@@ -28,10 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from keras_adegan import load_dataset
-from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import set_threads
 from keras_adegan.runs import validation_metrics
-from probe_cli import probe_parser, write_table
+from probe_cli import probe_parser, resumable_cells, write_table
 
 MIN_GAIN = 0.005
 TRUNK = {"feature_source": "extractor"}
@@ -81,12 +80,7 @@ def main() -> None:
     args = p.parse_args()
     set_threads(1)
     start = time.time()
-    partial = args.table.with_suffix(".json")
-    done = json.loads(partial.read_text())["cells"] if partial.is_file() else {}
-
-    def save(cells):
-        write_atomically(partial, json.dumps({"rule": __doc__.split("\n\n")[2],
-                                              "cells": cells}, indent=1) + "\n")
+    done, save = resumable_cells(args.table, __doc__.split("\n\n")[2])
 
     by_dataset = {d: score_cells(d, args.data_dir, done, save) for d in args.datasets}
     pooled = [r for rows in by_dataset.values() for r in rows]

@@ -3,11 +3,13 @@
 their results file."""
 
 import argparse
+import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import command_line, footer, set_threads
 
 
@@ -45,3 +47,15 @@ def write_table(path: Path, lines: list[str], start: float, conditions: str = ""
              ""]
     path.write_text("\n".join(lines))
     print("\n".join(lines))
+
+
+def resumable_cells(table: Path, rule: str) -> tuple[dict, callable]:
+    """A resumable study's cells read back from `table`'s .json (none at first), and the
+    function that writes them there with the study's `rule` after each one."""
+    partial = table.with_suffix(".json")
+    done = json.loads(partial.read_text())["cells"] if partial.is_file() else {}
+
+    def save(cells: dict) -> None:
+        write_atomically(partial, json.dumps({"rule": rule, "cells": cells}, indent=1) + "\n")
+
+    return done, save
