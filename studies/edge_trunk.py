@@ -110,7 +110,6 @@ def main() -> None:
     set_threads(1)
     start = time.time()
     done, save = resumable_cells(args.table, __doc__.split("\n\n")[2])
-
     rows = score_cells(args.data_dir, done, save)
     table, verdict = decision(rows)
     lines = ["# The cluster task's MNIST model on an edge budget (validation only)", "",

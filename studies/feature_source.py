@@ -81,7 +81,6 @@ def main() -> None:
     set_threads(1)
     start = time.time()
     done, save = resumable_cells(args.table, __doc__.split("\n\n")[2])
-
     by_dataset = {d: score_cells(d, args.data_dir, done, save) for d in args.datasets}
     pooled = [r for rows in by_dataset.values() for r in rows]
     lines = ["# The feature score's source at today's core (validation only)", "",
