@@ -263,6 +263,36 @@ ROUNDS = {
             "Adopting it would remake the MNIST table (30 cells); other datasets would need "
             "their own cells. The test split is not read."),
     },
+    10: {
+        # Round 9's cluster task left G's draws within a pattern near-identical (diversity 0.25
+        # of the real within-class spread over the MNIST table, goal 0.5) and E's clustering at
+        # its pixel targets' level, which neither E's own trunk nor a graph clustering of the
+        # pixels would lift enough (results/trunk_clusters.md, results/graph_clusters.md).
+        # MSGAN's mode-seeking term is GAN practice for a conditional G that ignores its noise.
+        "results": "results/core_study_10_{dataset}",
+        "budget": {},  # the preset as a user runs it
+        "base": "preset",
+        "base_table": "results/mnist_clusters.json",
+        "variants": {
+            "preset": {},
+            "diverse": {"diversity_weight": 1.0},
+        },
+        "feature_guard": 0.005,
+        "rule": (
+            "Written on 2026-12-03, before any cell of round 10 ran. Cells: MNIST anomaly "
+            "classes 2, 4, 6 and 8, seed 1 (their preset cells were trained on this machine's "
+            "CPU type, Intel Xeon), at the MNIST preset (the cluster task, 5 + 5 epochs, width "
+            "32, scored on E's trunk). The preset (`preset`: the cluster-task table's cells, "
+            "read back from results/mnist_clusters.json) against MSGAN's mode-seeking term in "
+            "G's loss in both stages at MSGAN's weight 1 (`diverse`: `diversity_weight=1`). "
+            f"MNIST's preset takes the term if (1) its mean validation AUROC of the paper's S "
+            f"over the four cells beats the preset's by at least {MIN_GAIN}, (2) its mean "
+            "clustering accuracy of E on the validation normals is not lower, and (3) its mean "
+            "validation AUROC of the deployed feature score is at most 0.005 below the "
+            "preset's; otherwise the preset stays and the option is removed. G's within-pattern "
+            "diversity is reported beside them and decides nothing. The test split is not "
+            "read."),
+    },
 }
 for _number, _study in ROUNDS.items():
     _study["round"] = _number
