@@ -293,6 +293,36 @@ ROUNDS = {
             "diversity is reported beside them and decides nothing. The test split is not "
             "read."),
     },
+    11: {
+        # Round 10's term at MSGAN's weight 1 met the diversity goal (0.89) and lifted S (0.928
+        # against 0.901) but cost 0.008 of the deployed score (digit 4: 0.847 against 0.884),
+        # over its 0.005 guard; on E's z_n its models score worse still
+        # (results/round10_scoring.md). A lighter term, on four other classes.
+        "results": "results/core_study_11_{dataset}",
+        "budget": {},  # the preset as a user runs it
+        "base": "preset",
+        "base_table": "results/mnist_clusters.json",
+        "variants": {
+            "preset": {},
+            "light": {"diversity_weight": 0.3},
+        },
+        "feature_guard": 0.005,
+        "rule": (
+            "Written on 2026-12-03, before any cell of round 11 ran. Cells: MNIST anomaly "
+            "classes 1, 3, 7 and 9, seed 1 (round 10 looked at 2, 4, 6, 8; these preset cells "
+            "were also trained on Intel Xeon), at the MNIST preset (the cluster task, 5 + 5 "
+            "epochs, width 32, scored on E's trunk). The preset (`preset`: the cluster-task "
+            "table's cells, read back from results/mnist_clusters.json) against round 10's "
+            "mode-seeking term at weight 0.3 (`light`: `diversity_weight=0.3`). The term "
+            f"qualifies if (1) its mean validation AUROC of the paper's S over the four cells "
+            f"beats the preset's by at least {MIN_GAIN}, (2) its mean clustering accuracy of E "
+            "on the validation normals is not lower, and (3) its mean validation AUROC of the "
+            "deployed feature score is at most 0.005 below the preset's. If it qualifies, the "
+            "option stays in the product and the MNIST table is remade with it (30 cells) "
+            "before the preset takes it, with round 9's check on the whole table; otherwise "
+            "the option is removed. G's within-pattern diversity is reported beside them and "
+            "decides nothing. The test split is not read."),
+    },
 }
 for _number, _study in ROUNDS.items():
     _study["round"] = _number
