@@ -264,6 +264,7 @@ ROUNDS = {
             "their own cells. The test split is not read."),
     },
     10: {
+        "frozen": "14101cf",
         # Round 9's cluster task left G's draws within a pattern near-identical (diversity 0.25
         # of the real within-class spread over the MNIST table, goal 0.5) and E's clustering at
         # its pixel targets' level, which neither E's own trunk nor a graph clustering of the
@@ -294,6 +295,7 @@ ROUNDS = {
             "read."),
     },
     11: {
+        "frozen": "14101cf",
         # Round 10's term at MSGAN's weight 1 met the diversity goal (0.89) and lifted S (0.928
         # against 0.901) but cost 0.008 of the deployed score (digit 4: 0.847 against 0.884),
         # over its 0.005 guard; on E's z_n its models score worse still

@@ -42,7 +42,9 @@ RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY,
            # a greedy k-center coreset bank: worse than a random bank of its size in the
            # feature study, and MNIST's edge compaction with it failed its check
            # (docs/deployment.md)
-           "bank_selection": "random"}
+           "bank_selection": "random",
+           # core study rounds 10 and 11's losing option (MSGAN's mode-seeking term in G's loss)
+           "diversity_weight": 0.0}
 # Retired fields that only chose how a bank was filled: a saved model's bank is filled, so a
 # model saved with any value of them loads (`drop_retired(..., fitted=True)`).
 FIT_ONLY = ("bank_selection",)
@@ -90,10 +92,6 @@ class ADeGANConfig:
             1 (the default) was chosen on validation by the core study
             (results/core_study.md: S 0.756 against 0.688, E's clustering 0.35 against 0.32);
             0 is the paper's stage 2, D frozen after stage 1.
-        diversity_weight: beyond the paper, under study (core study round 10): weight of a
-            mode-seeking term (MSGAN; `losses.mode_seeking_loss`) added to G's loss in both
-            stages, on pairs of G's samples that share their pattern, so that G's draws within
-            a pattern vary with z_n; 0 (the default) is the paper's G.
         cross_mix_min: across-pattern interpolation weights are drawn from
             U(cross_mix_min, 1 - cross_mix_min), so that mixtures are really between patterns.
         learning_rate: Adam learning rate for G, D and E.
@@ -152,7 +150,6 @@ class ADeGANConfig:
     real_task: str = "none"
     real_weight: float = 1.0
     stage2_adversarial_weight: float = 1.0
-    diversity_weight: float = 0.0
     cross_mix_min: float = 0.25
     learning_rate: float = 2e-4
     beta_1: float = 0.5
@@ -183,7 +180,7 @@ class ADeGANConfig:
         """Raise `ADeGANError` naming the first field of the wrong type or out of range (a
         hand-edited `config.json` included)."""
         numbers = ("noise_std", "alpha", "beta", "gamma", "real_weight",
-                   "stage2_adversarial_weight", "diversity_weight", "cross_mix_min",
+                   "stage2_adversarial_weight", "cross_mix_min",
                    "learning_rate", "beta_1", "beta_2", "val_fraction", "rotation_score_weight")
         whole = ("anomaly_class", "n_patterns", "noise_dim", "batch_size", "stage1_epochs",
                  "stage2_epochs", "width", "seed", "feature_k")
@@ -240,7 +237,6 @@ class ADeGANConfig:
             (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"),
             (self.real_weight >= 0, "real_weight must be >= 0"),
             (self.stage2_adversarial_weight >= 0, "stage2_adversarial_weight must be >= 0"),
-            (self.diversity_weight >= 0, "diversity_weight must be >= 0"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
             (self.rotation_score_weight == 0 or self.real_task == "rotation",
              "rotation_score_weight needs a model trained with a rotation head "

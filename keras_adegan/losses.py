@@ -105,17 +105,6 @@ def reconstruction_loss(x, x_rec, reading: str = "ours"):
     return tf.reduce_mean(tf.square(difference))
 
 
-def mode_seeking_loss(images, z_n):
-    """Beyond the paper (MSGAN, Mao et al., CVPR 2019): for a batch of 2h samples whose pairs
-    (i, h + i) share their pattern, 1 / (mean |G(z_i) - G(z_h+i)| / mean |z_n,i - z_n,h+i|):
-    small when G's draws within a pattern move with z_n, large when G ignores it."""
-    h = tf.shape(images)[0] // 2
-    images = tf.cast(images, tf.float32)
-    ratio = (tf.reduce_mean(tf.abs(images[:h] - images[h:2 * h]))
-             / tf.reduce_mean(tf.abs(z_n[:h] - z_n[h:2 * h])))
-    return 1.0 / (ratio + 1e-5)
-
-
 def stage2_loss(l_ip, l_sl, l_recon, alpha, beta, gamma):
     """Eq. 8: alpha * L_ip + beta * L_sl + gamma * L_recon."""
     return alpha * l_ip + beta * l_sl + gamma * l_recon

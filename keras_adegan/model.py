@@ -89,8 +89,6 @@ class ADeGAN(Detector, keras.Model):
             head also names each real training normal's k-means cluster, `cluster_task`;
             call `fit_clusters` before `fit`).
         real_weight: weight of the real-normal task, added to Eq. 8.
-        diversity_weight: beyond the paper, under study: weight of MSGAN's mode-seeking term
-            on G's paired samples in both stages (`losses.mode_seeking_loss`); 0: the paper.
         stage2_adversarial_weight: weight of D's adversarial term for G in stage 2, D still
             trained (0, this class's default: the paper's stage 2, D frozen after stage 1;
             `ADeGANConfig`'s default, 1, is the core chosen on validation).
@@ -129,8 +127,7 @@ class ADeGAN(Detector, keras.Model):
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
                  width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
-                 real_weight=1.0, stage2_adversarial_weight=0.0, diversity_weight=0.0,
-                 cross_mix_min=0.25,
+                 real_weight=1.0, stage2_adversarial_weight=0.0, cross_mix_min=0.25,
                  stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
                  feature_source="noise", feature_distance="cosine",
@@ -179,8 +176,6 @@ class ADeGAN(Detector, keras.Model):
             self.stage_metrics[2] += ("real_loss",)
         if stage2_adversarial_weight > 0:
             self.stage_metrics[2] += ("stage2_d_loss", "stage2_g_loss")
-        if diversity_weight > 0:
-            self.stage_metrics = {k: v + ("diversity_loss",) for k, v in self.stage_metrics.items()}
         self.trackers = {name: keras.metrics.Mean(name=name)
                          for names in self.stage_metrics.values() for name in names}
         self.build((None,) + self.image_shape)  # built now: checkpoints load into it before fit
@@ -318,13 +313,9 @@ class ADeGAN(Detector, keras.Model):
         lam_across = tf.random.stateless_uniform([n, 1], seed(5), self.cross_mix_min,
                                                  1.0 - self.cross_mix_min)
         take = lambda t: t[start:start + batch_size]  # noqa: E731
-        labels = take(labels)
-        if self.diversity_weight > 0:  # pairs (i, h + i) share a pattern: mode_seeking_loss
-            h = batch_size // 2
-            labels = tf.concat([labels[:h], labels[:h], labels[2 * h:]], 0)
         return {
-            "labels": labels,
-            "other_labels": (labels + take(shift)) % self.n_patterns,  # always another pattern
+            "labels": take(labels),
+            "other_labels": take((labels + shift) % self.n_patterns),  # always a different pattern
             "z_n": take(z_n),
             "z_n_other": take(z_n_other),
             "lam_within": take(lam_within),
@@ -362,10 +353,6 @@ class ADeGAN(Detector, keras.Model):
             fake_logits = self.discriminator(fake, training=True)
             d_loss = losses.discriminator_loss(real_logits, fake_logits)
             g_loss = losses.generator_adversarial_loss(fake_logits)
-            out = {"d_loss": d_loss, "g_loss": g_loss}
-            if self.diversity_weight > 0:
-                out["diversity_loss"] = losses.mode_seeking_loss(fake, z["z_n"])
-                g_loss = g_loss + self.diversity_weight * out["diversity_loss"]
             scale = self._replica_scale()  # scaled inside the tape, which must see it
             d_scaled, g_scaled = d_loss * scale, g_loss * scale
         d_vars = self.discriminator.trainable_variables
@@ -373,7 +360,7 @@ class ADeGAN(Detector, keras.Model):
         d_grads, g_grads = tape.gradient(d_scaled, d_vars), tape.gradient(g_scaled, g_vars)
         self.d_optimizer.apply(d_grads, d_vars)
         self.g_optimizer.apply(g_grads, g_vars)
-        return out
+        return {"d_loss": d_loss, "g_loss": g_loss}
 
     def _self_supervised_step(self, x):
         """Stage 2, Eq. 8: G and E on alpha * L_ip + beta * L_sl + gamma * L_recon (with
@@ -385,9 +372,6 @@ class ADeGAN(Detector, keras.Model):
                                        self.noise_std, self.alpha, self.beta, self.gamma,
                                        reading=self.reading)
             fake = out.pop("sl_images")
-            if self.diversity_weight > 0:
-                out["diversity_loss"] = losses.mode_seeking_loss(fake, z["z_n"])
-                out["loss"] = out["loss"] + self.diversity_weight * out["diversity_loss"]
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
                 task = self.rotation_head if self.cluster_task is None else self.cluster_task
                 out["real_loss"] = task.loss(self.extractor, x)

@@ -106,11 +106,12 @@ def test_a_stored_config_with_a_retired_option_loads_only_when_it_was_off():
     old = {**ADeGANConfig().to_dict(), "extractor_blocks": 0, "contrast_temperature": 0.5,
            "stage1_pattern_weight": 0.0, "sl_generator_weight": 1.0,
            "gan_loss": "nonsaturating", "spectral_norm": False, "prior_weight": 0.0,
-           "extractor_width": None, "bank_selection": "random"}
+           "extractor_width": None, "bank_selection": "random", "diversity_weight": 0.0}
     assert ADeGANConfig.from_dict(old) == ADeGANConfig()
     for name, value in (("extractor_blocks", 1), ("stage1_pattern_weight", 1.0), ("sl_generator_weight", 0.0),
                         ("gan_loss", "hinge"), ("spectral_norm", True), ("prior_weight", 1.0),
-                        ("extractor_width", 32), ("bank_selection", "coreset")):
+                        ("extractor_width", 32), ("bank_selection", "coreset"),
+                        ("diversity_weight", 1.0)):
         with pytest.raises(ADeGANError, match=f"{name}=.* was removed"):
             ADeGANConfig.from_dict({**old, name: value})
     with pytest.raises(ADeGANError, match="real_task must be one of none, rotation"):

@@ -213,35 +213,3 @@ def test_latent_codes_partners_mixing_and_determinism():
     model.g_optimizer.iterations.assign(1)                                # next step: new codes
     assert not np.array_equal(model._latents(512)["z_n"].numpy(), z["z_n"])
 
-
-
-def test_mode_seeking_loss_hand_computed():
-    """MSGAN's term: 1 / (mean |image gap| / mean |z_n gap|) over the pairs (i, h + i)."""
-    images = np.zeros((4, 2, 2, 1), np.float32)
-    images[2:] = 0.5                                      # each pair 0.5 apart per pixel
-    z_n = np.zeros((4, 3), np.float32)
-    z_n[2:] = 0.1                                         # and 0.1 apart per code value
-    assert float(losses.mode_seeking_loss(images, z_n)) == pytest.approx(1 / 5.0, rel=1e-4)
-    images[2:] = 0.0                                      # G ignores z_n: a large loss
-    assert float(losses.mode_seeking_loss(images, z_n)) == pytest.approx(1e5, rel=1e-3)
-    odd = np.concatenate([images, np.ones((1, 2, 2, 1), np.float32)])  # the 5th is unpaired
-    assert float(losses.mode_seeking_loss(odd, np.concatenate([z_n, z_n[:1]]))) == pytest.approx(
-        1e5, rel=1e-3)
-
-
-@pytest.mark.parametrize("batch", [8, 9])
-def test_latent_codes_pair_patterns_for_the_diversity_term(batch):
-    from keras_adegan import ADeGAN
-
-    model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4,
-                   diversity_weight=1.0)
-    model.compile()
-    z = {k: v.numpy() for k, v in model._latents(batch).items()}
-    h = batch // 2
-    np.testing.assert_array_equal(z["labels"][:h], z["labels"][h:2 * h])
-    assert len(z["labels"]) == batch and np.all(z["other_labels"] != z["labels"])
-    assert not np.allclose(z["z_n"][:h], z["z_n"][h:2 * h])
-    plain = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4)
-    plain.compile()
-    assert not np.array_equal(plain._latents(512)["labels"][:256],
-                              plain._latents(512)["labels"][256:])

@@ -63,23 +63,6 @@ def test_a_stage2_adversarial_weight_keeps_d_training_and_g_honest_in_stage_2(tm
         tiny_model(stage2_adversarial_weight=-1.0)
 
 
-def test_a_diversity_weight_trains_g_with_the_mode_seeking_term_in_both_stages(tmp_path):
-    """Under study: with diversity_weight, both stages log the mode-seeking term and G's
-    update changes with it; the option round-trips and a negative weight is refused."""
-    history = tiny_model(stage1_epochs=1, diversity_weight=1.0).fit(
-        tiny_stream(), epochs=2, verbose=0).history
-    assert len(history["diversity_loss"]) == 2 and np.all(np.isfinite(history["diversity_loss"]))
-    weighted, plain = tiny_model(stage1_epochs=1, diversity_weight=1.0), tiny_model(stage1_epochs=1)
-    plain.set_weights(weighted.get_weights())
-    for model in (weighted, plain):
-        model.fit(tiny_stream(), epochs=1, verbose=0)
-    assert not np.allclose(weighted.generator.get_weights()[0], plain.generator.get_weights()[0])
-    weighted.save(tmp_path / "m.keras")
-    assert keras.models.load_model(tmp_path / "m.keras").diversity_weight == 1.0
-    with pytest.raises(ADeGANError, match="diversity_weight must be >= 0"):
-        tiny_model(diversity_weight=-1.0)
-
-
 @pytest.mark.slow
 def test_jit_compile_trains():
     model = ADeGAN(image_shape=(16, 16, 1), n_patterns=4, noise_dim=4, width=4, stage1_epochs=1)
