@@ -28,12 +28,10 @@ import time
 import numpy as np
 from sklearn.cluster import KMeans, SpectralClustering
 from sklearn.decomposition import PCA
-from sklearn.metrics import normalized_mutual_info_score
 
 from keras_adegan.data import load_dataset
-from keras_adegan.diagnostics import cluster_accuracy
 from keras_adegan.splits import make_splits
-from probe_cli import flat, probe_parser, write_table
+from probe_cli import clustering, flat, heading, probe_parser, write_table
 
 FIT = 10_000
 METHODS = {
@@ -60,15 +58,12 @@ def measure(data, anomaly_class: int) -> dict:
     fit_x, val_x = _unit(flat(splits.train_x[pick])), _unit(flat(splits.val_x))
     nearest = _nearest(fit_x, val_x)
     projected = PCA(50, random_state=0).fit_transform(fit_x)
-    normal, classes = splits.val_y == 0, splits.val_classes[splits.val_y == 0]
+    classes = splits.val_classes[splits.val_y == 0]
     figures = {}
     for name, cluster in METHODS.items():
         start = time.time()
         assigned = cluster(projected)[nearest]
-        figures[name] = (cluster_accuracy(assigned[normal], classes),
-                         normalized_mutual_info_score(classes, assigned[normal]),
-                         np.bincount(assigned[~normal]).max() / (~normal).sum(),
-                         time.time() - start)
+        figures[name] = (*clustering(assigned, splits.val_y, classes), time.time() - start)
     print(anomaly_class, figures, flush=True)
     return figures
 
@@ -78,9 +73,8 @@ def main() -> None:
     p.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist"])
     args = p.parse_args()
     start = time.time()
-    lines = ["# Graph clusters of the training normals (probe, validation only)", "",
-             " ".join(__doc__.split("\n\n")[1].split()), "",
-             " ".join(__doc__.split("\n\n")[2].split()), "",
+    lines = [*heading("Graph clusters of the training normals (probe, validation only)",
+                      __doc__),
              "Each cell: clustering accuracy / NMI of the validation normals; share of the "
              "anomalies in their most common cluster; seconds to cluster."]
     cell = "{:.2f} / {:.2f}; {:.0%}; {:.0f} s".format

@@ -40,6 +40,27 @@ def flat(images) -> np.ndarray:
     return np.asarray(images).reshape(len(images), -1).astype(np.float32)
 
 
+def heading(title: str, doc: str) -> list[str]:
+    """A probe's results file opens with its title and its docstring's second and third
+    paragraphs (what it measures, and its rule), each on one line."""
+    return [f"# {title}", "", *[line for paragraph in doc.split("\n\n")[1:3]
+                                for line in (" ".join(paragraph.split()), "")]]
+
+
+def clustering(assigned, labels, classes) -> tuple[float, float, float]:
+    """How `assigned` clusters divide the normals (`labels` 0) against their `classes`:
+    clustering accuracy, NMI, and the share of the anomalies (`labels` 1) in their most common
+    cluster."""
+    from sklearn.metrics import normalized_mutual_info_score
+
+    from keras_adegan.diagnostics import cluster_accuracy
+
+    normal = labels == 0
+    return (cluster_accuracy(assigned[normal], classes),
+            normalized_mutual_info_score(classes, assigned[normal]),
+            np.bincount(assigned[~normal]).max() / (~normal).sum())
+
+
 def write_table(path: Path, lines: list[str], start: float, conditions: str = "") -> None:
     """Write (and print) a probe's Markdown lines with their provenance; `conditions` (what
     else ran) goes beside the wall time."""

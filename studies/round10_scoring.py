@@ -13,7 +13,11 @@ on E's z_n as well as on the trunk, on four other MNIST classes at seed 1, is wo
 only if over round 10's four cells the diverse models' mean z_n score is at most 0.005 below
 the better of the preset models' two means (trunk, as deployed, and z_n).
 
-    python studies/round10_scoring.py --table results/round10_scoring.md RUN...
+Round 10's diverse models hold `diversity_weight`, removed from the product after round 11, so
+the probe runs on a checkout of a commit that has it:
+
+    git worktree add ../r10 14101cf
+    PYTHONPATH=../r10 python studies/round10_scoring.py --table results/round10_scoring.md RUN...
 """
 
 import json
@@ -23,7 +27,7 @@ import numpy as np
 
 from keras_adegan import load_dataset
 from keras_adegan.runs import validation_metrics
-from probe_cli import parse_probe_args, write_table
+from probe_cli import heading, parse_probe_args, write_table
 
 
 def measure(run, data) -> dict:
@@ -49,9 +53,8 @@ def main() -> None:
                  for s in ("trunk", "noise")} for v in ("preset", "diverse")}
     best = max(means["preset"].values())
     worth = means["diverse"]["noise"] >= best - 0.005
-    lines = ["# Core study round 10's models scored on E's z_n (probe, validation only)", "",
-             " ".join(__doc__.split("\n\n")[1].split()), "",
-             " ".join(__doc__.split("\n\n")[2].split()), "",
+    lines = [*heading("Core study round 10's models scored on E's z_n (probe, validation only)",
+                      __doc__),
              f"**Verdict: round 11 is {'worth' if worth else 'not worth'} its cells** (diverse "
              f"on z_n {means['diverse']['noise']:.3f}; the preset's better scoring "
              f"{best:.3f}).", "",

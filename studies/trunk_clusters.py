@@ -27,13 +27,12 @@ import time
 
 import numpy as np
 from sklearn.cluster import KMeans
-from sklearn.metrics import normalized_mutual_info_score, roc_auc_score
+from sklearn.metrics import roc_auc_score
 
-from keras_adegan.diagnostics import cluster_accuracy
 from keras_adegan.images import to_model_range
 from keras_adegan.model import load_detector
 from keras_adegan.splits import run_splits
-from probe_cli import flat, parse_probe_args, write_table
+from probe_cli import clustering, flat, heading, parse_probe_args, write_table
 
 FIT = 10_000
 SPACES = ("E's argmax pattern", "unit-length pixels", "unit-length trunk")
@@ -64,12 +63,11 @@ def measure(run_dir, data_dir) -> dict:
         SPACES[0]: (probs.argmax(1), -probs.max(1)),
         SPACES[1]: _kmeans(flat(fit_x), flat(val_x), config["seed"]),
         SPACES[2]: _kmeans(fit_f["features"], val_f["features"], config["seed"])}
-    normal, classes = splits.val_y == 0, splits.val_classes[splits.val_y == 0]
-    return {name: (cluster_accuracy(assigned[normal], classes),
-                   normalized_mutual_info_score(classes, assigned[normal]),
-                   roc_auc_score(splits.val_y, distance),
-                   np.bincount(assigned[~normal]).max() / (~normal).sum())
-            for name, (assigned, distance) in assignments.items()}
+    classes = splits.val_classes[splits.val_y == 0]
+    figures = {name: clustering(assigned, splits.val_y, classes)
+               for name, (assigned, _) in assignments.items()}
+    return {name: (acc, nmi, roc_auc_score(splits.val_y, assignments[name][1]), share)
+            for name, (acc, nmi, share) in figures.items()}
 
 
 def main() -> None:
@@ -85,9 +83,8 @@ def main() -> None:
     trunk, pixels, own = means[2], means[1], means[0]
     worth = trunk[0] >= 0.65 and trunk[0] > own[0] and trunk[2] >= pixels[2]
     cell = "{:.2f} / {:.2f}; {:.3f}; {:.0%}".format
-    lines = ["# The cluster task's models: clusters in E's trunk (probe, validation only)", "",
-             " ".join(__doc__.split("\n\n")[1].split()), "",
-             " ".join(__doc__.split("\n\n")[2].split()), "",
+    lines = [*heading("The cluster task's models: clusters in E's trunk (probe, validation "
+                      "only)", __doc__),
              f"**Verdict: round 10 is {'worth' if worth else 'not worth'} its cells** (trunk "
              f"ACC {trunk[0]:.2f}, E's pattern {own[0]:.2f}; nearest-centroid AUROC trunk "
              f"{trunk[2]:.3f}, pixels {pixels[2]:.3f}).", "",
