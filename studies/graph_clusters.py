@@ -31,7 +31,7 @@ from sklearn.decomposition import PCA
 
 from keras_adegan.data import load_dataset
 from keras_adegan.splits import make_splits
-from probe_cli import clustering, flat, heading, probe_parser, write_table
+from probe_cli import clustering, flat, heading, probe_parser, unit_rows, write_table
 
 FIT = 10_000
 METHODS = {
@@ -39,10 +39,6 @@ METHODS = {
     "spectral": lambda x: SpectralClustering(
         10, affinity="nearest_neighbors", n_neighbors=10, assign_labels="cluster_qr",
         random_state=0).fit_predict(x)}
-
-
-def _unit(x):
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8)
 
 
 def _nearest(fit_x, val_x, block: int = 2048):
@@ -55,7 +51,7 @@ def measure(data, anomaly_class: int) -> dict:
     """Each method's (accuracy, NMI, anomalies' top share, seconds) for one held-out class."""
     splits = make_splits(data, anomaly_class, seed=0)
     pick = np.random.default_rng(0).choice(len(splits.train_x), FIT, replace=False)
-    fit_x, val_x = _unit(flat(splits.train_x[pick])), _unit(flat(splits.val_x))
+    fit_x, val_x = unit_rows(flat(splits.train_x[pick])), unit_rows(flat(splits.val_x))
     nearest = _nearest(fit_x, val_x)
     projected = PCA(50, random_state=0).fit_transform(fit_x)
     classes = splits.val_classes[splits.val_y == 0]

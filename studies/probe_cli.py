@@ -40,6 +40,11 @@ def flat(images) -> np.ndarray:
     return np.asarray(images).reshape(len(images), -1).astype(np.float32)
 
 
+def unit_rows(x) -> np.ndarray:
+    """Each row of `x` scaled to unit length (a zero row stays zero)."""
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8)
+
+
 def heading(title: str, doc: str) -> list[str]:
     """A probe's results file opens with its title and its docstring's second and third
     paragraphs (what it measures, and its rule), each on one line."""

@@ -32,19 +32,16 @@ from sklearn.metrics import roc_auc_score
 from keras_adegan.images import to_model_range
 from keras_adegan.model import load_detector
 from keras_adegan.splits import run_splits
-from probe_cli import clustering, flat, heading, parse_probe_args, write_table
+from probe_cli import (clustering, flat, heading, parse_probe_args, unit_rows,
+                       write_table)
 
 FIT = 10_000
 SPACES = ("E's argmax pattern", "unit-length pixels", "unit-length trunk")
 
 
-def _unit(x):
-    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-8)
-
-
 def _kmeans(fit_x, val_x, seed: int):
-    kmeans = KMeans(10, n_init=4, random_state=seed).fit(_unit(fit_x))
-    distances = kmeans.transform(_unit(val_x))
+    kmeans = KMeans(10, n_init=4, random_state=seed).fit(unit_rows(fit_x))
+    distances = kmeans.transform(unit_rows(val_x))
     return distances.argmin(1), distances.min(1)
 
 
