@@ -33,7 +33,7 @@ from probe_cli import heading, probe_parser, write_table
 
 
 def umap_kmeans(x):
-    import umap  # a probe's dependency only (requirements-dev.txt)
+    import umap  # this probe's own dependency: pip install umap-learn==0.5.12
 
     embedded = umap.UMAP(n_neighbors=30, min_dist=0.0, n_components=10,
                          random_state=0).fit_transform(x)
