@@ -325,6 +325,35 @@ ROUNDS = {
             "the option is removed. G's within-pattern diversity is reported beside them and "
             "decides nothing. The test split is not read."),
     },
+    12: {
+        # MNIST's cluster task (round 9) lifted S and E's clustering there; Fashion-MNIST, whose
+        # preset trains the rotation task (round 6), never had it tried. Its k-means targets
+        # cluster Fashion-MNIST's validation normals at 0.56 (results/graph_clusters.md), above
+        # the rotation preset's E (0.44 over its table). Rounds 10 and 11 compared cells trained
+        # under different thread counts (results/quiet_cells.md): here both arms are trained in
+        # this round, side by side, one TensorFlow thread each.
+        "results": "results/core_study_12_{dataset}",
+        "budget": {},  # the preset as a user runs it
+        "base": "preset",
+        "variants": {
+            "preset": {},
+            "clusters": {"real_task": "clusters"},  # scored on E's trunk, as MNIST's preset
+        },
+        "feature_guard": 0.005,
+        "rule": (
+            "Written on 2026-12-04, before any cell of round 12 ran. Cells: Fashion-MNIST "
+            "anomaly classes 1, 3, 5 and 7, seed 1, at the Fashion-MNIST preset (5 + 5 epochs, "
+            "width 32); both arms trained in this round, two processes side by side, one "
+            "TensorFlow thread each. The preset (`preset`: the rotation task, scored as "
+            "deployed) against the cluster task (`clusters`: `--real-task clusters`, k-means of "
+            "unit-length pixels, scored on E's trunk as the MNIST preset). Fashion-MNIST's "
+            f"preset trains the cluster task if (1) its mean validation AUROC of the paper's S "
+            f"over the four cells beats the preset's by at least {MIN_GAIN}, (2) its mean "
+            "clustering accuracy of E on the validation normals is not lower, and (3) its mean "
+            "validation AUROC of the deployed feature score is at most 0.005 below the "
+            "preset's; otherwise the preset stays. Adopting it would remake the Fashion-MNIST "
+            "table (30 cells) before the preset takes it. The test split is not read."),
+    },
 }
 for _number, _study in ROUNDS.items():
     _study["round"] = _number
