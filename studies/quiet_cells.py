@@ -1,13 +1,14 @@
-"""Probe: MNIST table cells trained again, one at a time on a quiet CPU, against the table's.
+"""Probe: main-table cells trained again, one at a time on a quiet CPU, against the table's.
 
-Issue 25 asks for the main table's wall time per cell on a quiet CPU; the cluster-task MNIST
-table's cells were trained two processes side by side, one TensorFlow thread each (and 12 of
-them on another CPU). Here each run folder given holds a cell of that table trained again with
-the README's command (`python -m keras_adegan.train --dataset mnist --anomaly-class K --seed S`:
-the same preset, config and seed; TensorFlow's default threads; nothing else running). Beside
-its training time and validation and test AUROC, the table's own cell
-(results/mnist_clusters.json): how long it took there and how far a retrained cell's scores move
-with the CPU and the thread count alone. It decides nothing; no test figure chose anything.
+Issue 25 asks for the main table's wall time per cell on a quiet CPU; the main tables' cells
+(each dataset's preset: results/mnist_clusters.json, fashion_mnist_rotation.json, cifar10.json)
+were trained two processes side by side, one TensorFlow thread each, some on another CPU. Here
+each run folder given holds a cell of one of those tables trained again with the README's
+command (`python -m keras_adegan.train --dataset D --anomaly-class K --seed S`: the same preset,
+config and seed; TensorFlow's default threads; nothing else running). Beside its training time
+and validation and test AUROC, the table's own cell: how long it took there and how far a
+retrained cell's scores move with the CPU and the thread count alone. It decides nothing; no
+test figure chose anything.
 
     python studies/quiet_cells.py --table results/quiet_cells.md RUN...
 """
@@ -18,7 +19,9 @@ from pathlib import Path
 
 from probe_cli import heading, parse_probe_args, write_table
 
-TABLE = Path("results/mnist_clusters.json")
+TABLES = {"mnist": "results/mnist_clusters.json",
+          "fashion_mnist": "results/fashion_mnist_rotation.json",
+          "cifar10": "results/cifar10.json"}  # each dataset's main table (its preset)
 
 
 def threads(metrics: dict) -> str:
@@ -29,18 +32,18 @@ def threads(metrics: dict) -> str:
 def main() -> None:
     args = parse_probe_args(__doc__)
     start = time.time()
-    table = json.loads(TABLE.read_text())["cells"]
-    lines = [*heading("MNIST cells trained again on a quiet CPU (probe)", __doc__),
+    tables = {d: json.loads(Path(path).read_text())["cells"] for d, path in TABLES.items()}
+    lines = [*heading("Main-table cells trained again on a quiet CPU (probe)", __doc__),
              "Validation and test AUROC of the deployed feature score and the paper's S; "
              "training time in seconds (without data loading and scoring).", "",
-             "| class | seed | quiet: CPU, threads | train s | val deployed / S | test deployed "
+             "| dataset | class | seed | quiet: CPU, threads | train s | val deployed / S | test deployed "
              "/ S | table: CPU, threads | train s | val deployed / S | test deployed / S |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in args.runs:
         quiet = json.loads((run / "metrics.json").read_text())
         config = quiet["config"]
-        cell = table[f"class{config['anomaly_class']}-seed{config['seed']}"]
-        row = [f"{config['anomaly_class']}", f"{config['seed']}"]
+        cell = tables[config["dataset"]][f"class{config['anomaly_class']}-seed{config['seed']}"]
+        row = [config["dataset"], f"{config['anomaly_class']}", f"{config['seed']}"]
         for m in (quiet, cell):
             row += [f"{m['cpu']}, {threads(m)}", f"{m['train_seconds']:.0f}",
                     *[f"{m[split]['auroc_features']:.3f} / {m[split]['auroc_combined']:.3f}"
