@@ -22,14 +22,9 @@ reported and decide nothing.
         --data-dir ../shared/datasets --table results/umap_clusters.md
 """
 
-import time
-
-import numpy as np
 from sklearn.cluster import KMeans
 
-from graph_clusters import METHODS, measure
-from keras_adegan.data import load_dataset
-from probe_cli import heading, probe_parser, write_table
+from graph_clusters import METHODS, run
 
 
 def umap_kmeans(x):
@@ -43,33 +38,6 @@ def umap_kmeans(x):
 PROBED = {"k-means": METHODS["k-means"], "umap + k-means": umap_kmeans}
 
 
-def main() -> None:
-    p = probe_parser(__doc__)
-    p.add_argument("--datasets", nargs="+", default=["mnist", "fashion_mnist"])
-    args = p.parse_args()
-    start = time.time()
-    lines = [*heading("UMAP clusters of the training normals (probe, validation only)",
-                      __doc__),
-             "Each cell: clustering accuracy / NMI of the validation normals; share of the "
-             "anomalies in their most common cluster; seconds to cluster."]
-    cell = "{:.2f} / {:.2f}; {:.0%}; {:.0f} s".format
-    for dataset in args.datasets:
-        data = load_dataset(dataset, args.data_dir)
-        rows = [(k, measure(data, k, PROBED)) for k in range(len(data.class_names))]
-        means = {m: np.mean([f[m] for _, f in rows], axis=0) for m in PROBED}
-        lines += ["", f"## {dataset}", "", "| held out | " + " | ".join(PROBED) + " |",
-                  "|---|" + "---|" * len(PROBED)]
-        lines += [f"| {k} {data.class_names[k]} | " + " | ".join(cell(*f[m]) for m in PROBED)
-                  + " |" for k, f in rows]
-        lines.append("| mean | " + " | ".join(cell(*means[m]) for m in PROBED) + " |")
-        if dataset == "mnist":
-            ours, base = means["umap + k-means"], means["k-means"]
-            worth = ours[0] >= 0.70 and ours[2] <= base[2] + 0.05
-            lines += ["", f"**Verdict: a UMAP-target round is {'worth' if worth else 'not worth'}"
-                      f" its cells** (ACC {ours[0]:.2f}; anomalies in one cluster "
-                      f"{ours[2]:.0%} against k-means' {base[2]:.0%})."]
-    write_table(args.table, lines, start, args.conditions)
-
-
 if __name__ == "__main__":
-    main()
+    run(__doc__, "UMAP clusters of the training normals (probe, validation only)", PROBED,
+        "umap + k-means", "UMAP-target")
