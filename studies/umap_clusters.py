@@ -28,6 +28,7 @@ from graph_clusters import METHODS, run
 
 
 def umap_kmeans(x):
+    """Cluster labels of the rows of `x`: k-means (10) of their UMAP embedding."""
     import umap  # this probe's own dependency: pip install umap-learn==0.5.12
 
     embedded = umap.UMAP(n_neighbors=30, min_dist=0.0, n_components=10,
