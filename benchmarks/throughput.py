@@ -51,10 +51,12 @@ def layer_flops(network) -> float:
 def training_flops(model) -> dict[str, float]:
     """FLOPs per image of each training stage and of scoring (see the module docstring). With
     the rotation task, stage 2 also runs E on the four quarter-turns of every real image, and so
-    does scoring when the feature score uses the rotation score; with `stage2_adversarial_weight`
+    does scoring when the feature score uses the rotation score; with the cluster task, E runs
+    once more on the real images; with `stage2_adversarial_weight`
     stage 2 runs D three times."""
     g, d, e = (layer_flops(n) for n in (model.generator, model.discriminator, model.extractor))
-    task = 4.0 * e if model.real_task == "rotation" else 0.0
+    task = ((4.0 * e if model.rotation_head is not None else 0.0)
+            + (e if model.cluster_task is not None else 0.0))
     turns_scored = 4.0 * e if model.head.rotation_score_weight > 0 else 0.0
     honest = 3.0 * d if model.stage2_adversarial_weight > 0 else 0.0  # D for G; D(real), D(fake)
     return {"stage1": 3.0 * (g + 2.0 * d),    # G(z); D(real), D(fake)
