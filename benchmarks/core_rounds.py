@@ -419,6 +419,36 @@ ROUNDS = {
             "Fashion-MNIST table (30 cells) before the preset takes it. The test split is not "
             "read."),
     },
+    15: {
+        # Round 14's option on MNIST, whose preset trains the cluster task: the rotation task
+        # added to it. Written while round 14 ran, before any of its figures was read.
+        "results": "results/core_study_15_{dataset}",
+        "budget": {},  # the preset as a user runs it
+        "base": "preset",
+        "base_table": "results/mnist_clusters.json",
+        "variants": {
+            "preset": {},
+            "both": {"real_task": "clusters+rotation"},  # scored as the preset (presets.py)
+        },
+        "feature_guard": 0.005,
+        "rule": (
+            "Written on 2026-12-04, while round 14's cells ran and before any figure of theirs "
+            "was read, before any cell of round 15 ran. Cells: MNIST anomaly classes 1, 3, 5 and "
+            "7, seed 2 (no round looked at them: round 13 took seed 2's 0, 2, 4 and 6), at the "
+            "MNIST preset (5 + 5 epochs, width 32). The preset (`preset`: the cluster task, "
+            "scored on E's trunk; the cluster-task table's cells read back from "
+            "results/mnist_clusters.json, trained on Intel Xeon with one TensorFlow thread "
+            "each, two processes side by side) against both real-normal tasks at once (`both`: "
+            "`--real-task clusters+rotation`, each loss at weight 1, scored as the preset: "
+            "cosine kNN-5 on E's trunk, no rotation score), trained the same way. MNIST's "
+            f"preset trains both tasks if (1) its mean validation AUROC of the paper's S over "
+            f"the four cells beats the preset's by at least {MIN_GAIN}, (2) its mean clustering "
+            "accuracy of E on the validation normals is not lower, and (3) its mean validation "
+            "AUROC of the deployed feature score is at most 0.005 below the preset's; otherwise "
+            "the preset stays. The option is removed if neither round 14 nor round 15 adopts "
+            "it. Adopting it would remake the MNIST table (30 cells) before the preset takes "
+            "it. The test split is not read."),
+    },
 }
 for _number, _study in ROUNDS.items():
     _study["round"] = _number

@@ -31,7 +31,9 @@ DATASET_SCORING: dict[tuple[str, str], dict] = {
     # score (validation 0.773 against 0.750 over the table's 30 cells; results/scoring_grid_rotation.md)
     ("fashion_mnist", "rotation"): dict(feature_distance="euclidean", feature_k=1,
                                         rotation_score_weight=2.0),
-    # round 14 scores Fashion-MNIST's models of both tasks as its rotation preset's
+    # rounds 14 and 15 score the models of both tasks as each dataset's preset: MNIST's on E's
+    # trunk alone, Fashion-MNIST's as its rotation preset's
+    ("mnist", "clusters+rotation"): dict(rotation_score_weight=0.0),
     ("fashion_mnist", "clusters+rotation"): dict(feature_distance="euclidean", feature_k=1,
                                                  rotation_score_weight=2.0),
 }
