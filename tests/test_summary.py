@@ -171,3 +171,20 @@ def test_the_option_check_needs_the_s_gain_and_at_most_a_small_deployed_loss():
     assert option_check(table(0.80, 0.931), paper, 3).startswith("keep the option")
     assert option_check(table(0.80, 0.930), paper, 3).startswith("back to the paper")  # -0.006
     assert option_check(table(0.799, 0.936), paper, 3).startswith("back to the paper")  # S +0.019
+
+
+def test_the_both_tasks_check_also_needs_e_s_clustering_no_worse():
+    from benchmarks.summary import option_check
+
+    def table(s, acc):
+        cells = [cell(k, seed, 0.9, 0.8) for k in range(10) for seed in range(3)]
+        for c in cells:
+            c["validation"] = {"auroc_combined": s, "auroc_features": 0.93}
+            c["core"] = {"cluster_acc": acc}
+        return cells
+
+    clusters = table(0.82, 0.58)
+    keep = option_check(table(0.84, 0.58), clusters, 3, clustering=True, base="the cluster task")
+    assert keep.startswith("keep the option") and "E's clustering 0.580 against 0.580" in keep
+    assert option_check(table(0.84, 0.57), clusters, 3, clustering=True,
+                        base="the cluster task").startswith("back to the cluster task")
