@@ -52,8 +52,7 @@ def training_flops(model) -> dict[str, float]:
     """FLOPs per image of each training stage and of scoring (see the module docstring). With
     the rotation task, stage 2 also runs E on the four quarter-turns of every real image, and so
     does scoring when the feature score uses the rotation score; with the cluster task, E runs
-    once more on the real images; with `stage2_adversarial_weight`
-    stage 2 runs D three times."""
+    once more on the real images; with `stage2_adversarial_weight` stage 2 runs D three times."""
     g, d, e = (layer_flops(n) for n in (model.generator, model.discriminator, model.extractor))
     task = ((4.0 * e if model.rotation_head is not None else 0.0)
             + (e if model.cluster_task is not None else 0.0))

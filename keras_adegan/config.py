@@ -90,8 +90,8 @@ class ADeGANConfig:
             head also names each real normal's cluster under k-means of the training
             normals' unit-length pixels, so that the patterns follow the real data;
             self-conditioned GANs; `keras_adegan.clusters`; the MNIST preset's training) or
-            "clusters+rotation" (both, each loss weighted by `real_weight`; core study round
-            14).
+            "clusters+rotation" (both, each loss weighted by `real_weight`; core study rounds
+            14 and 15).
             Presets and the command line then default to the scoring chosen for the task on
             validation (`TASK_SCORING`; for the rotation task E's trunk, k = 5, rotation
             score weight 0.5; for the cluster task E's trunk; `DATASET_SCORING` where a
