@@ -98,6 +98,13 @@ def test_a_real_task_brings_its_validated_scoring_under_the_users_options():
                                           "a rotation head"):
         ADeGANConfig(rotation_score_weight=0.5)
     assert ADeGANConfig(real_task="rotation", rotation_score_weight=0.5).rotation_score_weight
+    with pytest.raises(ADeGANError, match="--real-task rotation or clusters\\+rotation"):
+        ADeGANConfig(real_task="clusters", rotation_score_weight=0.5)  # no rotation head
+    assert ADeGANConfig(real_task="clusters+rotation",
+                        rotation_score_weight=0.5).rotation_score_weight == 0.5
+    both = ADeGANConfig.preset("mnist", real_task="clusters+rotation")  # scored as the preset
+    assert (both.feature_source, both.feature_k, both.rotation_score_weight) == (
+        "extractor", 5, 0.0)
 
 
 def test_a_stored_config_with_a_retired_option_loads_only_when_it_was_off():
