@@ -42,12 +42,6 @@ VARIANTS = {
                  "k-means cluster (unit-length pixels) in stage 2, so that G's and E's patterns "
                  "follow the real normals (`--real-task clusters`), and its feature score is kNN "
                  "in E's trunk (`core_study_9_mnist.md`)"),
-    "clusters_rotation": ({"real_task": "clusters+rotation"}, "S (Eq. 11)",
-                          "beyond the paper, E learns both real-normal tasks in stage 2: its "
-                          "pattern head names each real training normal's k-means cluster and its "
-                          "rotation head each quarter turn (`--real-task clusters+rotation`), "
-                          "scored as the dataset's preset (MNIST: kNN in E's trunk; "
-                          "`core_study_15_mnist.md`)"),
 }
 
 

@@ -22,15 +22,7 @@ DISTANCES = ("cosine", "euclidean")
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
-REAL_TASKS = ("none", "rotation", "clusters", "clusters+rotation")
-
-
-def task_parts(real_task: str) -> tuple[str, ...]:
-    """The real-normal tasks a `real_task` value trains: () for "none", ("clusters",
-    "rotation") for "clusters+rotation"."""
-    return () if real_task == "none" else tuple(real_task.split("+"))
-
-
+REAL_TASKS = ("none", "rotation", "clusters")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_distance", "feature_k", "bank_size",
                 "feature_projection", "extractor_rank", "rotation_score_weight")
@@ -89,9 +81,7 @@ class ADeGANConfig:
             head on its features; the RotNet/GEOM line of work) or "clusters" (E's pattern
             head also names each real normal's cluster under k-means of the training
             normals' unit-length pixels, so that the patterns follow the real data;
-            self-conditioned GANs; `keras_adegan.clusters`; the MNIST preset's training) or
-            "clusters+rotation" (both, each loss weighted by `real_weight`; core study rounds
-            14 and 15).
+            self-conditioned GANs; `keras_adegan.clusters`; the MNIST preset's training).
             Presets and the command line then default to the scoring chosen for the task on
             validation (`TASK_SCORING`; for the rotation task E's trunk, k = 5, rotation
             score weight 0.5; for the cluster task E's trunk; `DATASET_SCORING` where a
@@ -248,9 +238,9 @@ class ADeGANConfig:
             (self.real_weight >= 0, "real_weight must be >= 0"),
             (self.stage2_adversarial_weight >= 0, "stage2_adversarial_weight must be >= 0"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
-            (self.rotation_score_weight == 0 or "rotation" in task_parts(self.real_task),
+            (self.rotation_score_weight == 0 or self.real_task == "rotation",
              "rotation_score_weight needs a model trained with a rotation head "
-             "(--real-task rotation or clusters+rotation)"),
+             "(--real-task rotation)"),
             (self.color_mode is None or self.color_mode in COLOR_MODES,
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
             (self.feature_source in SOURCES,

@@ -37,7 +37,7 @@ import tensorflow as tf
 
 from keras_adegan import features, losses, scoring
 from keras_adegan.clusters import PixelClusters
-from keras_adegan.config import SCORE_FIELDS, ADeGANConfig, drop_retired, task_parts
+from keras_adegan.config import SCORE_FIELDS, ADeGANConfig, drop_retired
 from keras_adegan.detector import Detector
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import (LowRankFactors, build_discriminator, build_extractor,
@@ -87,7 +87,7 @@ class ADeGAN(Detector, keras.Model):
             how far each real training normal was rotated, through `rotation_head` on its
             features layer, weighted by `real_weight`) or "clusters" (in stage 2, E's pattern
             head also names each real training normal's k-means cluster, `cluster_task`;
-            call `fit_clusters` before `fit`) or "clusters+rotation" (both).
+            call `fit_clusters` before `fit`).
         real_weight: weight of the real-normal task, added to Eq. 8.
         stage2_adversarial_weight: weight of D's adversarial term for G in stage 2, D still
             trained (0, this class's default: the paper's stage 2, D frozen after stage 1;
@@ -158,11 +158,11 @@ class ADeGAN(Detector, keras.Model):
                                   f"{extractor_rank}")
             self.factors = LowRankFactors(*dense.kernel.shape, extractor_rank)
         self.rotation_head = None  # beyond the paper: the rotation task's head
-        if "rotation" in task_parts(real_task):
+        if real_task == "rotation":
             self.rotation_head = RotationHead()
             self.rotation_head.build((None, 8 * width))
         self.cluster_task = None  # beyond the paper: the cluster task's k-means centroids
-        if "clusters" in task_parts(real_task):
+        if real_task == "clusters":
             self.cluster_task = PixelClusters(n_patterns, self.image_shape)
         self.head = ScoringHead(
             features.feature_dim(feature_source, width, noise_dim),
@@ -285,10 +285,10 @@ class ADeGAN(Detector, keras.Model):
                 {"remapping": previous.get("remapping", True)})
 
     def fit_clusters(self, train_normals) -> None:
-        """For `real_task` "clusters" (or "clusters+rotation"): k-means of the training
-        normals' pixels (images in [-1, 1]), whose clusters E's pattern head learns in stage 2."""
+        """For `real_task` "clusters": k-means of the training normals' pixels (images in
+        [-1, 1]), whose clusters E's pattern head learns in stage 2."""
         if self.cluster_task is None:
-            raise ADeGANError(f"fit_clusters is for a real_task with 'clusters'; this model's is "
+            raise ADeGANError(f"fit_clusters is for real_task 'clusters'; this model's is "
                               f"{self.real_task!r}")
         self.cluster_task.fit(train_normals, self.seed)
 
@@ -374,9 +374,8 @@ class ADeGAN(Detector, keras.Model):
                                        reading=self.reading)
             fake = out.pop("sl_images")
             if self.real_task != "none":  # beyond the paper: E also learns from real normals
-                out["real_loss"] = tf.add_n([task.loss(self.extractor, x) for task in
-                                             (self.cluster_task, self.rotation_head)
-                                             if task is not None])
+                task = self.rotation_head if self.cluster_task is None else self.cluster_task
+                out["real_loss"] = task.loss(self.extractor, x)
                 out["loss"] = out["loss"] + self.real_weight * out["real_loss"]
             if adversarial:
                 out["stage2_g_loss"] = losses.generator_adversarial_loss(
