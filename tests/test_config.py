@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from keras_adegan import PRESETS, ADeGANConfig, ADeGANError
@@ -117,10 +119,12 @@ def test_a_stored_config_with_a_retired_option_loads_only_when_it_was_off():
                         ("diversity_weight", 1.0)):
         with pytest.raises(ADeGANError, match=f"{name}=.* was removed"):
             ADeGANConfig.from_dict({**old, name: value})
-    for task in ("contrastive", "clusters+rotation"):  # tasks removed after their studies
-        with pytest.raises(ADeGANError, match="real_task must be one of none, rotation, "
-                                              "clusters$"):
+    for task in ("contrastive", "patterns", "clusters+rotation"):  # lost their studies
+        with pytest.raises(ADeGANError, match=f"real_task must be one of none, rotation, "
+                                              f"clusters \\('{re.escape(task)}' was removed"):
             ADeGANConfig.from_dict({**old, "real_task": task})
+    with pytest.raises(ADeGANError, match="real_task must be one of none, rotation, clusters$"):
+        ADeGANConfig(real_task="rotations")  # a typo: no word of removal
 
 
 def test_a_stored_config_without_a_field_whose_default_changed_keeps_its_old_value():
