@@ -80,5 +80,6 @@ def main() -> None:
                      cell["test"]["auroc_features"]))
     write_table(args.table, [*lines, *summary(rows)], start, args.conditions)
 
+
 if __name__ == "__main__":
     main()
