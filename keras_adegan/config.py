@@ -26,6 +26,9 @@ REAL_TASKS = ("none", "rotation", "clusters")
 # real-normal tasks of earlier versions that lost their studies and were removed (results/README.md
 # names the commit that still trains them)
 RETIRED_TASKS = ("contrastive", "patterns", "clusters+rotation")
+# what the errors for a removed option or task say of it
+REMOVED = ("was removed after it lost its validation study (results/README.md names the commit "
+           "that still has it)")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_distance", "feature_k", "bank_size",
                 "feature_projection", "extractor_rank", "rotation_score_weight")
@@ -238,9 +241,7 @@ class ADeGANConfig:
             (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
             (self.reading in READINGS, f"reading must be one of {', '.join(READINGS)}"),
             (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"
-             + (f" ({self.real_task!r} was removed after it lost its validation study; "
-                "results/README.md names the commit that still trains it)"
-                if self.real_task in RETIRED_TASKS else "")),
+             + (f"; {self.real_task!r} {REMOVED}" if self.real_task in RETIRED_TASKS else "")),
             (self.real_weight >= 0, "real_weight must be >= 0"),
             (self.stage2_adversarial_weight >= 0, "stage2_adversarial_weight must be >= 0"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
@@ -344,7 +345,6 @@ def drop_retired(values: dict, fitted: bool = False) -> dict:
         values = {k: v for k, v in values.items() if k not in FIT_ONLY}
     for name, off in RETIRED.items():
         if name in values and off is not ANY and values[name] != off:
-            raise ADeGANError(f"{name}={values[name]!r} is an option that was removed after it "
-                              "lost its validation study (results/README.md names the commit "
-                              "that still has it); this version cannot train or load it")
+            raise ADeGANError(f"{name}={values[name]!r} is an option that {REMOVED}; this "
+                              "version cannot train or load it")
     return {k: v for k, v in values.items() if k not in RETIRED}

@@ -121,7 +121,7 @@ def test_a_stored_config_with_a_retired_option_loads_only_when_it_was_off():
             ADeGANConfig.from_dict({**old, name: value})
     for task in ("contrastive", "patterns", "clusters+rotation"):  # lost their studies
         with pytest.raises(ADeGANError, match=f"real_task must be one of none, rotation, "
-                                              f"clusters \\('{re.escape(task)}' was removed"):
+                                              f"clusters; '{re.escape(task)}' was removed"):
             ADeGANConfig.from_dict({**old, "real_task": task})
     with pytest.raises(ADeGANError, match="real_task must be one of none, rotation, clusters$"):
         ADeGANConfig(real_task="rotations")  # a typo: no word of removal
