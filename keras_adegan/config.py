@@ -26,6 +26,8 @@ REAL_TASKS = ("none", "rotation", "clusters")
 # real-normal tasks of earlier versions that lost their studies and were removed (results/README.md
 # names the commit that still trains them)
 RETIRED_TASKS = ("contrastive", "patterns", "clusters+rotation")
+# feature sources of earlier versions (D's features) that lost the feature study and were removed
+RETIRED_SOURCES = ("discriminator", "extractor+discriminator")
 # what the errors for a removed option or task say of it
 REMOVED = ("was removed after it lost its validation study (results/README.md names the commit "
            "that still has it)")
@@ -251,9 +253,9 @@ class ADeGANConfig:
             (self.color_mode is None or self.color_mode in COLOR_MODES,
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
             (self.feature_source in SOURCES,
-             f"feature_source must be one of {', '.join(SOURCES)} (D's features lost the "
-             "feature study and were removed: results/README.md names the commit that has "
-             "them)"),
+             f"feature_source must be one of {', '.join(SOURCES)}"
+             + (f"; {self.feature_source!r} {REMOVED}" if self.feature_source in RETIRED_SOURCES
+                else "")),
             (self.feature_distance in DISTANCES,
              f"feature_distance must be one of {', '.join(DISTANCES)}"),
             (self.bank_size is None or (isinstance(self.bank_size, int) and self.bank_size >= 1),

@@ -45,8 +45,12 @@ def test_a_removed_option_in_a_stored_config_is_refused_by_name_and_its_off_valu
     assert ADeGANConfig.from_dict(stored) == ADeGANConfig()
     with pytest.raises(ADeGANError, match="feature_density='gaussian' is an option that was removed"):
         ADeGANConfig.from_dict({"feature_density": "gaussian"})
-    with pytest.raises(ADeGANError, match="D's features lost the feature study"):
-        ADeGANConfig(feature_source="discriminator")
+    for source in ("discriminator", "extractor+discriminator"):  # D's features lost their study
+        with pytest.raises(ADeGANError, match=f"feature_source must be one of extractor, noise; "
+                                              f"'{re.escape(source)}' was removed"):
+            ADeGANConfig(feature_source=source)
+    with pytest.raises(ADeGANError, match="feature_source must be one of extractor, noise$"):
+        ADeGANConfig(feature_source="pixels")  # never an option: no word of removal
 
 
 def test_unknown_preset_and_keys():
