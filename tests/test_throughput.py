@@ -20,8 +20,9 @@ def test_layer_flops_counts_convolutions_and_dense_layers_by_hand():
 def test_benchmark_prints_every_figure(capsys, tmp_path):
     out = tmp_path / "t.jsonl"
     assert main(["--dataset", "digits", "--width", "4", "--batch-size", "16", "--warmup", "1",
-                 "--steps", "2", "--json", str(out)]) == 0
+                 "--steps", "2", "--real-task", "clusters", "--json", str(out)]) == 0
     text = capsys.readouterr().out
+    assert "real task clusters" in text  # its k-means fitted before training, as train does
     for word in ("stage1:", "stage2:", "MFLOP/image", "GFLOP/s", "scoring:", "bottleneck:"):
         assert word in text
     assert out.read_text().count("\n") == 1
@@ -48,6 +49,19 @@ def test_real_tasks_add_their_extractor_passes_to_training_and_scoring_flops():
                         (16, 16, 1), 64)  # the paper's stage 2, D frozen (the default keeps it)
     d = layer_flops(models["none"].discriminator)
     assert counts["none"]["stage2"] - training_flops(paper)["stage2"] == pytest.approx(9 * d)
+
+
+def test_the_default_measures_each_dataset_preset_and_a_flag_overrides_its_task():
+    from benchmarks.throughput import benchmark_config, parse_args
+    from keras_adegan.config import ADeGANConfig
+
+    for dataset in ("mnist", "fashion_mnist", "cifar10"):
+        config = benchmark_config(parse_args(["--dataset", dataset]))
+        assert config.real_task == ADeGANConfig.preset(dataset).real_task
+        assert config.width == ADeGANConfig.preset(dataset).width
+    assert benchmark_config(parse_args(["--dataset", "mnist"])).real_task == "clusters"
+    assert benchmark_config(parse_args(["--dataset", "mnist", "--real-task", "none"])).real_task \
+        == "none"
 
 
 def test_unknown_real_task_is_one_error_line(capsys, tmp_path):
