@@ -62,6 +62,13 @@ FIT_ONLY = ("bank_selection",)
 UNSTORED = {"stage2_adversarial_weight": 0.0}
 
 
+def one_of(field: str, value, allowed: tuple, retired: tuple = ()) -> tuple[bool, str]:
+    """A check of `ADeGANConfig.validate`: whether `value` is one of `allowed`, and the error
+    that says so, naming a `retired` value as removed (a typo gets no word of removal)."""
+    message = f"{field} must be one of {', '.join(allowed)}"
+    return value in allowed, message + (f"; {value!r} {REMOVED}" if value in retired else "")
+
+
 @dataclasses.dataclass
 class ADeGANConfig:
     """Hyperparameters of one ADe-GAN run.
@@ -239,11 +246,10 @@ class ADeGANConfig:
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)"),
             (self.train_limit is None or self.train_limit >= 1, "train_limit must be >= 1"),
             (self.anomaly_class >= 0, "anomaly_class must be >= 0"),
-            (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
-            (self.score in SCORES, f"score must be one of {', '.join(SCORES)}"),
-            (self.reading in READINGS, f"reading must be one of {', '.join(READINGS)}"),
-            (self.real_task in REAL_TASKS, f"real_task must be one of {', '.join(REAL_TASKS)}"
-             + (f"; {self.real_task!r} {REMOVED}" if self.real_task in RETIRED_TASKS else "")),
+            one_of("precision", self.precision, PRECISIONS),
+            one_of("score", self.score, SCORES),
+            one_of("reading", self.reading, READINGS),
+            one_of("real_task", self.real_task, REAL_TASKS, RETIRED_TASKS),
             (self.real_weight >= 0, "real_weight must be >= 0"),
             (self.stage2_adversarial_weight >= 0, "stage2_adversarial_weight must be >= 0"),
             (self.rotation_score_weight >= 0, "rotation_score_weight must be >= 0"),
@@ -252,12 +258,8 @@ class ADeGANConfig:
              "(--real-task rotation)"),
             (self.color_mode is None or self.color_mode in COLOR_MODES,
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
-            (self.feature_source in SOURCES,
-             f"feature_source must be one of {', '.join(SOURCES)}"
-             + (f"; {self.feature_source!r} {REMOVED}" if self.feature_source in RETIRED_SOURCES
-                else "")),
-            (self.feature_distance in DISTANCES,
-             f"feature_distance must be one of {', '.join(DISTANCES)}"),
+            one_of("feature_source", self.feature_source, SOURCES, RETIRED_SOURCES),
+            one_of("feature_distance", self.feature_distance, DISTANCES),
             (self.bank_size is None or (isinstance(self.bank_size, int) and self.bank_size >= 1),
              "bank_size must be a whole number >= 1, or None for every training normal"),
             (self.feature_projection is None or self.feature_projection >= 1,
