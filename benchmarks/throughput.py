@@ -96,8 +96,7 @@ def measure(args) -> dict:
     config = benchmark_config(args)
     images = np.random.default_rng(0).integers(0, 256, (args.batch_size * 64,) + shape, np.uint8)
     model = build_model(config, shape, len(images))
-    if model.cluster_task is not None:  # the MNIST preset's cluster task: k-means first, as train does
-        model.fit_clusters(to_model_range(images))
+    model.adapt(to_model_range(images))  # the MNIST preset's cluster task: k-means first, as train does
     stream = train_stream(images, config.batch_size, 0).repeat()
     iterator = iter(stream)
     result = {"dataset_shape": list(shape), "config": config.to_dict(), "threads": args.threads,

@@ -5,7 +5,7 @@ divide the real normals: on MNIST E's argmax pattern clusters real digits below 
 pixels (docs/method.md). Self-conditioned GANs (Liu et al., CVPR 2020) take a GAN's classes from
 a clustering of the real data instead. With this task, the training normals are clustered once,
 before training, by k-means into n_c clusters (`PixelClusters`, fitted by
-`ADeGAN.fit_clusters`); in stage 2 E's pattern head must also name the cluster of every real
+`ADeGAN.adapt`); in stage 2 E's pattern head must also name the cluster of every real
 normal of the batch (cross-entropy, weight `real_weight`). L_sl then makes G draw, for pattern
 k, images that E reads as cluster k, while D's term keeps them realistic: G's patterns and E's
 follow the real data's clusters. Labels of the classes are never used.

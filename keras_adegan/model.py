@@ -86,8 +86,8 @@ class ADeGAN(Detector, keras.Model):
         real_task: beyond the paper: "none", "rotation" (in stage 2, E also learns to tell
             how far each real training normal was rotated, through `rotation_head` on its
             features layer, weighted by `real_weight`) or "clusters" (in stage 2, E's pattern
-            head also names each real training normal's k-means cluster, `cluster_task`;
-            call `fit_clusters` before `fit`).
+            head also names each real training normal's k-means cluster, `cluster_task`,
+            fitted by `adapt` before `fit`).
         real_weight: weight of the real-normal task, added to Eq. 8.
         stage2_adversarial_weight: weight of D's adversarial term for G in stage 2, D still
             trained (0, this class's default: the paper's stage 2, D frozen after stage 1;
@@ -266,7 +266,7 @@ class ADeGAN(Detector, keras.Model):
         if self.cluster_task is not None and not self.cluster_task.is_fitted:
             raise ADeGANError(f"real_task {self.real_task!r} needs the training normals' "
                               "clusters before training: call "
-                              "model.fit_clusters(train_normals) first")
+                              "model.adapt(train_normals) first")
         callbacks = list(callbacks or [])
         if not any(isinstance(cb, TrainingStages) for cb in callbacks):
             callbacks.insert(0, TrainingStages(self.stage1_epochs))
@@ -284,13 +284,13 @@ class ADeGAN(Detector, keras.Model):
             tf.config.optimizer.set_experimental_options(
                 {"remapping": previous.get("remapping", True)})
 
-    def fit_clusters(self, train_normals) -> None:
-        """For `real_task` "clusters": k-means of the training normals' pixels (images in
-        [-1, 1]), whose clusters E's pattern head learns in stage 2."""
-        if self.cluster_task is None:
-            raise ADeGANError(f"fit_clusters is for real_task 'clusters'; this model's is "
-                              f"{self.real_task!r}")
-        self.cluster_task.fit(train_normals, self.seed)
+    def adapt(self, train_normals) -> None:
+        """Before `fit`, as a Keras preprocessing layer's `adapt`: for `real_task` "clusters",
+        the k-means of the training normals' pixels (in [-1, 1]) that E's pattern head learns in
+        stage 2, kept if already fitted (a loaded or continued model: E learnt those). Other
+        models have nothing to fit, so every training loop can call it."""
+        if self.cluster_task is not None and not self.cluster_task.is_fitted:
+            self.cluster_task.fit(train_normals, self.seed)
 
     # ------------------------------------------------------------------ latent codes
 

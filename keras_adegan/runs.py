@@ -294,8 +294,7 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
             auroc = ValidationAUROC(curves, batch_statistics=batch_statistics_curve,
                                     bank_images=epoch_bank(splits.train_x, config.seed))
             probe = core_probe(splits, config.seed, config.dataset)
-            if model.cluster_task is not None:  # before restore, which may overwrite them
-                model.fit_clusters(to_model_range(splits.train_x))
+            model.adapt(to_model_range(splits.train_x))  # before restore, which may overwrite it
             checkpoint = EpochCheckpoint(backup)
             initial_epoch = checkpoint.restore(model)
             callbacks = [  # in this order: the history row is written before the checkpoint

@@ -31,8 +31,7 @@ def run(strategy):
                        stage1_epochs=1, seed=1, real_task=REAL_TASK)
         model.compile()
     images = np.random.default_rng(0).integers(0, 256, (32, 16, 16, 1), dtype=np.uint8)
-    if REAL_TASK == "clusters":  # outside the scope, as `keras_adegan.runs.train` does
-        model.fit_clusters(to_model_range(images))
+    model.adapt(to_model_range(images))  # outside the scope, as `keras_adegan.runs.train` does
     history = model.fit(train_stream(images, 16, seed=0), epochs=2, verbose=0).history
     return {k: [float(v) for v in vals] for k, vals in history.items()}
 

@@ -68,9 +68,10 @@ def test_the_cluster_task_trains_e_on_real_normals_and_round_trips(tmp_path):
     k-means clusters of real normals; the centroids are saved with the model."""
     model = tiny_model(stage1_epochs=1, real_task="clusters")
     assert model.cluster_task is not None and tiny_model().cluster_task is None
-    with pytest.raises(ADeGANError, match="fit_clusters"):
+    with pytest.raises(ADeGANError, match=r"model.adapt\(train_normals\) first"):
         model.fit(tiny_stream(), epochs=2, verbose=0)
-    model.fit_clusters(to_model_range(random_images(64)))
+    model.adapt(to_model_range(random_images(64)))
+    assert model.cluster_task.is_fitted
     history = model.fit(tiny_stream(), epochs=2, verbose=0).history
     assert "real_loss" in history and np.isfinite(history["real_loss"][-1])
     calibrated(model)
@@ -85,6 +86,15 @@ def test_the_cluster_task_trains_e_on_real_normals_and_round_trips(tmp_path):
                                   model.cluster_task.get_weights()[0])
 
 
-def test_fit_clusters_on_a_model_without_the_task_is_a_clear_error():
-    with pytest.raises(ADeGANError, match="fit_clusters is for real_task 'clusters'"):
-        tiny_model().fit_clusters(to_model_range(random_images(8)))
+def test_adapt_keeps_fitted_clusters_and_has_nothing_to_fit_without_the_task():
+    """A continued model keeps the clusters E learnt; a model without the task trains after
+    `adapt` as without it, so every training loop may call it."""
+    model = tiny_model(real_task="clusters")
+    model.adapt(to_model_range(random_images(64)))
+    centroids = model.cluster_task.get_weights()[0].copy()
+    model.adapt(to_model_range(random_images(64, seed=9)))
+    np.testing.assert_array_equal(model.cluster_task.get_weights()[0], centroids)
+    plain = tiny_model(stage1_epochs=1)
+    plain.adapt(to_model_range(random_images(8)))
+    assert plain.cluster_task is None
+    assert "real_loss" not in plain.fit(tiny_stream(), epochs=2, verbose=0).history

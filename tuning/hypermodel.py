@@ -109,8 +109,7 @@ class ADeGANHyperModel(kt.HyperModel):
             if kwargs.get("initial_epoch"):
                 initial = config.stage1_epochs + kwargs["initial_epoch"]
         start = time.time()
-        if model.cluster_task is not None and not model.cluster_task.is_fitted:
-            model.fit_clusters(to_model_range(train_x))
+        model.adapt(to_model_range(train_x))
         model.fit(train_stream(train_x, config.batch_size, config.seed),
                   epochs=epochs, initial_epoch=initial,
                   callbacks=list(callbacks or []) + [auroc], verbose=kwargs.get("verbose", 0))
