@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, scoring
-from keras_adegan.config import DISTANCES, READINGS, SCORES, drop_retired
+from keras_adegan.config import DISTANCES, READINGS, SCORES, drop_retired, one_of
 from keras_adegan.errors import ADeGANError
 
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
@@ -79,11 +79,12 @@ class ScoringHead(keras.layers.Layer):
         self.bank_size = int(bank_size)
         self.feature_projection = None if feature_projection is None else int(feature_projection)
         self.rotation_score_weight = float(rotation_score_weight)
-        for value, allowed, what in ((self.score, SCORES, "score"),
-                                     (self.reading, READINGS, "reading"),
-                                     (self.feature_distance, DISTANCES, "feature_distance")):
-            if value not in allowed:
-                raise ADeGANError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
+        for what, value, allowed in (("score", self.score, SCORES),
+                                     ("reading", self.reading, READINGS),
+                                     ("feature_distance", self.feature_distance, DISTANCES)):
+            ok, message = one_of(what, value, allowed)
+            if not ok:
+                raise ADeGANError(f"{message}, got {value!r}")
         if (self.feature_projection is not None
                 and not 1 <= self.feature_projection < self.feature_dim):
             raise ADeGANError(f"feature_projection must be between 1 and {self.feature_dim - 1} "

@@ -172,9 +172,7 @@ def test_with_scoring_keeps_the_networks_and_changes_the_head():
 
 
 @pytest.mark.parametrize("kwargs,match", [
-    ({"score": "best"}, "score must be one of"),
     ({"feature_source": "pixels"}, "feature_source"),
-    ({"feature_k": 50}, "feature_k must be between 1 and bank_size"),
     ({"real_task": "contrastive"}, "real_task must be one of none, rotation"),
 ])
 def test_bad_scoring_options(kwargs, match):
