@@ -46,29 +46,6 @@ def test_every_constructor_argument_is_in_get_config_and_a_fitted_head_round_tri
         np.testing.assert_array_equal(again[name], out[name])
 
 
-@pytest.mark.parametrize("score,deciding", [("features", "feature_score"),
-                                            ("paper", "paper_score")])
-def test_the_chosen_score_decides_at_the_share_fpr_of_calibration_normals(score, deciding):
-    head = fitted_head(score=score)
-    out, _ = outputs(head, 200, seed=1)  # the calibration normals themselves
-    np.testing.assert_array_equal(out["score"], out[deciding])
-    assert out["is_anomaly"].mean() == pytest.approx(0.05, abs=0.01)
-    other = "paper_score" if deciding == "feature_score" else "feature_score"
-    assert not np.array_equal(out["score"], out[other])
-
-
-def test_calibrating_needs_a_bank_and_two_images_and_a_new_bank_needs_calibrating_again():
-    head = ScoringHead(feature_dim=4, n_patterns=3, bank_size=16)
-    with pytest.raises(ADeGANError, match="fit the feature score first"):
-        head.calibrate(outputs(head, 10, seed=1)[0])
-    head = fitted_head()
-    with pytest.raises(ADeGANError, match="at least two normal images"):
-        head.calibrate({k: v[:1] for k, v in outputs(head, 10, seed=1)[0].items()})
-    assert head.is_calibrated
-    head.fit(features(30, seed=5))
-    assert head.is_fitted and not head.is_calibrated
-
-
 @pytest.mark.parametrize("kwargs,message", [
     ({"score": "both"}, "score must be one of"),
     ({"feature_distance": "manhattan"}, "feature_distance must be one of"),
