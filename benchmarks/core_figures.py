@@ -29,7 +29,7 @@ COLUMNS = ("cluster_acc", "cluster_nmi", "sample_acc", "classes_covered", "purit
 
 def measure(run: Path) -> dict:
     from keras_adegan.diagnostics import core_metrics
-    from keras_adegan.model import load_detector
+    from keras_adegan.factory import load_detector
     from keras_adegan.runs import core_probe
     from keras_adegan.splits import run_splits
 

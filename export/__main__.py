@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     import_tensorflow_quietly()
     from .convert import export_detector
-    from keras_adegan.model import load_detector
+    from keras_adegan.factory import load_detector
 
     images = None
     if args.representative:

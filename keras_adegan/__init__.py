@@ -17,8 +17,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 _PUBLIC = {
-    "ADeGAN": "model", "TrainingStages": "model", "load_detector": "model",
-    "build_model": "model",
+    "ADeGAN": "model", "TrainingStages": "model",
+    "build_model": "factory", "load_detector": "factory",
     "ADeGANConfig": "config", "PRESETS": "presets",
     "ADeGANError": "errors",
     "ImageData": "data", "load_dataset": "data",

@@ -53,7 +53,14 @@ CLASS_NAMES = {"digits": DIGIT_CLASSES, "mnist": DIGIT_CLASSES, "fashion_mnist":
 
 @dataclasses.dataclass
 class ImageData:
-    """A labelled dataset as uint8 arrays of shape (N, H, W, C)."""
+    """A labelled dataset as uint8 arrays of shape (N, H, W, C), with integer labels indexing
+    `class_names`; `source` says where it was read (a folder, or "tfds:<name>").
+
+    Example:
+        >>> data = load_dataset("digits")
+        >>> data.image_shape, data.class_names[0]
+        ((16, 16, 1), '0')
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -352,6 +359,10 @@ def load_dataset(name: str, data_dir: str | Path | None = None,
     Raises:
         ADeGANError: unknown name, or the data is nowhere to be found (the message lists where
             it looked and how to supply the files), or a file is unreadable.
+
+    Example:
+        >>> data = load_dataset("mnist", data_dir="/data/mnist")
+        >>> parts = load_dataset("folder", data_dir="my_parts/", image_size=(64, 64))
     """
     if name == "folder":
         if data_dir is None:

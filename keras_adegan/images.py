@@ -25,7 +25,13 @@ def scale_pixels(pixels):
 
 
 def to_model_range(images) -> np.ndarray:
-    """uint8 (or float in [0, 255]) pixels -> float32 in [-1, 1]."""
+    """uint8 (or float in [0, 255]) pixels -> float32 in [-1, 1], the range every model method
+    takes.
+
+    Example:
+        >>> to_model_range(np.array([0, 255], np.uint8))
+        array([-1.,  1.], dtype=float32)
+    """
     return scale_pixels(np.asarray(images, np.float32))
 
 
@@ -80,6 +86,13 @@ def read_images(files, channels: int | None = None, size: tuple[int, int] | None
         channels: 1 or 3 (every image is converted); None requires every image to have the
             first one's (grayscale -> 1, anything else -> 3).
         size: (height, width) to resize to; None requires all images to share one size.
+
+    Raises:
+        ADeGANError: an unreadable image, mixed channel counts or sizes (the message names the
+            flag that converts them), or no files.
+
+    Example:
+        >>> read_images(sorted(Path("new_parts").glob("*.png")), channels=1, size=(64, 64))
     """
     images, expected, first = [], size, None
     for item in files:

@@ -69,7 +69,24 @@ def decision_metrics(is_anomaly, labels) -> dict[str, float]:
 
 
 def evaluate_model(model, images, labels, batch_size: int = 256) -> tuple[dict, dict]:
-    """All metrics of a calibrated model on uint8 images; returns (metrics, raw outputs)."""
+    """All metrics of a calibrated model on uint8 images.
+
+    Args:
+        model: a calibrated `ADeGAN`.
+        images: uint8 (N, H, W, C) images.
+        labels: 1 for an anomaly, 0 for a normal image; both must occur.
+        batch_size: images scored at once.
+
+    Returns:
+        (metrics, outputs): AUROC and AUPRC of every score component (`auroc_features`,
+        `auroc_combined`, ...), the deciding score's precision, recall, F1 and false-positive
+        rate at its threshold, each score's own decisions under `decisions`; and the model's
+        per-image outputs (`ADeGAN.score`).
+
+    Example:
+        >>> metrics, _ = evaluate_model(detector, splits.test_x, splits.test_y)
+        >>> metrics["auroc_features"], metrics["f1"]
+    """
     outputs = model.score(to_model_range(images), batch_size=batch_size)
     metrics = ranking_metrics(component_scores(outputs), labels)
     metrics.update(decision_metrics(outputs["is_anomaly"], labels))

@@ -29,15 +29,13 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import zipfile
-from pathlib import Path
 
 import keras
 import tensorflow as tf
 
 from keras_adegan import features, losses, scoring
 from keras_adegan.clusters import PixelClusters
-from keras_adegan.config import SCORE_FIELDS, ADeGANConfig, drop_retired
+from keras_adegan.config import ADeGANConfig, drop_retired
 from keras_adegan.detector import Detector
 from keras_adegan.errors import ADeGANError
 from keras_adegan.networks import (LowRankFactors, build_discriminator, build_extractor,
@@ -54,7 +52,13 @@ STAGE_METRICS = {
 
 
 class TrainingStages(keras.callbacks.Callback):
-    """Sets `model.stage` from the epoch number: 1 before `stage1_epochs`, 2 from then on."""
+    """Sets `model.stage` from the epoch number: 1 before `stage1_epochs`, 2 from then on.
+
+    `ADeGAN.fit` adds it by itself; pass your own only to switch at another epoch.
+
+    Example:
+        >>> model.fit(stream, epochs=6, callbacks=[TrainingStages(stage1_epochs=2)])
+    """
 
     def __init__(self, stage1_epochs: int):
         super().__init__()
@@ -446,55 +450,3 @@ class ADeGAN(Detector, keras.Model):
 CONFIG_ARGS = tuple(name for name in inspect.signature(ADeGAN.__init__).parameters
                     if name in {f.name for f in dataclasses.fields(ADeGANConfig)}
                     and name != "stage1_epochs")
-
-
-def load_detector(path) -> ADeGAN:
-    """Load a calibrated `ADeGAN` from a `.keras` file, with a clear error for anything else."""
-    path = Path(path)
-    if not path.is_file():
-        raise ADeGANError(f"model file {path} does not exist; train one with "
-                          "python -m keras_adegan.train")
-    if not zipfile.is_zipfile(path):
-        raise ADeGANError(f"{path} is not a .keras file (not a zip archive: truncated, "
-                          "corrupt or another format); point --model at the model.keras that "
-                          "train wrote, or retrain")
-    try:
-        model = keras.models.load_model(path)
-    except Exception as exc:  # noqa: BLE001 - any load failure means the same to the user
-        raise ADeGANError(f"cannot load {path} as a Keras model: {exc}") from None
-    if not isinstance(model, ADeGAN):
-        raise ADeGANError(f"{path} holds a {type(model).__name__}, not an ADeGAN detector")
-    if not model.is_calibrated:
-        raise ADeGANError(f"{path} is not calibrated: call model.calibrate(normal_images) and save")
-    return model
-
-
-def scoring_options(config: ADeGANConfig, n_train: int | None) -> dict:
-    """The model's scoring arguments from a config; `bank_size` None (the whole training set)
-    becomes the number of training normals, `n_train`, and a larger bank_size (a preset's, on
-    a smaller dataset) shrinks to it: the bank holds at most every training normal."""
-    options = {field: getattr(config, field) for field in SCORE_FIELDS}
-    if options["bank_size"] is None and n_train is None:
-        raise ADeGANError("bank_size None (every training normal) needs the number of "
-                          "training images")
-    if n_train is not None:
-        options["bank_size"] = max(min(options["bank_size"] or n_train, int(n_train)),
-                                   options["feature_k"])
-    return options
-
-
-def build_model(config: ADeGANConfig, image_shape, n_train: int | None = None,
-                data_source: str | None = None) -> ADeGAN:
-    """A compiled `ADeGAN` with the config's hyperparameters: the one path from a config to a
-    model. `n_train`, the number of training normals, sizes a bank that holds them all;
-    `data_source` (where the images were read) is recorded with the config in `run_config`."""
-    options = {name: getattr(config, name) for name in CONFIG_ARGS}
-    options.update(scoring_options(config, n_train))
-    run_config = config.to_dict()
-    if data_source is not None:
-        run_config["data_source"] = data_source  # where evaluate and export re-read the data
-    model = ADeGAN(image_shape=image_shape, stage1_epochs=config.stage1_epochs,
-                   run_config=run_config, **options)
-    model.compile(learning_rate=config.learning_rate, beta_1=config.beta_1, beta_2=config.beta_2,
-                  jit_compile=config.jit_compile)
-    return model

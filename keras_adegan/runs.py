@@ -38,7 +38,8 @@ from keras_adegan.features import feature_dim
 from keras_adegan.images import to_model_range
 from keras_adegan.metrics import (EPOCH_BANK, ValidationAUROC, component_scores, evaluate_model,
                                   ranking_metrics)
-from keras_adegan.model import ADeGAN, build_model, load_detector, scoring_options
+from keras_adegan.model import ADeGAN
+from keras_adegan.factory import build_model, load_detector, scoring_options
 from keras_adegan.networks import check_image_shape
 from keras_adegan.outputs import folder_lock, mark, marker, refuse_unowned, write_atomically
 from keras_adegan.provenance import (code_version, command_line, cpu_name,
@@ -254,6 +255,11 @@ def train(config: ADeGANConfig, output_dir, data_dir=None, overwrite: bool = Fal
 
     Returns:
         The contents of `metrics.json`.
+
+    Example:
+        >>> metrics = train(ADeGANConfig.preset("fashion_mnist", anomaly_class=5),  # sandal
+        ...                 "runs/sandal", data_dir="/data/fashion_mnist")
+        >>> metrics["test"]["auroc_features"]
     """
     strategy = strategy_from_environment()  # before any other TensorFlow work
     out, backup = Path(output_dir), Path(output_dir) / "backup"
@@ -420,6 +426,15 @@ def validation_metrics(run_dir, data_dir=None, data: ImageData | None = None,
     """A finished run's validation metrics under other scoring options (`SCORE_FIELDS`),
     writing nothing and never scoring the test split: for studies that choose a scoring.
 
+    Args:
+        run_dir: a finished run's folder (`train`'s output).
+        data_dir: where the run's dataset is, if not where it was first read.
+        data: the dataset, already loaded; None reads it.
+        **options: the scoring fields to try (`ADeGANConfig`'s `SCORE_FIELDS`).
+
+    Returns:
+        `ranking_metrics` of every score component on the validation split.
+
     Example:
         >>> validation_metrics("runs/mnist-class0-seed0", feature_source="extractor")
     """
@@ -438,6 +453,16 @@ def rescore(run_dir, data_dir=None, data: ImageData | None = None, fpr: float = 
     normals and both scores are calibrated again on its validation normals. `model.keras`,
     `config.json`, `metrics.json` and the figures of `run_dir` are replaced (the previous
     metrics are kept under `"previous_scoring"`).
+
+    Args:
+        run_dir: a finished run's folder (`train`'s output).
+        data_dir: where the run's dataset is, if not where it was first read.
+        data: the dataset, already loaded; None reads it.
+        fpr: false-positive rate on validation normals that sets the thresholds.
+        **options: the scoring fields to change (`ADeGANConfig`'s `SCORE_FIELDS`).
+
+    Returns:
+        The new contents of `metrics.json`.
 
     Example:
         >>> rescore("runs/mnist-class0-seed0", bank_size=256, feature_k=1)

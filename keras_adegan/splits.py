@@ -24,6 +24,10 @@ class OneClassSplits:
     Labels are 1 for the anomaly class and 0 for normal images. `train_classes` and
     `val_classes` keep each image's class index in the dataset, to *measure* how G and E divide
     the normal classes (`keras_adegan.diagnostics`); nothing trains on them.
+
+    Example:
+        >>> splits = make_splits(load_dataset("digits"), anomaly_class=0)
+        >>> splits.train_x.shape[0] + len(splits.val_normals)   # every normal training image
     """
 
     train_x: np.ndarray
@@ -47,6 +51,20 @@ def make_splits(data: ImageData, anomaly_class: int, val_fraction: float = 0.1, 
 
     Validation takes `val_fraction` of the training split's normals and of its anomaly-class
     images; the test split is passed through untouched, for the final report only.
+
+    Args:
+        data: the dataset.
+        anomaly_class: index (into `data.class_names`) of the class held out as the anomaly.
+        val_fraction: share of the training split's normals and anomalies held out.
+        seed: seed of the hold-out (and of `train_limit`'s sample).
+        train_limit: keep at most this many training normals (a seeded sample); None keeps all.
+
+    Raises:
+        ADeGANError: `anomaly_class` is not a class of the dataset.
+
+    Example:
+        >>> splits = make_splits(load_dataset("digits"), anomaly_class=0, seed=1)
+        >>> splits.val_y.mean()                       # share of anomalies in validation
     """
     n_classes = len(data.class_names)
     if not 0 <= anomaly_class < n_classes:
@@ -131,6 +149,17 @@ def train_stream(images: np.ndarray, batch_size: int, seed: int):
 
     Batches have exactly `batch_size` images (the remainder of each epoch is dropped), so that
     every replica of a distribution strategy gets an equal share.
+
+    Args:
+        images: uint8 (N, H, W, C) normal images.
+        batch_size: the global batch size, at most N.
+        seed: seed of the order.
+
+    Raises:
+        ADeGANError: `batch_size` is below 1 or above the number of images.
+
+    Example:
+        >>> model.fit(train_stream(splits.train_x, 64, seed=0), epochs=4)
     """
     import tensorflow as tf
 
@@ -156,6 +185,10 @@ def run_splits(run: dict, data_dir=None, dataset=None, anomaly_class=None):
     `dataset` and `anomaly_class` override the recorded ones (e.g. for a model that lacks them).
     Without `data_dir`, an image-folder model's data is read from the folder it was trained on
     (`data_source`, recorded by `train`).
+
+    Example:
+        >>> detector = load_detector("runs/mnist-class3-seed0/model.keras")
+        >>> splits = run_splits(detector.run_config, data_dir="/data/mnist")
     """
     dataset = dataset or run.get("dataset")
     if data_dir is None and dataset == "folder" and run.get("data_source"):

@@ -36,7 +36,7 @@ from benchmarks.feature_study import parse_variant, study_cell
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.model import load_detector
+from keras_adegan.factory import load_detector
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
 from keras_adegan.splits import make_splits

@@ -31,7 +31,7 @@ def test_benchmark_prints_every_figure(capsys, tmp_path):
 def test_real_tasks_add_their_extractor_passes_to_training_and_scoring_flops():
     from benchmarks.throughput import training_flops
     from keras_adegan.config import ADeGANConfig
-    from keras_adegan.model import build_model
+    from keras_adegan.factory import build_model
 
     counts, models = {}, {}
     for task in ("none", "rotation", "clusters"):

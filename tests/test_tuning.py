@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_adegan.errors import ADeGANError
-from keras_adegan.model import load_detector
+from keras_adegan.factory import load_detector
 from tuning.hypermodel import ADeGANHyperModel, make_tuner, synthetic_anomalies
 from tuning.search import main, parse_sweep, run_search, trial_model, trial_rows
 

@@ -32,7 +32,7 @@ from keras_adegan.config import ADeGANConfig
 from keras_adegan.errors import ADeGANError
 from keras_adegan.images import to_model_range
 from keras_adegan.metrics import ValidationAUROC, component_scores, ranking_metrics
-from keras_adegan.model import build_model
+from keras_adegan.factory import build_model
 from keras_adegan.splits import train_stream
 from .space import ALIASES, OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 
