@@ -26,6 +26,7 @@ def test_every_verb_answers_help_without_loading_tensorflow():
     assert done.stdout.strip().splitlines()[-1] == "[]"
     for verb in cli.VERBS:
         assert f"usage: keras-adegan {verb}" in done.stdout
+    assert "also its name (e.g. sandal" in " ".join(done.stdout.split())  # --anomaly-class
 
 
 def test_usage_and_unknown_verb(capsys):

@@ -62,6 +62,9 @@ CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES, 
 FLAG_TYPES = {"image_size": parse_image_size, "anomaly_class": str,
               **{field: optional_int(field) for field in NONE_WORDS}}
 FLAG_ALIASES = {"jit_compile": ("--jit",)}
+# What a flag takes beyond its field's description (the dataclass documents the Python value).
+FLAG_NOTES = {"anomaly_class": "On the command line also its name (e.g. sandal, or an image "
+                               "folder's class folder)."}
 SCALARS = {"int": int, "float": float, "str": str}
 
 
@@ -81,7 +84,8 @@ def add_config_flags(parser: argparse.ArgumentParser, fields=None) -> None:
         if fields is not None and field.name not in fields:
             continue
         names = ("--" + field.name.replace("_", "-"),) + FLAG_ALIASES.get(field.name, ())
-        kwargs = dict(dest=field.name, default=argparse.SUPPRESS, help=descriptions[field.name])
+        text = " ".join(filter(None, (descriptions[field.name], FLAG_NOTES.get(field.name))))
+        kwargs = dict(dest=field.name, default=argparse.SUPPRESS, help=text)
         if field.type == "bool":
             kwargs["action"] = "store_true"
         elif field.name in CHOICES:
