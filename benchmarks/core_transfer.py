@@ -71,8 +71,8 @@ def fresh_clustering(model, val_x, steps: int = STEPS, seed: int = SEED) -> np.n
 
 def measure(run: Path) -> dict:
     from keras_adegan.diagnostics import cluster_accuracy
-    from keras_adegan.images import to_model_range
     from keras_adegan.factory import load_detector
+    from keras_adegan.images import to_model_range
     from keras_adegan.splits import run_splits
 
     start = time.time()

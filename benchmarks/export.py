@@ -27,8 +27,8 @@ from export.convert import export_detector
 from export.edge_score import EdgeScorer
 from export.formats import QUANTIZATIONS
 from keras_adegan.errors import ArgumentParser, cli_main
-from keras_adegan.images import scale_pixels, to_model_range
 from keras_adegan.factory import load_detector
+from keras_adegan.images import scale_pixels, to_model_range
 from keras_adegan.provenance import cpu_name, library_versions, module_command, set_threads
 from keras_adegan.splits import run_splits
 

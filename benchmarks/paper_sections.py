@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from keras_adegan.config import ADeGANConfig
-from keras_adegan.metrics import ValidationAUROC
 from keras_adegan.factory import load_detector
+from keras_adegan.metrics import ValidationAUROC
 from keras_adegan.splits import make_splits
 
 

@@ -88,8 +88,8 @@ def benchmark_config(args):
 
 def measure(args) -> dict:
     set_threads(args.threads)
-    from keras_adegan.images import to_model_range
     from keras_adegan.factory import build_model
+    from keras_adegan.images import to_model_range
     from keras_adegan.splits import train_stream
 
     shape = SHAPES[args.dataset]

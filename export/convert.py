@@ -47,10 +47,10 @@ from tensorflow.lite.tools import flatbuffer_utils
 from .formats import FORMATS, GRAPHS, QUANTIZATIONS, REPRESENTATIVE_IMAGES, SIGNATURES
 from keras_adegan.config import SCORE_FIELDS
 from keras_adegan.errors import ADeGANError
+from keras_adegan.factory import load_detector
 from keras_adegan.features import PADDING
 from keras_adegan.images import scale_pixels
 from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS, ADeGAN
-from keras_adegan.factory import load_detector
 from keras_adegan.outputs import files_under, mark, marker, refuse_unowned
 from keras_adegan.provenance import library_versions
 from keras_adegan.splits import run_splits

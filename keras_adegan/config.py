@@ -64,7 +64,8 @@ UNSTORED = {"stage2_adversarial_weight": 0.0}
 
 def one_of(field: str, value, allowed: tuple, retired: tuple = ()) -> tuple[bool, str]:
     """A check of `ADeGANConfig.validate` (and `ScoringHead`'s): whether `value` is one of
-    `allowed`, and the error that says so, naming a `retired` value as removed (a typo gets no word of removal)."""
+    `allowed`, and the error that says so, naming a `retired` value as removed (a typo gets no
+    word of removal)."""
     message = f"{field} must be one of {', '.join(allowed)}"
     return value in allowed, message + (f"; {value!r} {REMOVED}" if value in retired else "")
 

@@ -38,8 +38,8 @@ from keras_adegan.features import feature_dim
 from keras_adegan.images import to_model_range
 from keras_adegan.metrics import (EPOCH_BANK, ValidationAUROC, component_scores, evaluate_model,
                                   ranking_metrics)
-from keras_adegan.model import ADeGAN
 from keras_adegan.factory import build_model, load_detector, scoring_options
+from keras_adegan.model import ADeGAN
 from keras_adegan.networks import check_image_shape
 from keras_adegan.outputs import folder_lock, mark, marker, refuse_unowned, write_atomically
 from keras_adegan.provenance import (code_version, command_line, cpu_name,

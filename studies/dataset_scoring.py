@@ -38,8 +38,8 @@ from benchmarks.paper import Results, parse_list
 from keras_adegan.config import REAL_TASKS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.images import to_model_range
 from keras_adegan.factory import load_detector, scoring_options
+from keras_adegan.images import to_model_range
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
 from keras_adegan.splits import make_splits

@@ -133,8 +133,8 @@ def _auroc(labels, scores) -> float:
 
 def measure(run: Path, data_dir=None) -> dict:
     """Validation AUROC and estimated size of every candidate for `run`'s model."""
-    from keras_adegan.images import to_model_range
     from keras_adegan.factory import load_detector
+    from keras_adegan.images import to_model_range
     from keras_adegan.scoring import fit_normal_stats, score_components
     from keras_adegan.splits import run_splits
 

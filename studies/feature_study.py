@@ -51,12 +51,12 @@ from keras_adegan import features
 from keras_adegan.config import REAL_TASKS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.images import to_model_range
 from keras_adegan.factory import load_detector
+from keras_adegan.images import to_model_range
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import cpu_name, library_versions
-from keras_adegan.scoring import fit_normal_stats
 from keras_adegan.runs import train
+from keras_adegan.scoring import fit_normal_stats
 from keras_adegan.splits import make_splits
 
 KS = (1, 5, 10)

@@ -29,8 +29,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import roc_auc_score
 
-from keras_adegan.images import to_model_range
 from keras_adegan.factory import load_detector
+from keras_adegan.images import to_model_range
 from keras_adegan.splits import run_splits
 from probe_cli import (clustering, flat, heading, parse_probe_args, unit_rows,
                        write_table)

@@ -10,8 +10,8 @@ from export.convert import (BANK_SCOPE, NETWORK_OPS, export_detector, float_ops,
                             weight_only)
 from export.edge_score import EdgeScorer
 from keras_adegan.errors import ADeGANError
-from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS
 from keras_adegan.factory import load_detector
+from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS
 
 FILES = [f"{graph}_{q}{batch}.tflite" for graph in ("model", "features")
          for q in ("fp32", "fp16", "int8w", "int8", "int8wo") for batch in ("", "_batch")]

@@ -263,8 +263,8 @@ def test_every_config_field_reaches_the_model_or_is_a_run_setting():
     import dataclasses
 
     from keras_adegan import ADeGANConfig
-    from keras_adegan.model import CONFIG_ARGS
     from keras_adegan.factory import build_model
+    from keras_adegan.model import CONFIG_ARGS
 
     run_settings = {"dataset", "anomaly_class", "image_size", "color_mode", "learning_rate",
                     "beta_1", "beta_2", "batch_size", "stage1_epochs", "stage2_epochs",

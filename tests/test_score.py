@@ -7,8 +7,8 @@ from PIL import Image
 
 from keras_adegan import ADeGANError, to_model_range
 from keras_adegan.cli.evaluate import main as evaluate_main
-from keras_adegan.factory import load_detector
 from keras_adegan.cli.score import main
+from keras_adegan.factory import load_detector
 
 
 def save_pngs(folder, images):

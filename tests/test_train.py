@@ -290,8 +290,8 @@ def test_rescore_misuse_is_a_clear_error(trained_run, tmp_path, capsys, args, ma
 
 
 def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_config):
-    from keras_adegan.factory import build_model, scoring_options
     from keras_adegan.cli.train import config_from_args, parse_args
+    from keras_adegan.factory import build_model, scoring_options
 
     assert tiny_config.bank_size is None  # the default chosen on validation: every normal
     assert scoring_options(tiny_config, 300)["bank_size"] == 300

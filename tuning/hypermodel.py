@@ -30,9 +30,9 @@ import numpy as np
 
 from keras_adegan.config import ADeGANConfig
 from keras_adegan.errors import ADeGANError
+from keras_adegan.factory import build_model
 from keras_adegan.images import to_model_range
 from keras_adegan.metrics import ValidationAUROC, component_scores, ranking_metrics
-from keras_adegan.factory import build_model
 from keras_adegan.splits import train_stream
 from .space import ALIASES, OBJECTIVE_NAME, OBJECTIVES, SEARCH_SPACE
 

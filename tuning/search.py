@@ -103,8 +103,8 @@ def write_summary(rows: list[dict], folder: Path, title: str, notes: list[str]) 
 
 def test_metrics(model_path: Path, splits) -> dict:
     """The test split's metrics of one saved trial model (reported, never used to choose)."""
-    from keras_adegan.metrics import evaluate_model
     from keras_adegan.factory import load_detector
+    from keras_adegan.metrics import evaluate_model
 
     metrics, _ = evaluate_model(load_detector(model_path), splits.test_x, splits.test_y)
     return metrics

@@ -35,8 +35,8 @@ def main(argv=None) -> int:
     if args.output:
         check_output_file(args.output, args.overwrite)
     import_tensorflow_quietly()
-    from keras_adegan.metrics import evaluate_model
     from keras_adegan.factory import load_detector
+    from keras_adegan.metrics import evaluate_model
 
     model = load_detector(args.model)
     run = model.run_config

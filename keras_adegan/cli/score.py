@@ -36,8 +36,8 @@ def main(argv=None) -> int:
         check_output_file(args.output, args.overwrite)
     files = collect_images(args.images)  # a missing path is reported before the model loads
     import_tensorflow_quietly()
-    from keras_adegan.model import OUTPUTS, PART_OUTPUTS
     from keras_adegan.factory import load_detector
+    from keras_adegan.model import OUTPUTS, PART_OUTPUTS
 
     print(f"scoring {len(files)} images with {args.model} ...", file=sys.stderr, flush=True)
     model = load_detector(args.model)
