@@ -279,6 +279,7 @@ def test_every_config_field_reaches_the_model_or_is_a_run_setting():
 
 
 def test_a_compact_model_scores_with_low_rank_e_and_a_projected_bank_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)  # the same networks whichever tests ran before
     model = tiny_model(extractor_rank=2, feature_projection=2, bank_size=16)
     model.fit(tiny_stream(), epochs=2, verbose=0)
     trained = feature_dense(model.extractor).kernel.numpy()
@@ -293,7 +294,9 @@ def test_a_compact_model_scores_with_low_rank_e_and_a_projected_bank_and_round_t
     for key in ("paper_score", "pattern_prob", "recon_error"):
         np.testing.assert_allclose(before[key], full.score(images)[key], rtol=1e-5)
     e_only = model.feature_call(images)
-    np.testing.assert_allclose(e_only["feature_score"], before["feature_score"], rtol=1e-5)
+    # two graphs, two float32 orders of operations: 1e-7 apart on scores of ~0.005
+    np.testing.assert_allclose(e_only["feature_score"], before["feature_score"], rtol=1e-5,
+                               atol=1e-6)
     assert not np.allclose(e_only["pattern_prob"], before["pattern_prob"])
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
