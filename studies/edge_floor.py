@@ -45,7 +45,8 @@ from keras_adegan.splits import make_splits
 from probe_cli import probe_parser, resumable_cells, write_table
 
 PROJECTIONS = (None, 64, 32, 16)
-BANKS = (2048, 4096, 8192, 16384, None)
+BANKS = (2048, 4096, 8192, 16384, None)  # None: every training normal
+CANDIDATES = [(p, b) for p in PROJECTIONS for b in BANKS if p is not None or b is not None]
 MEAN_COST, WORST_COST = 0.005, 0.01
 BUDGET_KIB = 1024
 CHANNEL_BYTES = 12  # an int8 row's or output channel's scale (float32) and zero point (int64)
@@ -107,12 +108,8 @@ def score_cell(run: Path, data_dir, datasets: dict) -> dict:
     if abs(row["as_trained"] - row["recorded"]) > PARITY:
         raise SystemExit(f"{run}: as trained {row['as_trained']:.4f} here, "
                          f"{row['recorded']:.4f} in metrics.json: the scoring path differs")
-    for projection in PROJECTIONS:
-        for rows in BANKS:
-            if (projection or 0) >= row["dim"] or (rows or 0) >= len(train):
-                continue
-            if projection is None and rows is None:
-                continue
+    for projection, rows in CANDIDATES:
+        if (projection or 0) < row["dim"] and (rows or 0) < len(train):
             row["candidates"][name(projection, rows)] = validation_auroc(
                 train, val, labels, config, rows or len(train), projection)
     row["seconds"] = round(time.time() - start, 1)
@@ -124,11 +121,11 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
     dim, floor = rows[0]["dim"], max(r["e_floor_kib"] for r in rows)
     normals = min(r["normals"] for r in rows)
     fitting, lines = [], []
-    for candidate in rows[0]["candidates"]:
-        projection, bank = candidate.split(" / ")
-        p = None if projection.endswith("none") else int(projection.split()[1])
-        n = normals if bank == "all" else int(bank.split()[1])
-        kib = bank_kib(dim, p, n)
+    for projection, bank in CANDIDATES:
+        candidate = name(projection, bank)
+        if candidate not in rows[0]["candidates"]:
+            continue
+        kib = bank_kib(dim, projection, bank or normals)
         costs = [r["as_trained"] - r["candidates"][candidate] for r in rows]
         fits = kib <= BUDGET_KIB - floor
         serves = fits and np.mean(costs) <= MEAN_COST and max(costs) <= WORST_COST
