@@ -120,7 +120,7 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
     """A dataset's candidates' table lines (fitting ones first) and the rule's verdict."""
     dim, floor = rows[0]["dim"], max(r["e_floor_kib"] for r in rows)
     normals = min(r["normals"] for r in rows)
-    fitting, lines = [], []
+    serving, lines = [], []
     for projection, bank in CANDIDATES:
         candidate = name(projection, bank)
         if candidate not in rows[0]["candidates"]:
@@ -130,13 +130,13 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
         fits = kib <= BUDGET_KIB - floor
         serves = fits and np.mean(costs) <= MEAN_COST and max(costs) <= WORST_COST
         if serves:
-            fitting.append((kib, candidate))
+            serving.append((kib, candidate))
         lines.append((not fits, kib, f"| {candidate} | {kib:,.0f} | {'yes' if fits else 'no'} | "
                       f"{np.mean(costs):+.4f} | {max(costs):+.4f} | "
                       f"{'yes' if serves else 'no'} |"))
     lines = [line for *_, line in sorted(lines)]
-    verdict = (f"{min(fitting)[1]} could serve: a smaller-E training study pairs with it"
-               if fitting else "no fitting candidate could serve: point 4 is beyond the kNN "
+    verdict = (f"{min(serving)[1]} could serve: a smaller-E training study pairs with it"
+               if serving else "no fitting candidate could serve: point 4 is beyond the kNN "
                "score here, and no E-shrinking training study is run")
     return lines, verdict
 
