@@ -40,9 +40,8 @@ from keras_adegan.config import ADeGANConfig
 from keras_adegan.factory import load_detector
 from keras_adegan.images import to_model_range
 from keras_adegan.networks import feature_dense
-from keras_adegan.provenance import set_threads
 from keras_adegan.splits import make_splits
-from probe_cli import probe_parser, resumable_cells, write_table
+from probe_cli import heading, parse_probe_args, resumable_cells, write_table
 
 PROJECTIONS = (None, 64, 32, 16)
 BANKS = (2048, 4096, 8192, 16384, None)  # None: every training normal
@@ -116,9 +115,10 @@ def score_cell(run: Path, data_dir, datasets: dict) -> dict:
     return row
 
 
-def decision(rows: list[dict]) -> tuple[list[str], str]:
-    """A dataset's candidates' table lines (fitting ones first) and the rule's verdict."""
-    dim, floor = rows[0]["dim"], max(r["e_floor_kib"] for r in rows)
+def decision(rows: list[dict], floor: float) -> tuple[list[str], str]:
+    """A dataset's candidates' table lines (fitting ones first) and the rule's verdict, with
+    `floor` KiB of E's other layers beside the bank."""
+    dim = rows[0]["dim"]
     normals = min(r["normals"] for r in rows)
     serving, lines = [], []
     for projection, bank in CANDIDATES:
@@ -142,10 +142,7 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
 
 
 def main() -> None:
-    p = probe_parser(__doc__)
-    p.add_argument("runs", nargs="+", type=Path)
-    args = p.parse_args()
-    set_threads(1)
+    args = parse_probe_args(__doc__)
     start = time.time()
     done, save = resumable_cells(args.table, __doc__.split("\n\n")[2])
     datasets = {}
@@ -153,13 +150,13 @@ def main() -> None:
         if str(run) not in done:
             done[str(run)] = score_cell(run, args.data_dir, datasets)
             save(done)
-    lines = ["# The kNN bank's cost on the edge budget, E counted as free (validation only)",
-             "", *[" ".join(part.split()) + "\n" for part in __doc__.split("\n\n")[1:3]]]
+    lines = heading("The kNN bank's cost on the edge budget, E counted as free (validation "
+                    "only)", __doc__)
     for dataset in sorted({r["dataset"] for r in done.values()}):
         rows = sorted((r for r in done.values() if r["dataset"] == dataset),
                       key=lambda r: (r["seed"], r["anomaly_class"]))
-        table, verdict = decision(rows)
         floor = max(r["e_floor_kib"] for r in rows)
+        table, verdict = decision(rows, floor)
         lines += [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
                   f"**{verdict}.** E's layers other than its dense layer: {floor:.0f} KiB, so "
                   f"the bank may take {BUDGET_KIB - floor:.0f} KiB.", "",
