@@ -1,0 +1,170 @@
+"""Study: does a bank of k-means centroids of the normals fit issue 25's edge budget where a random bank did not?
+
+`studies/edge_floor.py` found that no random bank of training normals that fits 1 MiB beside E
+serves MNIST or CIFAR-10 (cheapest fitting: MNIST +0.0165, CIFAR-10 +0.0102 of validation
+AUROC against 0.005 allowed), while every row projected costs little (MNIST 64 directions
++0.0009). This study fills the same bank sizes with k-means centroids of the (projected, unit)
+features instead: Lloyd's iterations started from the same seeded random bank (at most
+`MAX_ITER`, scikit-learn's tolerance), the score unchanged (cosine kNN, the preset's k, on the
+centroids). Candidates are projections (none, 64, 32) by 4,096 to 20,480 centroids, scored only
+where they fit the room `edge_floor` measured (1 MiB less E's layers other than its dense
+layer, int8); each is scored beside the random bank of its size and projection, for reference.
+Its cost is the model's validation AUROC as trained minus the candidate's. No model is trained
+and the test split is not read.
+
+Rule, written on 2026-12-05 before any cell was scored: cells are the run folders that
+`edge_floor` scored (MNIST seed 0 and CIFAR-10 seed 1, ten classes each). A fitting centroid
+bank could serve a dataset if its mean cost over that dataset's cells is at most 0.005 and its
+worst cell's at most 0.01 (edge_floor's rule); the random banks only give the reference and
+decide nothing. If some could serve, the smallest such bank becomes an option of the product
+(a k-means bank), checked by `benchmarks.export` on that dataset's default model for the size,
+time, cost and flips of point 4; if none could, point 4 is reported as beyond a kNN bank of
+centroids too, on that dataset.
+
+Resumable: each cell's figures are written as they come and read back on a rerun:
+
+    python studies/edge_centroids.py --table results/edge_centroids.md RUN...
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.cluster import KMeans
+from sklearn.metrics import roc_auc_score
+
+from edge_floor import (BUDGET_KIB, MEAN_COST, PARITY, WORST_COST, bank_kib, e_floor_kib,
+                        validation_auroc)
+from keras_adegan import features, load_dataset
+from keras_adegan.config import ADeGANConfig
+from keras_adegan.factory import load_detector
+from keras_adegan.images import to_model_range
+from keras_adegan.splits import make_splits
+from probe_cli import heading, parse_probe_args, resumable_cells, write_table
+
+PROJECTIONS = (None, 64, 32)
+SIZES = (4096, 8192, 12288, 16384, 20480)
+MAX_ITER = 30
+
+
+def name(projection: int | None, rows: int) -> str:
+    return f"projection {projection or 'none'} / {rows}"
+
+
+def centroid_head(train, distance: str, rows: int, seed: int, projection: int | None) -> dict:
+    """A head whose bank is `rows` k-means centroids of the (projected) training features,
+    started from the seeded random bank `features.fit_head` would draw; for `cosine`, of the
+    unit rows (the bank is made unit again by `fit_head`)."""
+    x = np.asarray(train, np.float32)
+    matrix = features.principal_directions(x, projection) if projection else None
+    if matrix is not None:
+        x = x @ matrix
+    if distance == "cosine":
+        x = features._unit(x)
+    start = x[features.select_bank(x, rows, seed)]
+    centroids = KMeans(rows, init=start, n_init=1, max_iter=MAX_ITER).fit(x).cluster_centers_
+    head = features.fit_head(centroids, distance, rows, seed)
+    head["projection"] = matrix
+    return head
+
+
+def score_cell(run: Path, data_dir, datasets: dict) -> dict:
+    """One run's validation AUROC as trained, and under each fitting centroid bank and the
+    random bank of its size."""
+    metrics = json.loads((run / "metrics.json").read_text())
+    config = ADeGANConfig.from_dict(metrics["config"])
+    assert config.rotation_score_weight == 0 and config.score == "features", run
+    if config.dataset not in datasets:
+        datasets[config.dataset] = load_dataset(config.dataset, data_dir)
+    splits = make_splits(datasets[config.dataset], config.anomaly_class, config.val_fraction,
+                         config.seed, config.train_limit)
+    model = load_detector(run / "model.keras")
+    start = time.time()
+    train = model.extract_features(to_model_range(splits.train_x))["features"]
+    val = model.extract_features(to_model_range(splits.val_x))["features"]
+    labels, dim = splits.val_y, int(train.shape[1])
+    row = {"dataset": config.dataset, "anomaly_class": config.anomaly_class,
+           "seed": config.seed, "normals": len(train), "dim": dim,
+           "e_floor_kib": round(e_floor_kib(model.extractor), 1),
+           "recorded": metrics["validation"]["auroc_features"],
+           "as_trained": validation_auroc(train, val, labels, config, len(train), None),
+           "centroids": {}, "random": {}}
+    if abs(row["as_trained"] - row["recorded"]) > PARITY:
+        raise SystemExit(f"{run}: as trained {row['as_trained']:.4f} here, "
+                         f"{row['recorded']:.4f} in metrics.json: the scoring path differs")
+    room = BUDGET_KIB - row["e_floor_kib"]
+    for projection in PROJECTIONS:
+        for rows in SIZES:
+            if (projection or 0) >= dim or rows >= len(train) \
+                    or bank_kib(dim, projection, rows) > room:
+                continue
+            head = centroid_head(train, config.feature_distance, rows, config.seed, projection)
+            scores = features.head_scores(val, head, config.feature_k, config.feature_distance)
+            row["centroids"][name(projection, rows)] = float(roc_auc_score(labels, scores))
+            row["random"][name(projection, rows)] = validation_auroc(
+                train, val, labels, config, rows, projection)
+    row["seconds"] = round(time.time() - start, 1)
+    return row
+
+
+def decision(rows: list[dict]) -> tuple[list[str], str]:
+    """A dataset's candidates' table lines and the rule's verdict."""
+    serving, lines = [], []
+    for projection in PROJECTIONS:
+        for size in SIZES:
+            candidate = name(projection, size)
+            if any(candidate not in r["centroids"] for r in rows):
+                continue
+            kib = bank_kib(rows[0]["dim"], projection, size)
+            costs = [r["as_trained"] - r["centroids"][candidate] for r in rows]
+            random = [r["as_trained"] - r["random"][candidate] for r in rows]
+            serves = np.mean(costs) <= MEAN_COST and max(costs) <= WORST_COST
+            if serves:
+                serving.append((kib, candidate))
+            lines.append((kib, f"| {candidate} | {kib:,.0f} | {np.mean(costs):+.4f} | "
+                          f"{max(costs):+.4f} | {np.mean(random):+.4f} | {max(random):+.4f} | "
+                          f"{'yes' if serves else 'no'} |"))
+    lines = [line for _, line in sorted(lines)]
+    verdict = (f"{min(serving)[1]} centroids could serve: the product gains a k-means bank, "
+               "checked by benchmarks.export" if serving else
+               "no fitting centroid bank could serve: point 4 is beyond a kNN bank of "
+               "centroids here too")
+    return lines, verdict
+
+
+def main() -> None:
+    args = parse_probe_args(__doc__)
+    start = time.time()
+    done, save = resumable_cells(args.table, __doc__.split("\n\n")[2])
+    datasets = {}
+    for run in args.runs:
+        if str(run) not in done:
+            done[str(run)] = score_cell(run, args.data_dir, datasets)
+            save(done)
+    lines = heading("A bank of k-means centroids on the edge budget, E counted as free "
+                    "(validation only)", __doc__)
+    for dataset in sorted({r["dataset"] for r in done.values()}):
+        rows = sorted((r for r in done.values() if r["dataset"] == dataset),
+                      key=lambda r: (r["seed"], r["anomaly_class"]))
+        table, verdict = decision(rows)
+        floor = max(r["e_floor_kib"] for r in rows)
+        names = [n for n in rows[0]["centroids"] if all(n in r["centroids"] for r in rows)]
+        lines += [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
+                  f"**{verdict}.** E's layers other than its dense layer: {floor:.0f} KiB, so "
+                  f"the bank may take {BUDGET_KIB - floor:.0f} KiB.", "",
+                  "| centroids | bank, KiB | mean cost | worst cell | random bank: mean | "
+                  "worst | could serve |", "|---|---|---|---|---|---|---|", *table, "",
+                  "Centroid banks, validation AUROC per cell:", "",
+                  "| held out | seed | as trained (metrics.json) | " + " | ".join(names)
+                  + " | s |", "|---|---|---|" + "---|" * (len(names) + 1)]
+        lines += [f"| {r['anomaly_class']} | {r['seed']} | {r['as_trained']:.3f} "
+                  f"({r['recorded']:.3f}) | "
+                  + " | ".join(f"{r['centroids'][n]:.3f}" for n in names)
+                  + f" | {r['seconds']:.0f} |" for r in rows]
+        lines.append("")
+    write_table(args.table, lines, start, args.conditions)
+
+
+if __name__ == "__main__":
+    main()
