@@ -26,7 +26,6 @@ Resumable: each cell's figures are written as they come and read back on a rerun
     python studies/edge_centroids.py --table results/edge_centroids.md RUN...
 """
 
-import json
 import time
 from pathlib import Path
 
@@ -34,13 +33,9 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.metrics import roc_auc_score
 
-from edge_floor import (BUDGET_KIB, MEAN_COST, PARITY, WORST_COST, bank_kib, e_floor_kib,
+from edge_floor import (BUDGET_KIB, MEAN_COST, WORST_COST, bank_kib, cell_features,
                         validation_auroc)
-from keras_adegan import features, load_dataset
-from keras_adegan.config import ADeGANConfig
-from keras_adegan.factory import load_detector
-from keras_adegan.images import to_model_range
-from keras_adegan.splits import make_splits
+from keras_adegan import features
 from probe_cli import heading, parse_probe_args, resumable_cells, write_table
 
 PROJECTIONS = (None, 64, 32)
@@ -50,6 +45,15 @@ MAX_ITER = 30
 
 def name(projection: int | None, rows: int) -> str:
     return f"projection {projection or 'none'} / {rows}"
+
+
+def fitting_banks(row: dict):
+    """The (projection, rows) of each candidate that is smaller than the cell's features and
+    normals and fits the room beside E's other layers (1 MiB less `row["e_floor_kib"]`)."""
+    room = BUDGET_KIB - row["e_floor_kib"]
+    return [(projection, rows) for projection in PROJECTIONS for rows in SIZES
+            if (projection or 0) < row["dim"] and rows < row["normals"]
+            and bank_kib(row["dim"], projection, rows) <= room]
 
 
 def centroid_head(train, distance: str, rows: int, seed: int, projection: int | None) -> dict:
@@ -72,38 +76,15 @@ def centroid_head(train, distance: str, rows: int, seed: int, projection: int | 
 def score_cell(run: Path, data_dir, datasets: dict) -> dict:
     """One run's validation AUROC as trained, and under each fitting centroid bank and the
     random bank of its size."""
-    metrics = json.loads((run / "metrics.json").read_text())
-    config = ADeGANConfig.from_dict(metrics["config"])
-    assert config.rotation_score_weight == 0 and config.score == "features", run
-    if config.dataset not in datasets:
-        datasets[config.dataset] = load_dataset(config.dataset, data_dir)
-    splits = make_splits(datasets[config.dataset], config.anomaly_class, config.val_fraction,
-                         config.seed, config.train_limit)
-    model = load_detector(run / "model.keras")
     start = time.time()
-    train = model.extract_features(to_model_range(splits.train_x))["features"]
-    val = model.extract_features(to_model_range(splits.val_x))["features"]
-    labels, dim = splits.val_y, int(train.shape[1])
-    row = {"dataset": config.dataset, "anomaly_class": config.anomaly_class,
-           "seed": config.seed, "normals": len(train), "dim": dim,
-           "e_floor_kib": round(e_floor_kib(model.extractor), 1),
-           "recorded": metrics["validation"]["auroc_features"],
-           "as_trained": validation_auroc(train, val, labels, config, len(train), None),
-           "centroids": {}, "random": {}}
-    if abs(row["as_trained"] - row["recorded"]) > PARITY:
-        raise SystemExit(f"{run}: as trained {row['as_trained']:.4f} here, "
-                         f"{row['recorded']:.4f} in metrics.json: the scoring path differs")
-    room = BUDGET_KIB - row["e_floor_kib"]
-    for projection in PROJECTIONS:
-        for rows in SIZES:
-            if (projection or 0) >= dim or rows >= len(train) \
-                    or bank_kib(dim, projection, rows) > room:
-                continue
-            head = centroid_head(train, config.feature_distance, rows, config.seed, projection)
-            scores = features.head_scores(val, head, config.feature_k, config.feature_distance)
-            row["centroids"][name(projection, rows)] = float(roc_auc_score(labels, scores))
-            row["random"][name(projection, rows)] = validation_auroc(
-                train, val, labels, config, rows, projection)
+    config, train, val, labels, row = cell_features(run, data_dir, datasets)
+    row.update(centroids={}, random={})
+    for projection, rows in fitting_banks(row):
+        head = centroid_head(train, config.feature_distance, rows, config.seed, projection)
+        scores = features.head_scores(val, head, config.feature_k, config.feature_distance)
+        row["centroids"][name(projection, rows)] = float(roc_auc_score(labels, scores))
+        row["random"][name(projection, rows)] = validation_auroc(
+            train, val, labels, config, rows, projection)
     row["seconds"] = round(time.time() - start, 1)
     return row
 

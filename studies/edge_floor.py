@@ -84,8 +84,10 @@ def validation_auroc(train, val, labels, config, rows, projection) -> float:
     return float(roc_auc_score(labels, scores))
 
 
-def score_cell(run: Path, data_dir, datasets: dict) -> dict:
-    """One run's validation AUROC as trained and under every candidate that is smaller."""
+def cell_features(run: Path, data_dir, datasets: dict):
+    """One run's config, training-normal and validation features, validation labels and the
+    start of its row: where it comes from, E's floor and its validation AUROC as trained
+    (checked against its metrics.json). `datasets` caches the loaded datasets."""
     metrics = json.loads((run / "metrics.json").read_text())
     config = ADeGANConfig.from_dict(metrics["config"])
     assert config.rotation_score_weight == 0 and config.score == "features", run
@@ -94,7 +96,6 @@ def score_cell(run: Path, data_dir, datasets: dict) -> dict:
     splits = make_splits(datasets[config.dataset], config.anomaly_class, config.val_fraction,
                          config.seed, config.train_limit)
     model = load_detector(run / "model.keras")
-    start = time.time()
     train = model.extract_features(to_model_range(splits.train_x))["features"]
     val = model.extract_features(to_model_range(splits.val_x))["features"]
     labels = splits.val_y
@@ -102,11 +103,18 @@ def score_cell(run: Path, data_dir, datasets: dict) -> dict:
            "seed": config.seed, "normals": len(train), "dim": int(train.shape[1]),
            "e_floor_kib": round(e_floor_kib(model.extractor), 1),
            "recorded": metrics["validation"]["auroc_features"],
-           "as_trained": validation_auroc(train, val, labels, config, len(train), None),
-           "candidates": {}}
+           "as_trained": validation_auroc(train, val, labels, config, len(train), None)}
     if abs(row["as_trained"] - row["recorded"]) > PARITY:
         raise SystemExit(f"{run}: as trained {row['as_trained']:.4f} here, "
                          f"{row['recorded']:.4f} in metrics.json: the scoring path differs")
+    return config, train, val, labels, row
+
+
+def score_cell(run: Path, data_dir, datasets: dict) -> dict:
+    """One run's validation AUROC as trained and under every candidate that is smaller."""
+    start = time.time()
+    config, train, val, labels, row = cell_features(run, data_dir, datasets)
+    row["candidates"] = {}
     for projection, rows in CANDIDATES:
         if (projection or 0) < row["dim"] and (rows or 0) < len(train):
             row["candidates"][name(projection, rows)] = validation_auroc(
