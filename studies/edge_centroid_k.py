@@ -28,9 +28,9 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from edge_centroids import PROJECTIONS, SIZES, centroid_head, fitting_banks, name
-from edge_floor import MEAN_COST, WORST_COST, bank_kib, cell_features
+from edge_floor import MEAN_COST, WORST_COST, bank_kib, cell_features, cell_table
 from keras_adegan import features
-from probe_cli import heading, parse_probe_args, resumable_cells, write_table
+from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
 
 KS = (1, 2, 3)
 
@@ -77,29 +77,15 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
 def main() -> None:
     args = parse_probe_args(__doc__)
     start = time.time()
-    done, save = resumable_cells(args.table, __doc__.split("\n\n")[2])
-    datasets = {}
-    for run in args.runs:
-        if str(run) not in done:
-            done[str(run)] = score_cell(run, args.data_dir, datasets)
-            save(done)
+    done = score_runs(args, __doc__, score_cell)
     lines = heading("Fewer neighbours on a bank of k-means centroids (validation only)", __doc__)
-    for dataset in sorted({r["dataset"] for r in done.values()}):
-        rows = sorted((r for r in done.values() if r["dataset"] == dataset),
-                      key=lambda r: (r["seed"], r["anomaly_class"]))
+    for dataset, rows in by_dataset(done):
         table, verdict = decision(rows)
-        names = [n for n in rows[0]["candidates"] if all(n in r["candidates"] for r in rows)]
         lines += [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
                   f"**{verdict}.**", "",
                   "| centroids / k | bank, KiB | mean cost | worst cell | could serve |",
                   "|---|---|---|---|---|", *table, "",
-                  "Validation AUROC per cell:", "",
-                  "| held out | seed | as trained (metrics.json) | " + " | ".join(names)
-                  + " | s |", "|---|---|---|" + "---|" * (len(names) + 1)]
-        lines += [f"| {r['anomaly_class']} | {r['seed']} | {r['as_trained']:.3f} "
-                  f"({r['recorded']:.3f}) | "
-                  + " | ".join(f"{r['candidates'][n]:.3f}" for n in names)
-                  + f" | {r['seconds']:.0f} |" for r in rows]
+                  "Validation AUROC per cell:", "", *cell_table(rows)]
         lines.append("")
     write_table(args.table, lines, start, args.conditions)
 

@@ -34,9 +34,9 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import roc_auc_score
 
 from edge_floor import (BUDGET_KIB, MEAN_COST, WORST_COST, bank_kib, cell_features,
-                        validation_auroc)
+                        cell_table, validation_auroc)
 from keras_adegan import features
-from probe_cli import heading, parse_probe_args, resumable_cells, write_table
+from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
 
 PROJECTIONS = (None, 64, 32)
 SIZES = (4096, 8192, 12288, 16384, 20480)
@@ -117,32 +117,19 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
 def main() -> None:
     args = parse_probe_args(__doc__)
     start = time.time()
-    done, save = resumable_cells(args.table, __doc__.split("\n\n")[2])
-    datasets = {}
-    for run in args.runs:
-        if str(run) not in done:
-            done[str(run)] = score_cell(run, args.data_dir, datasets)
-            save(done)
+    done = score_runs(args, __doc__, score_cell)
     lines = heading("A bank of k-means centroids on the edge budget, E counted as free "
                     "(validation only)", __doc__)
-    for dataset in sorted({r["dataset"] for r in done.values()}):
-        rows = sorted((r for r in done.values() if r["dataset"] == dataset),
-                      key=lambda r: (r["seed"], r["anomaly_class"]))
+    for dataset, rows in by_dataset(done):
         table, verdict = decision(rows)
         floor = max(r["e_floor_kib"] for r in rows)
-        names = [n for n in rows[0]["centroids"] if all(n in r["centroids"] for r in rows)]
         lines += [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
                   f"**{verdict}.** E's layers other than its dense layer: {floor:.0f} KiB, so "
                   f"the bank may take {BUDGET_KIB - floor:.0f} KiB.", "",
                   "| centroids | bank, KiB | mean cost | worst cell | random bank: mean | "
                   "worst | could serve |", "|---|---|---|---|---|---|---|", *table, "",
                   "Centroid banks, validation AUROC per cell:", "",
-                  "| held out | seed | as trained (metrics.json) | " + " | ".join(names)
-                  + " | s |", "|---|---|---|" + "---|" * (len(names) + 1)]
-        lines += [f"| {r['anomaly_class']} | {r['seed']} | {r['as_trained']:.3f} "
-                  f"({r['recorded']:.3f}) | "
-                  + " | ".join(f"{r['centroids'][n]:.3f}" for n in names)
-                  + f" | {r['seconds']:.0f} |" for r in rows]
+                  *cell_table(rows, "centroids")]
         lines.append("")
     write_table(args.table, lines, start, args.conditions)
 

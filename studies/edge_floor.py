@@ -41,7 +41,7 @@ from keras_adegan.factory import load_detector
 from keras_adegan.images import to_model_range
 from keras_adegan.networks import feature_dense
 from keras_adegan.splits import make_splits
-from probe_cli import heading, parse_probe_args, resumable_cells, write_table
+from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
 
 PROJECTIONS = (None, 64, 32, 16)
 BANKS = (2048, 4096, 8192, 16384, None)  # None: every training normal
@@ -123,6 +123,18 @@ def score_cell(run: Path, data_dir, datasets: dict) -> dict:
     return row
 
 
+def cell_table(rows: list[dict], key: str = "candidates") -> list[str]:
+    """A dataset's table of cells: each one's validation AUROC as trained (and as its
+    metrics.json recorded), under each candidate of `key` that every cell has, and its
+    seconds."""
+    names = [n for n in rows[0][key] if all(n in r[key] for r in rows)]
+    return ["| held out | seed | as trained (metrics.json) | " + " | ".join(names) + " | s |",
+            "|---|---|---|" + "---|" * (len(names) + 1),
+            *[f"| {r['anomaly_class']} | {r['seed']} | {r['as_trained']:.3f} "
+              f"({r['recorded']:.3f}) | " + " | ".join(f"{r[key][n]:.3f}" for n in names)
+              + f" | {r['seconds']:.0f} |" for r in rows]]
+
+
 def decision(rows: list[dict], floor: float) -> tuple[list[str], str]:
     """A dataset's candidates' table lines (fitting ones first) and the rule's verdict, with
     `floor` KiB of E's other layers beside the bank."""
@@ -152,31 +164,17 @@ def decision(rows: list[dict], floor: float) -> tuple[list[str], str]:
 def main() -> None:
     args = parse_probe_args(__doc__)
     start = time.time()
-    done, save = resumable_cells(args.table, __doc__.split("\n\n")[2])
-    datasets = {}
-    for run in args.runs:
-        if str(run) not in done:
-            done[str(run)] = score_cell(run, args.data_dir, datasets)
-            save(done)
+    done = score_runs(args, __doc__, score_cell)
     lines = heading("The kNN bank's cost on the edge budget, E counted as free (validation "
                     "only)", __doc__)
-    for dataset in sorted({r["dataset"] for r in done.values()}):
-        rows = sorted((r for r in done.values() if r["dataset"] == dataset),
-                      key=lambda r: (r["seed"], r["anomaly_class"]))
+    for dataset, rows in by_dataset(done):
         floor = max(r["e_floor_kib"] for r in rows)
         table, verdict = decision(rows, floor)
         lines += [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
                   f"**{verdict}.** E's layers other than its dense layer: {floor:.0f} KiB, so "
                   f"the bank may take {BUDGET_KIB - floor:.0f} KiB.", "",
                   "| candidate | bank, KiB | fits | mean cost | worst cell | could serve |",
-                  "|---|---|---|---|---|---|", *table, "",
-                  "| held out | seed | as trained (metrics.json) | "
-                  + " | ".join(rows[0]["candidates"]) + " | s |",
-                  "|---|---|---|" + "---|" * (len(rows[0]["candidates"]) + 1)]
-        lines += [f"| {r['anomaly_class']} | {r['seed']} | {r['as_trained']:.3f} "
-                  f"({r['recorded']:.3f}) | "
-                  + " | ".join(f"{v:.3f}" for v in r["candidates"].values())
-                  + f" | {r['seconds']:.0f} |" for r in rows]
+                  "|---|---|---|---|---|---|", *table, "", *cell_table(rows)]
         lines.append("")
     write_table(args.table, lines, start, args.conditions)
 

@@ -85,3 +85,23 @@ def resumable_cells(table: Path, rule: str) -> tuple[dict, callable]:
         write_atomically(partial, json.dumps({"rule": rule, "cells": cells}, indent=1) + "\n")
 
     return done, save
+
+
+def score_runs(args: argparse.Namespace, doc: str, score_cell) -> dict:
+    """Every run folder of `args.runs` scored by `score_cell(run, data_dir, datasets)` (a
+    cache of loaded datasets), each written to the table's .json with the rule (`doc`'s third
+    paragraph) as it comes; runs scored before are read back, not scored again."""
+    done, save = resumable_cells(args.table, doc.split("\n\n")[2])
+    datasets = {}
+    for run in args.runs:
+        if str(run) not in done:
+            done[str(run)] = score_cell(run, args.data_dir, datasets)
+            save(done)
+    return done
+
+
+def by_dataset(cells: dict) -> list[tuple[str, list[dict]]]:
+    """Scored cells grouped by dataset (in name order), each group by seed then class."""
+    return [(dataset, sorted((c for c in cells.values() if c["dataset"] == dataset),
+                             key=lambda c: (c["seed"], c["anomaly_class"])))
+            for dataset in sorted({c["dataset"] for c in cells.values()})]
