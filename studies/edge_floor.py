@@ -84,10 +84,11 @@ def validation_auroc(train, val, labels, config, rows, projection) -> float:
     return float(roc_auc_score(labels, scores))
 
 
-def cell_features(run: Path, data_dir, datasets: dict):
+def cell_features(run: Path, data_dir, datasets: dict, more: bool = False):
     """One run's config, training-normal and validation features, validation labels and the
     start of its row: where it comes from, E's floor and its validation AUROC as trained
-    (checked against its metrics.json). `datasets` caches the loaded datasets."""
+    (checked against its metrics.json); with `more`, also its model and splits. `datasets`
+    caches the loaded datasets."""
     metrics = json.loads((run / "metrics.json").read_text())
     config = ADeGANConfig.from_dict(metrics["config"])
     assert config.rotation_score_weight == 0 and config.score == "features", run
@@ -107,7 +108,7 @@ def cell_features(run: Path, data_dir, datasets: dict):
     if abs(row["as_trained"] - row["recorded"]) > PARITY:
         raise SystemExit(f"{run}: as trained {row['as_trained']:.4f} here, "
                          f"{row['recorded']:.4f} in metrics.json: the scoring path differs")
-    return config, train, val, labels, row
+    return (config, train, val, labels, row) + ((model, splits) if more else ())
 
 
 def score_cell(run: Path, data_dir, datasets: dict) -> dict:
