@@ -19,6 +19,7 @@ from keras_adegan.presets import PRESETS, chosen_scoring
 SCORES = ("features", "paper")
 SOURCES = ("extractor", "noise")
 DISTANCES = ("cosine", "euclidean")
+FILLS = ("random", "kmeans")  # how a bank smaller than the training normals is filled
 PRECISIONS = ("float32", "mixed_bfloat16")
 COLOR_MODES = ("grayscale", "rgb")
 READINGS = ("ours", "literal")
@@ -33,7 +34,7 @@ REMOVED = ("was removed after it lost its validation study (results/README.md na
            "that still has it)")
 # Fields that only change how a trained model scores, never how it trains.
 SCORE_FIELDS = ("score", "feature_source", "feature_distance", "feature_k", "bank_size",
-                "feature_projection", "extractor_rank", "rotation_score_weight")
+                "bank_fill", "feature_projection", "extractor_rank", "rotation_score_weight")
 # Fields of earlier versions whose options lost their validation studies and were removed
 # (results/README.md names the commit that reproduces them), with the value that meant "off":
 # a stored config or model that holds that value still loads (ANY: whatever it holds, for a
@@ -132,6 +133,9 @@ class ADeGANConfig:
         feature_k: neighbours averaged by the kNN score.
         bank_size: rows of the kNN bank, subsampled from the training normals (at most all
             of them), drawn at random (seeded); None keeps every training normal.
+        bank_fill: how a bank smaller than the training normals is filled: "random" (a
+            seeded random subset of their features) or "kmeans" (that many k-means centroids
+            of them, started from that subset; results/edge_centroids.md).
         feature_projection: for kNN, project the features on their top principal directions
             (this many, below the feature vector's length) before the bank; None: no
             projection.
@@ -185,6 +189,7 @@ class ADeGANConfig:
     feature_distance: str = "cosine"
     feature_k: int = 5
     bank_size: int | None = None
+    bank_fill: str = "random"
     feature_projection: int | None = None
     extractor_rank: int | None = None
     rotation_score_weight: float = 0.0
@@ -261,6 +266,7 @@ class ADeGANConfig:
              f"color_mode must be one of {', '.join(COLOR_MODES)}"),
             one_of("feature_source", self.feature_source, SOURCES, RETIRED_SOURCES),
             one_of("feature_distance", self.feature_distance, DISTANCES),
+            one_of("bank_fill", self.bank_fill, FILLS),
             (self.bank_size is None or (isinstance(self.bank_size, int) and self.bank_size >= 1),
              "bank_size must be a whole number >= 1, or None for every training normal"),
             (self.feature_projection is None or self.feature_projection >= 1,

@@ -12,9 +12,9 @@ A fitted *head* holds everything the score needs, as arrays that become the mode
 
 score(x) = mean of the `k` smallest distances from f(x) to the bank rows, where
 `cosine`: d = 1 - <f/|f|, b> + bias (rows unit length), `euclidean`: d = sqrt(|f|^2 - 2 <f, b> + bias)
-(bias = |b|^2). The bank is the training-normal features, or a seeded random subset of them,
-optionally after projecting the features on their top principal directions (a smaller bank for
-an edge device).
+(bias = |b|^2). The bank is the training-normal features, a seeded random subset of them, or as
+many k-means centroids of them, optionally after projecting the features on their top principal
+directions (a smaller bank for an edge device).
 
 In the graph this is a matmul and a `top_k`, both TFLite built-ins.
 
@@ -29,9 +29,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import scoring
-from keras_adegan.config import DISTANCES, SOURCES  # noqa: F401 (re-exported)
+from keras_adegan.config import DISTANCES, FILLS, SOURCES  # noqa: F401 (re-exported)
 
 PADDING = 1e9  # bias of an empty bank row: never among the k nearest
+KMEANS_ITERATIONS = 30  # Lloyd's iterations at most for a k-means bank (results/edge_centroids.md)
 
 
 def feature_dim(source: str, width: int, noise_dim: int) -> int:
@@ -55,6 +56,19 @@ def select_bank(features: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(len(features), size, replace=False))
 
 
+def kmeans_bank(points: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """`size` k-means centroids of `points` (Lloyd's iterations, at most `KMEANS_ITERATIONS`,
+    started from the seeded random rows `select_bank` draws); the points themselves when
+    `size` is not smaller."""
+    if size >= len(points):
+        return points
+    from sklearn.cluster import KMeans
+
+    start = points[select_bank(points, size, seed)]
+    kmeans = KMeans(size, init=start, n_init=1, max_iter=KMEANS_ITERATIONS).fit(points)
+    return kmeans.cluster_centers_.astype(np.float32)
+
+
 def principal_directions(features: np.ndarray, d: int) -> np.ndarray:
     """(dim, d): the top-`d` right singular vectors of the (uncentred) features, the projection
     that best keeps their inner products and distances."""
@@ -63,7 +77,7 @@ def principal_directions(features: np.ndarray, d: int) -> np.ndarray:
 
 
 def fit_head(features, distance: str, bank_size: int, seed: int = 0,
-             projection: int | None = None) -> dict:
+             projection: int | None = None, fill: str = "random") -> dict:
     """Fit the feature score on training-normal features; returns `bank`, `bias`, `projection`.
 
     Args:
@@ -73,13 +87,22 @@ def fit_head(features, distance: str, bank_size: int, seed: int = 0,
         seed: seed of the bank's random subsampling.
         projection: project the features on their top `projection` principal directions
             first (None: as they are).
+        fill: when the bank is smaller than the features, "random" (a seeded random subset
+            of them) or "kmeans" (as many k-means centroids of them, of the unit rows for
+            `cosine`).
     """
     features = np.asarray(features, np.float32)
     matrix = None
     if projection is not None:
         matrix = principal_directions(features, projection)
         features = features @ matrix
-    points = features[select_bank(features, bank_size, seed)]
+    if fill == "kmeans":
+        points = kmeans_bank(_unit(features) if distance == "cosine" else features,
+                             bank_size, seed)
+    elif fill == "random":
+        points = features[select_bank(features, bank_size, seed)]
+    else:
+        raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
     if distance == "cosine":
         points = _unit(points)
         bias = np.zeros(len(points))

@@ -111,6 +111,9 @@ class ADeGAN(Detector, keras.Model):
         bank_size: rows of the kNN bank (training normals subsampled at random to this size;
             to keep them all, pass their number, as `build_model` does for
             `ADeGANConfig(bank_size=None)`, the default chosen on validation).
+        bank_fill: "random" (the default) or "kmeans": a bank smaller than the training
+            normals holds a seeded random subset of their features, or as many k-means
+            centroids of them.
         feature_projection: kNN only: the number of principal directions of the training
             normals' features to project on before the bank (None: no projection).
         extractor_rank: beyond the paper, for a smaller exported E: `fit_feature_score`
@@ -135,7 +138,7 @@ class ADeGAN(Detector, keras.Model):
                  stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
                  feature_source="noise", feature_distance="cosine",
-                 feature_k=5, bank_size=1024, feature_projection=None,
+                 feature_k=5, bank_size=1024, bank_fill="random", feature_projection=None,
                  extractor_rank=None, rotation_score_weight=0.0, **kwargs):
         options = {k: v for k, v in locals().items() if k in CONFIG_ARGS}
         ADeGANConfig(**options)  # every option is checked in one place: ADeGANConfig.validate

@@ -29,7 +29,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan import features, scoring
-from keras_adegan.config import DISTANCES, READINGS, SCORES, drop_retired, one_of
+from keras_adegan.config import DISTANCES, FILLS, READINGS, SCORES, drop_retired, one_of
 from keras_adegan.errors import ADeGANError
 
 OUTPUTS = ("score", "is_anomaly", "paper_score", "feature_score", "recon_error", "recon_prob",
@@ -38,8 +38,8 @@ FEATURE_OUTPUTS = ("score", "is_anomaly", "feature_score", "pattern_prob", "patt
 # The feature score's two parts, unstandardised: outputs of heads with a rotation score only.
 PART_OUTPUTS = ("density_score", "rotation_score")
 # The constructor arguments that only change how a model scores (`ADeGAN` passes them on).
-SCORING_ARGS = ("score", "feature_distance", "feature_k", "bank_size", "feature_projection",
-                "rotation_score_weight")
+SCORING_ARGS = ("score", "feature_distance", "feature_k", "bank_size", "bank_fill",
+                "feature_projection", "rotation_score_weight")
 
 
 @keras.saving.register_keras_serializable(package="keras_adegan")
@@ -53,7 +53,9 @@ class ScoringHead(keras.layers.Layer):
         feature_distance: "cosine" or "euclidean".
         feature_k: neighbours averaged by the kNN score.
         bank_size: rows of the kNN bank (training normals beyond it are subsampled at
-            random).
+            random, or clustered: `bank_fill`).
+        bank_fill: "random" (a seeded random subset of the training normals' features) or
+            "kmeans" (as many k-means centroids of them) when they outnumber the bank.
         feature_projection: the number of principal directions of the training normals'
             features the features are projected on before the bank (None: none).
         rotation_score_weight: weight of the standardised rotation score added to the
@@ -69,19 +71,20 @@ class ScoringHead(keras.layers.Layer):
 
     def __init__(self, feature_dim, n_patterns, score="features", feature_distance="cosine",
                  feature_k=5, bank_size=1024, feature_projection=None, rotation_score_weight=0.0,
-                 reading="ours", seed=0, **kwargs):
+                 reading="ours", seed=0, bank_fill="random", **kwargs):
         kwargs.setdefault("name", "scoring_head")
         super().__init__(**kwargs)
         self.feature_dim, self.n_patterns = int(feature_dim), int(n_patterns)
         self.score, self.reading, self.seed = str(score), str(reading), int(seed)
         self.feature_distance = str(feature_distance)
         self.feature_k = int(feature_k)
-        self.bank_size = int(bank_size)
+        self.bank_size, self.bank_fill = int(bank_size), str(bank_fill)
         self.feature_projection = None if feature_projection is None else int(feature_projection)
         self.rotation_score_weight = float(rotation_score_weight)
         for what, value, allowed in (("score", self.score, SCORES),
                                      ("reading", self.reading, READINGS),
-                                     ("feature_distance", self.feature_distance, DISTANCES)):
+                                     ("feature_distance", self.feature_distance, DISTANCES),
+                                     ("bank_fill", self.bank_fill, FILLS)):
             ok, message = one_of(what, value, allowed)
             if not ok:
                 raise ADeGANError(f"{message}, got {value!r}")
@@ -124,6 +127,7 @@ class ScoringHead(keras.layers.Layer):
                 "n_patterns": self.n_patterns, "score": self.score,
                 "feature_distance": self.feature_distance,
                 "feature_k": self.feature_k, "bank_size": self.bank_size,
+                "bank_fill": self.bank_fill,
                 "feature_projection": self.feature_projection,
                 "rotation_score_weight": self.rotation_score_weight, "reading": self.reading,
                 "seed": self.seed}
@@ -196,7 +200,7 @@ class ScoringHead(keras.layers.Layer):
             dict with `points` (training normals seen) and `bank_rows` (rows filled).
         """
         head = features.fit_head(train_features, self.feature_distance, self.bank_size,
-                                 self.seed, self.feature_projection)
+                                 self.seed, self.feature_projection, self.bank_fill)
         self.bank.assign(head["bank"])
         self.bias.assign(head["bias"])
         if self.projection is not None:

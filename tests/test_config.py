@@ -24,6 +24,7 @@ def test_json_round_trip(tmp_path):
     ("score", "best"), ("feature_k", 0), ("bank_size", 3), ("feature_source", "pixels"),
     ("feature_projection", 0), ("feature_projection", 2.5),
     ("extractor_rank", 0), ("extractor_rank", 256), ("extractor_rank", "full"),
+    ("bank_fill", "centroids"),
 ])
 def test_invalid_values_are_refused(field, value):
     with pytest.raises(ADeGANError, match="invalid configuration"):

@@ -21,6 +21,33 @@ def test_a_smaller_bank_is_a_seeded_random_subset():
 
 
 @pytest.mark.parametrize("distance", ["cosine", "euclidean"])
+def test_a_kmeans_bank_holds_centroids_nearer_the_normals_than_a_random_subset(distance):
+    x = clusters(seed=6)
+    kmeans = features.fit_head(x, distance, bank_size=3, seed=1, fill="kmeans")
+    random = features.fit_head(x, distance, bank_size=3, seed=1)
+    assert kmeans["bank"].shape == (3, 6) and np.all(kmeans["bias"] < features.PADDING)
+    again = features.fit_head(x, distance, bank_size=3, seed=1, fill="kmeans")
+    np.testing.assert_array_equal(again["bank"], kmeans["bank"])  # the seed decides
+    if distance == "cosine":  # unit rows, as a random cosine bank's
+        np.testing.assert_allclose(np.linalg.norm(kmeans["bank"], axis=1), 1.0, rtol=1e-5)
+    # three centroids for three clusters: every normal is near one; a random three seldom are
+    near = features.head_scores(x, kmeans, k=1, distance=distance)
+    assert near.max() < features.head_scores(x, random, k=1, distance=distance).max()
+
+
+def test_a_kmeans_bank_of_more_rows_than_normals_holds_the_normals():
+    x = clusters(seed=7)[:10]
+    head = features.fit_head(x, "euclidean", bank_size=16, fill="kmeans")
+    np.testing.assert_array_equal(head["bank"][:10], x)
+    assert np.sum(head["bias"] >= features.PADDING) == 6
+
+
+def test_an_unknown_fill_is_refused_by_name():
+    with pytest.raises(ValueError, match="fill must be one of"):
+        features.fit_head(clusters(), "cosine", bank_size=8, fill="coreset")
+
+
+@pytest.mark.parametrize("distance", ["cosine", "euclidean"])
 def test_knn_bank_members_score_zero_and_padding_is_never_a_neighbour(distance):
     x = clusters()
     head = features.fit_head(x[:10], distance, bank_size=16)

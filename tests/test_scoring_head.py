@@ -32,7 +32,7 @@ def fitted_head(**kwargs):
 
 def test_every_constructor_argument_is_in_get_config_and_a_fitted_head_round_trips():
     head = fitted_head(feature_distance="euclidean", feature_projection=2,
-                       rotation_score_weight=0.5, score="paper", seed=3)
+                       rotation_score_weight=0.5, score="paper", seed=3, bank_fill="kmeans")
     arguments = set(inspect.signature(ScoringHead.__init__).parameters) - {"self", "kwargs"}
     assert arguments <= set(head.get_config())
     copy = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(head))
@@ -49,6 +49,7 @@ def test_every_constructor_argument_is_in_get_config_and_a_fitted_head_round_tri
 @pytest.mark.parametrize("kwargs,message", [
     ({"score": "both"}, "score must be one of"),
     ({"feature_distance": "manhattan"}, "feature_distance must be one of"),
+    ({"bank_fill": "coreset"}, "bank_fill must be one of random, kmeans"),
     ({"feature_k": 17}, r"feature_k must be between 1 and bank_size \(16\)"),
 ])
 def test_a_bad_argument_is_refused_by_name(kwargs, message):

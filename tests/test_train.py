@@ -307,6 +307,21 @@ def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_confi
         parse_args(["--bank-size", "many"])
 
 
+def test_a_kmeans_bank_is_a_flag_and_rescores_a_run_with_centroids(trained_run, capsys):
+    from keras_adegan.cli.train import config_from_args, parse_args
+    from keras_adegan.runs import validation_metrics
+
+    assert config_from_args(parse_args(["--bank-fill", "kmeans"])).bank_fill == "kmeans"
+    with pytest.raises(SystemExit):
+        parse_args(["--bank-fill", "centroids"])
+    assert "invalid choice: 'centroids'" in capsys.readouterr().err
+    out, _ = trained_run
+    random = validation_metrics(out, bank_size=8, feature_k=1)
+    kmeans = validation_metrics(out, bank_size=8, feature_k=1, bank_fill="kmeans")
+    assert kmeans["auroc_features"] != pytest.approx(random["auroc_features"], abs=1e-9)
+    assert kmeans["auroc_combined"] == pytest.approx(random["auroc_combined"], abs=1e-6)
+
+
 @pytest.mark.parametrize("flag,word", [("--feature-projection", "none"),
                                        ("--extractor-rank", "full")])
 def test_a_compaction_flag_takes_a_number_or_its_word_for_none(flag, word, capsys):

@@ -16,8 +16,8 @@ import argparse
 import dataclasses
 import re
 
-from keras_adegan.config import (COLOR_MODES, DISTANCES, PRECISIONS, READINGS, REAL_TASKS,
-                                 SCORES, SOURCES, ADeGANConfig)
+from keras_adegan.config import (COLOR_MODES, DISTANCES, FILLS, PRECISIONS, READINGS,
+                                 REAL_TASKS, SCORES, SOURCES, ADeGANConfig)
 from keras_adegan.presets import chosen_scoring
 
 # The word that sets each optional whole-number field to None on the command line.
@@ -56,7 +56,7 @@ def optional_int(field: str):
 
 CHOICES = {"precision": PRECISIONS, "color_mode": COLOR_MODES, "score": SCORES, "reading": READINGS,
            "real_task": REAL_TASKS,
-           "feature_source": SOURCES, "feature_distance": DISTANCES}
+           "feature_source": SOURCES, "feature_distance": DISTANCES, "bank_fill": FILLS}
 # Fields whose flag reads text its own way; `anomaly_class` stays text (an index or a class
 # name, resolved against the dataset by `keras_adegan.data.class_index`).
 FLAG_TYPES = {"image_size": parse_image_size, "anomaly_class": str,
