@@ -24,11 +24,10 @@ Resumable: each cell's figures are written as they come and read back on a rerun
 import time
 from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from edge_centroids import PROJECTIONS, SIZES, centroid_head, fitting_banks, name
-from edge_floor import MEAN_COST, WORST_COST, bank_kib, cell_features, cell_table
+from edge_floor import bank_kib, cell_features, cell_table, cost
 from keras_adegan import features
 from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
 
@@ -61,12 +60,11 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
                 if any(candidate not in r["candidates"] for r in rows):
                     continue
                 kib = bank_kib(rows[0]["dim"], projection, size)
-                costs = [r["as_trained"] - r["candidates"][candidate] for r in rows]
-                serves = np.mean(costs) <= MEAN_COST and max(costs) <= WORST_COST
+                mean, worst, serves = cost(rows, candidate)
                 if serves:
                     serving.append((kib, -k, candidate))
-                lines.append((kib, k, f"| {candidate} | {kib:,.0f} | {np.mean(costs):+.4f} | "
-                              f"{max(costs):+.4f} | {'yes' if serves else 'no'} |"))
+                lines.append((kib, k, f"| {candidate} | {kib:,.0f} | {mean:+.4f} | "
+                              f"{worst:+.4f} | {'yes' if serves else 'no'} |"))
     lines = [line for *_, line in sorted(lines)]
     verdict = (f"{min(serving)[2]} could serve: the product gains a k-means bank, checked by "
                "benchmarks.export" if serving else "no fitting centroid bank could serve with "

@@ -4,9 +4,9 @@
 serves MNIST or CIFAR-10 (cheapest fitting: MNIST +0.0165, CIFAR-10 +0.0102 of validation
 AUROC against 0.005 allowed), while every row projected costs little (MNIST 64 directions
 +0.0009). This study fills the same bank sizes with k-means centroids of the (projected, unit)
-features instead: Lloyd's iterations started from the same seeded random bank (at most
-`MAX_ITER`, scikit-learn's tolerance), the score unchanged (cosine kNN, the preset's k, on the
-centroids). Candidates are projections (none, 64, 32) by 4,096 to 20,480 centroids, scored only
+features instead: Lloyd's iterations started from the same seeded random bank (at most 30,
+scikit-learn's tolerance), the score unchanged (cosine kNN, the preset's k, on the centroids).
+Candidates are projections (none, 64, 32) by 4,096 to 20,480 centroids, scored only
 where they fit the room `edge_floor` measured (1 MiB less E's layers other than its dense
 layer, int8); each is scored beside the random bank of its size and projection, for reference.
 Its cost is the model's validation AUROC as trained minus the candidate's. No model is trained
@@ -29,18 +29,14 @@ Resumable: each cell's figures are written as they come and read back on a rerun
 import time
 from pathlib import Path
 
-import numpy as np
-from sklearn.cluster import KMeans
 from sklearn.metrics import roc_auc_score
 
-from edge_floor import (BUDGET_KIB, MEAN_COST, WORST_COST, bank_kib, cell_features,
-                        cell_table, validation_auroc)
+from edge_floor import BUDGET_KIB, bank_kib, cell_features, cell_table, cost, validation_auroc
 from keras_adegan import features
 from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
 
 PROJECTIONS = (None, 64, 32)
 SIZES = (4096, 8192, 12288, 16384, 20480)
-MAX_ITER = 30
 
 
 def name(projection: int | None, rows: int) -> str:
@@ -58,19 +54,9 @@ def fitting_banks(row: dict):
 
 def centroid_head(train, distance: str, rows: int, seed: int, projection: int | None) -> dict:
     """A head whose bank is `rows` k-means centroids of the (projected) training features,
-    started from the seeded random bank `features.fit_head` would draw; for `cosine`, of the
-    unit rows (the bank is made unit again by `fit_head`)."""
-    x = np.asarray(train, np.float32)
-    matrix = features.principal_directions(x, projection) if projection else None
-    if matrix is not None:
-        x = x @ matrix
-    if distance == "cosine":
-        x = features._unit(x)
-    start = x[features.select_bank(x, rows, seed)]
-    centroids = KMeans(rows, init=start, n_init=1, max_iter=MAX_ITER).fit(x).cluster_centers_
-    head = features.fit_head(centroids, distance, rows, seed)
-    head["projection"] = matrix
-    return head
+    started from the seeded random bank a random fill would draw; for `cosine`, of the unit
+    rows (the product's `bank_fill="kmeans"` since `5f7d671`; before it, this study's own)."""
+    return features.fit_head(train, distance, rows, seed, projection, fill="kmeans")
 
 
 def score_cell(run: Path, data_dir, datasets: dict) -> dict:
@@ -98,13 +84,12 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
             if any(candidate not in r["centroids"] for r in rows):
                 continue
             kib = bank_kib(rows[0]["dim"], projection, size)
-            costs = [r["as_trained"] - r["centroids"][candidate] for r in rows]
-            random = [r["as_trained"] - r["random"][candidate] for r in rows]
-            serves = np.mean(costs) <= MEAN_COST and max(costs) <= WORST_COST
+            mean, worst, serves = cost(rows, candidate, "centroids")
+            random_mean, random_worst, _ = cost(rows, candidate, "random")
             if serves:
                 serving.append((kib, candidate))
-            lines.append((kib, f"| {candidate} | {kib:,.0f} | {np.mean(costs):+.4f} | "
-                          f"{max(costs):+.4f} | {np.mean(random):+.4f} | {max(random):+.4f} | "
+            lines.append((kib, f"| {candidate} | {kib:,.0f} | {mean:+.4f} | {worst:+.4f} | "
+                          f"{random_mean:+.4f} | {random_worst:+.4f} | "
                           f"{'yes' if serves else 'no'} |"))
     lines = [line for _, line in sorted(lines)]
     verdict = (f"{min(serving)[1]} centroids could serve: the product gains a k-means bank, "

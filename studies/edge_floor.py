@@ -136,6 +136,14 @@ def cell_table(rows: list[dict], key: str = "candidates") -> list[str]:
               + f" | {r['seconds']:.0f} |" for r in rows]]
 
 
+def cost(rows: list[dict], candidate: str, key: str = "candidates") -> tuple[float, float, bool]:
+    """A candidate's mean and worst cost over a dataset's cells (validation AUROC as trained
+    minus the candidate's, from `key`), and whether they pass the edge studies' rule."""
+    costs = [r["as_trained"] - r[key][candidate] for r in rows]
+    mean, worst = float(np.mean(costs)), max(costs)
+    return mean, worst, mean <= MEAN_COST and worst <= WORST_COST
+
+
 def decision(rows: list[dict], floor: float) -> tuple[list[str], str]:
     """A dataset's candidates' table lines (fitting ones first) and the rule's verdict, with
     `floor` KiB of E's other layers beside the bank."""
@@ -147,13 +155,13 @@ def decision(rows: list[dict], floor: float) -> tuple[list[str], str]:
         if candidate not in rows[0]["candidates"]:
             continue
         kib = bank_kib(dim, projection, bank or normals)
-        costs = [r["as_trained"] - r["candidates"][candidate] for r in rows]
+        mean, worst, passes = cost(rows, candidate)
         fits = kib <= BUDGET_KIB - floor
-        serves = fits and np.mean(costs) <= MEAN_COST and max(costs) <= WORST_COST
+        serves = fits and passes
         if serves:
             serving.append((kib, candidate))
         lines.append((not fits, kib, f"| {candidate} | {kib:,.0f} | {'yes' if fits else 'no'} | "
-                      f"{np.mean(costs):+.4f} | {max(costs):+.4f} | "
+                      f"{mean:+.4f} | {worst:+.4f} | "
                       f"{'yes' if serves else 'no'} |"))
     lines = [line for *_, line in sorted(lines)]
     verdict = (f"{min(serving)[1]} could serve: a smaller-E training study pairs with it"

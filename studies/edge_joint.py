@@ -28,12 +28,10 @@ Resumable: each cell's figures are written as they come and read back on a rerun
 import time
 from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from edge_centroids import centroid_head
-from edge_floor import (BUDGET_KIB, CHANNEL_BYTES, MEAN_COST, WORST_COST, bank_kib,
-                        cell_features, cell_table)
+from edge_floor import BUDGET_KIB, CHANNEL_BYTES, bank_kib, cell_features, cell_table, cost
 from keras_adegan import features
 from keras_adegan.images import to_model_range
 from keras_adegan.networks import feature_dense
@@ -100,12 +98,11 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
     for key, kib in rows[0]["kib"].items():
         if any(key not in r["candidates"] for r in rows):
             continue
-        costs = [r["as_trained"] - r["candidates"][key] for r in rows]
-        serves = np.mean(costs) <= MEAN_COST and max(costs) <= WORST_COST
+        mean, worst, serves = cost(rows, key)
         if serves:
-            serving.append((kib, np.mean(costs), key))
-        lines.append((kib, key, f"| {key} | {kib:,.0f} | {np.mean(costs):+.4f} | "
-                      f"{max(costs):+.4f} | {'yes' if serves else 'no'} |"))
+            serving.append((kib, mean, key))
+        lines.append((kib, key, f"| {key} | {kib:,.0f} | {mean:+.4f} | {worst:+.4f} | "
+                      f"{'yes' if serves else 'no'} |"))
     lines = [line for *_, line in sorted(lines)]
     verdict = (f"{min(serving)[2]} could serve with the smallest file: it becomes the "
                "dataset's edge default, checked by benchmarks.export" if serving else
