@@ -33,7 +33,8 @@ DATASET_SCORING: dict[tuple[str, str], dict] = {
 
 # No preset compacts its model for an edge device: the edge study's choices (results/edge_head.md)
 # failed their check on the remade tables (MNIST's coreset and CIFAR-10's rank-32 E each cost a
-# cell more than 0.01 of validation AUROC; docs/deployment.md). `--bank-size`,
+# cell more than 0.01 of validation AUROC; docs/deployment.md), and no lower rank of E with a
+# k-means bank serves in 1 MiB either (results/edge_joint.md). `--bank-size`, `--bank-fill`,
 # `--extractor-rank` and `--feature-projection` compact a model by hand.
 
 
