@@ -29,7 +29,7 @@ from sklearn.metrics import roc_auc_score
 from edge_centroids import PROJECTIONS, SIZES, centroid_head, fitting_banks, name
 from edge_floor import bank_kib, cell_features, cell_table, cost
 from keras_adegan import features
-from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
+from probe_cli import run_study
 
 KS = (1, 2, 3)
 
@@ -72,21 +72,16 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
     return lines, verdict
 
 
-def main() -> None:
-    args = parse_probe_args(__doc__)
-    start = time.time()
-    done = score_runs(args, __doc__, score_cell)
-    lines = heading("Fewer neighbours on a bank of k-means centroids (validation only)", __doc__)
-    for dataset, rows in by_dataset(done):
-        table, verdict = decision(rows)
-        lines += [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
-                  f"**{verdict}.**", "",
-                  "| centroids / k | bank, KiB | mean cost | worst cell | could serve |",
-                  "|---|---|---|---|---|", *table, "",
-                  "Validation AUROC per cell:", "", *cell_table(rows)]
-        lines.append("")
-    write_table(args.table, lines, start, args.conditions)
+def section(dataset: str, rows: list[dict]) -> list[str]:
+    """A dataset's part of the results file: the verdict, the candidates and the cells."""
+    table, verdict = decision(rows)
+    return [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
+            f"**{verdict}.**", "",
+            "| centroids / k | bank, KiB | mean cost | worst cell | could serve |",
+            "|---|---|---|---|---|", *table, "", "Validation AUROC per cell:", "",
+            *cell_table(rows)]
 
 
 if __name__ == "__main__":
-    main()
+    run_study(__doc__, "Fewer neighbours on a bank of k-means centroids (validation "
+              "only)", score_cell, section)

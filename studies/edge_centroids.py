@@ -33,7 +33,7 @@ from sklearn.metrics import roc_auc_score
 
 from edge_floor import BUDGET_KIB, bank_kib, cell_features, cell_table, cost, validation_auroc
 from keras_adegan import features
-from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
+from probe_cli import run_study
 
 PROJECTIONS = (None, 64, 32)
 SIZES = (4096, 8192, 12288, 16384, 20480)
@@ -99,25 +99,18 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
     return lines, verdict
 
 
-def main() -> None:
-    args = parse_probe_args(__doc__)
-    start = time.time()
-    done = score_runs(args, __doc__, score_cell)
-    lines = heading("A bank of k-means centroids on the edge budget, E counted as free "
-                    "(validation only)", __doc__)
-    for dataset, rows in by_dataset(done):
-        table, verdict = decision(rows)
-        floor = max(r["e_floor_kib"] for r in rows)
-        lines += [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
-                  f"**{verdict}.** E's layers other than its dense layer: {floor:.0f} KiB, so "
-                  f"the bank may take {BUDGET_KIB - floor:.0f} KiB.", "",
-                  "| centroids | bank, KiB | mean cost | worst cell | random bank: mean | "
-                  "worst | could serve |", "|---|---|---|---|---|---|---|", *table, "",
-                  "Centroid banks, validation AUROC per cell:", "",
-                  *cell_table(rows, "centroids")]
-        lines.append("")
-    write_table(args.table, lines, start, args.conditions)
+def section(dataset: str, rows: list[dict]) -> list[str]:
+    """A dataset's part of the results file: the verdict, the candidates and the cells."""
+    table, verdict = decision(rows)
+    floor = max(r["e_floor_kib"] for r in rows)
+    return [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
+            f"**{verdict}.** E's layers other than its dense layer: {floor:.0f} KiB, so "
+            f"the bank may take {BUDGET_KIB - floor:.0f} KiB.", "",
+            "| centroids | bank, KiB | mean cost | worst cell | random bank: mean | "
+            "worst | could serve |", "|---|---|---|---|---|---|---|", *table, "",
+            "Centroid banks, validation AUROC per cell:", "", *cell_table(rows, "centroids")]
 
 
 if __name__ == "__main__":
-    main()
+    run_study(__doc__, "A bank of k-means centroids on the edge budget, E counted "
+              "as free (validation only)", score_cell, section)

@@ -41,7 +41,7 @@ from keras_adegan.factory import load_detector
 from keras_adegan.images import to_model_range
 from keras_adegan.networks import feature_dense
 from keras_adegan.splits import make_splits
-from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
+from probe_cli import run_study
 
 PROJECTIONS = (None, 64, 32, 16)
 BANKS = (2048, 4096, 8192, 16384, None)  # None: every training normal
@@ -170,23 +170,17 @@ def decision(rows: list[dict], floor: float) -> tuple[list[str], str]:
     return lines, verdict
 
 
-def main() -> None:
-    args = parse_probe_args(__doc__)
-    start = time.time()
-    done = score_runs(args, __doc__, score_cell)
-    lines = heading("The kNN bank's cost on the edge budget, E counted as free (validation "
-                    "only)", __doc__)
-    for dataset, rows in by_dataset(done):
-        floor = max(r["e_floor_kib"] for r in rows)
-        table, verdict = decision(rows, floor)
-        lines += [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
-                  f"**{verdict}.** E's layers other than its dense layer: {floor:.0f} KiB, so "
-                  f"the bank may take {BUDGET_KIB - floor:.0f} KiB.", "",
-                  "| candidate | bank, KiB | fits | mean cost | worst cell | could serve |",
-                  "|---|---|---|---|---|---|", *table, "", *cell_table(rows)]
-        lines.append("")
-    write_table(args.table, lines, start, args.conditions)
+def section(dataset: str, rows: list[dict]) -> list[str]:
+    """A dataset's part of the results file: the verdict, the candidates and the cells."""
+    floor = max(r["e_floor_kib"] for r in rows)
+    table, verdict = decision(rows, floor)
+    return [f"## {dataset} ({len(rows)} cells; features of {rows[0]['dim']} values)", "",
+            f"**{verdict}.** E's layers other than its dense layer: {floor:.0f} KiB, so "
+            f"the bank may take {BUDGET_KIB - floor:.0f} KiB.", "",
+            "| candidate | bank, KiB | fits | mean cost | worst cell | could serve |",
+            "|---|---|---|---|---|---|", *table, "", *cell_table(rows)]
 
 
 if __name__ == "__main__":
-    main()
+    run_study(__doc__, "The kNN bank's cost on the edge budget, E counted as free "
+              "(validation only)", score_cell, section)

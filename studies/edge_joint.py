@@ -35,7 +35,7 @@ from edge_floor import BUDGET_KIB, CHANNEL_BYTES, bank_kib, cell_features, cell_
 from keras_adegan import features
 from keras_adegan.images import to_model_range
 from keras_adegan.networks import feature_dense
-from probe_cli import by_dataset, heading, parse_probe_args, score_runs, write_table
+from probe_cli import run_study
 
 RANKS = (16, 32, 64)
 # (projection, centroids, k) that could serve in results/edge_centroid_k.md with E free
@@ -111,21 +111,16 @@ def decision(rows: list[dict]) -> tuple[list[str], str]:
     return lines, verdict
 
 
-def main() -> None:
-    args = parse_probe_args(__doc__)
-    start = time.time()
-    done = score_runs(args, __doc__, score_cell)
-    lines = heading("A compact E and a bank of centroids in 1 MiB (validation only)", __doc__)
-    for dataset, rows in by_dataset(done):
-        table, verdict = decision(rows)
-        lines += [f"## {dataset} ({len(rows)} cells; E's dense layer "
-                  f"{rows[0]['dense'][0]:,} x {rows[0]['dense'][1]})", "", f"**{verdict}.**", "",
-                  "| rank / projection / centroids / k | E-only file, KiB (estimate) | "
-                  "mean cost | worst cell | could serve |", "|---|---|---|---|---|", *table, "",
-                  "Validation AUROC per cell:", "", *cell_table(rows)]
-        lines.append("")
-    write_table(args.table, lines, start, args.conditions)
+def section(dataset: str, rows: list[dict]) -> list[str]:
+    """A dataset's part of the results file: the verdict, the candidates and the cells."""
+    table, verdict = decision(rows)
+    return [f"## {dataset} ({len(rows)} cells; E's dense layer "
+            f"{rows[0]['dense'][0]:,} x {rows[0]['dense'][1]})", "", f"**{verdict}.**", "",
+            "| rank / projection / centroids / k | E-only file, KiB (estimate) | "
+            "mean cost | worst cell | could serve |", "|---|---|---|---|---|", *table, "",
+            "Validation AUROC per cell:", "", *cell_table(rows)]
 
 
 if __name__ == "__main__":
-    main()
+    run_study(__doc__, "A compact E and a bank of centroids in 1 MiB (validation "
+              "only)", score_cell, section)

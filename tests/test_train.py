@@ -312,9 +312,11 @@ def test_a_kmeans_bank_is_a_flag_and_rescores_a_run_with_centroids(trained_run, 
     from keras_adegan.runs import validation_metrics
 
     assert config_from_args(parse_args(["--bank-fill", "kmeans"])).bank_fill == "kmeans"
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exit_:
         parse_args(["--bank-fill", "centroids"])
-    assert "invalid choice: 'centroids'" in capsys.readouterr().err
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'centroids'" in err and err.count("error:") == 1
     out, _ = trained_run
     random = validation_metrics(out, bank_size=8, feature_k=1)
     kmeans = validation_metrics(out, bank_size=8, feature_k=1, bank_fill="kmeans")
