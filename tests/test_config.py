@@ -25,10 +25,16 @@ def test_json_round_trip(tmp_path):
     ("feature_projection", 0), ("feature_projection", 2.5),
     ("extractor_rank", 0), ("extractor_rank", 256), ("extractor_rank", "full"),
     ("bank_fill", "centroids"),
+    ("extractor_bottleneck", 0), ("extractor_bottleneck", 256), ("extractor_bottleneck", 2.5),
 ])
 def test_invalid_values_are_refused(field, value):
     with pytest.raises(ADeGANError, match="invalid configuration"):
         ADeGANConfig(**{field: value})
+
+
+def test_a_bottleneck_and_a_rank_of_e_together_are_refused():
+    with pytest.raises(ADeGANError, match="extractor_rank factors E's dense layer after training"):
+        ADeGANConfig(extractor_bottleneck=16, extractor_rank=8)
 
 
 def test_a_removed_option_in_a_stored_config_is_refused_by_name_and_its_off_value_loads():

@@ -309,6 +309,25 @@ def test_a_compact_model_scores_with_low_rank_e_and_a_projected_bank_and_round_t
                                full.score(images)["feature_score"], rtol=1e-5)
 
 
+def test_a_bottlenecked_e_trains_both_halves_and_round_trips(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = tiny_model(stage1_epochs=1, extractor_bottleneck=2)
+    bottleneck = model.extractor.get_layer("bottleneck")
+    start = [w.numpy().copy() for w in (bottleneck.kernel, feature_dense(model.extractor).kernel)]
+    model.fit(tiny_stream(), epochs=2, verbose=0)  # stage 2 trains E
+    for before, weight in zip(start, (bottleneck.kernel, feature_dense(model.extractor).kernel)):
+        assert not np.allclose(before, weight.numpy())
+    calibrated(model)
+    images = to_model_range(random_images(10, seed=4))
+    before = model.score(images)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    assert loaded.get_config() == model.get_config()
+    assert loaded.get_config()["extractor_bottleneck"] == 2
+    for key in before:
+        np.testing.assert_array_equal(before[key], loaded.score(images)[key])
+
+
 @pytest.mark.parametrize("kwargs,match", [
     ({"extractor_rank": 32}, "extractor_rank must be between 1 and"),
     ({"feature_projection": 4}, "feature_projection must be between 1 and 3"),
