@@ -53,7 +53,10 @@ RETIRED = {"extractor_blocks": 0, "contrast_temperature": ANY,
            # (docs/deployment.md)
            "bank_selection": "random",
            # core study rounds 10 and 11's losing option (MSGAN's mode-seeking term in G's loss)
-           "diversity_weight": 0.0}
+           "diversity_weight": 0.0,
+           # the edge study's losing training option: E's dense layer trained low-rank
+           # (results/edge_trained.md)
+           "extractor_bottleneck": None}
 # Retired fields that only chose how a bank was filled: a saved model's bank is filled, so a
 # model saved with any value of them loads (`drop_retired(..., fitted=True)`).
 FIT_ONLY = ("bank_selection",)
@@ -118,9 +121,6 @@ class ADeGANConfig:
         stage1_epochs: epochs of adversarial training (stage 1, Eq. 1).
         stage2_epochs: epochs of self-supervised training (stage 2, Eq. 8).
         width: channels of the first convolution; the networks double it once.
-        extractor_bottleneck: beyond the paper, for a smaller exported E: E's dense layer
-            (trunk -> features) is trained through this many linear units, a rank-r layer
-            (below its 8 * width outputs); None: one dense layer, as the paper's E.
         val_fraction: share of the training split's images held out for validation
             (normals and anomaly-class images alike).
         train_limit: use at most this many normal training images (None: all).
@@ -181,7 +181,6 @@ class ADeGANConfig:
     stage1_epochs: int = 10
     stage2_epochs: int = 10
     width: int = 32
-    extractor_bottleneck: int | None = None
     val_fraction: float = 0.1
     train_limit: int | None = None
     seed: int = 0
@@ -229,8 +228,6 @@ class ADeGANConfig:
              "feature_projection must be a whole number, or null for no projection"),
             (self.extractor_rank is None or is_whole(self.extractor_rank),
              "extractor_rank must be a whole number, or null for E as trained"),
-            (self.extractor_bottleneck is None or is_whole(self.extractor_bottleneck),
-             "extractor_bottleneck must be a whole number, or null for E's one dense layer"),
             (self.image_size is None or (isinstance(self.image_size, (list, tuple))
                                          and len(self.image_size) == 2
                                          and all(is_whole(v) for v in self.image_size)),
@@ -280,12 +277,6 @@ class ADeGANConfig:
             (self.extractor_rank is None or 1 <= self.extractor_rank < 8 * self.width,
              "extractor_rank must be between 1 and 8 * width - 1 (E's dense layer has 8 * "
              "width outputs), or None for E as trained"),
-            (self.extractor_bottleneck is None or 1 <= self.extractor_bottleneck < 8 * self.width,
-             "extractor_bottleneck must be between 1 and 8 * width - 1 (E's dense layer has "
-             "8 * width outputs), or None for E's one dense layer"),
-            (self.extractor_bottleneck is None or self.extractor_rank is None,
-             "extractor_rank factors E's dense layer after training, and with "
-             "extractor_bottleneck it is trained low-rank already: set one of them"),
             (self.feature_k >= 1 and (not isinstance(self.bank_size, int)  # None: all normals
                                       or self.feature_k <= self.bank_size),
              "feature_k must be between 1 and bank_size"),

@@ -82,9 +82,6 @@ class ADeGAN(Detector, keras.Model):
         noise_dim: size of z_n.
         noise_std: sigma of z_n ~ N(0, sigma^2).
         width: channels of the networks' first convolution.
-        extractor_bottleneck: beyond the paper, for a smaller exported E: E's dense layer
-            (trunk -> features) trained through this many linear units (a rank-r layer);
-            None: one dense layer, as the paper's E.
         alpha: weight of L_ip (Eq. 6).
         beta: weight of L_sl (Eq. 3).
         gamma: weight of L_recon (Eq. 7).
@@ -136,8 +133,7 @@ class ADeGAN(Detector, keras.Model):
     """
 
     def __init__(self, image_shape=(28, 28, 1), n_patterns=10, noise_dim=16, noise_std=0.1,
-                 width=32, extractor_bottleneck=None, alpha=1.0, beta=1.0, gamma=10.0,
-                 reading="ours", real_task="none",
+                 width=32, alpha=1.0, beta=1.0, gamma=10.0, reading="ours", real_task="none",
                  real_weight=1.0, stage2_adversarial_weight=0.0, cross_mix_min=0.25,
                  stage1_epochs=0,
                  seed=0, precision="float32", run_config=None, score="features",
@@ -158,7 +154,7 @@ class ADeGAN(Detector, keras.Model):
                                          dtype=precision)
         self.discriminator = build_discriminator(self.image_shape, width, dtype=precision)
         self.extractor = build_extractor(self.image_shape, n_patterns, noise_dim, width,
-                                         dtype=precision, bottleneck=extractor_bottleneck)
+                                         dtype=precision)
         self.factors = None  # beyond the paper: E's dense layer at a lower rank, when asked
         if extractor_rank is not None:
             dense = feature_dense(self.extractor)

@@ -75,16 +75,11 @@ def build_discriminator(image_shape, width: int, dtype=None) -> keras.Model:
 
 
 def build_extractor(image_shape, n_patterns: int, noise_dim: int, width: int,
-                    dtype=None, bottleneck: int | None = None) -> keras.Model:
+                    dtype=None) -> keras.Model:
     """E: image -> (pattern logits (n_patterns), z_n (noise_dim)) (`dtype` as for
-    `build_generator`); with `bottleneck` r, its dense layer from the trunk to the features is
-    trained as two, trunk -> r (linear, no bias) -> 8 * width, a rank-r layer with r (in + out)
-    weights instead of in x out."""
+    `build_generator`)."""
     x = keras.Input(check_image_shape(image_shape), name="image")
-    y = _trunk(x, width, "trunk", dtype)
-    if bottleneck is not None:
-        y = layers.Dense(bottleneck, use_bias=False, name="bottleneck", dtype=dtype)(y)
-    y = layers.Dense(8 * width, dtype=dtype)(y)
+    y = layers.Dense(8 * width, dtype=dtype)(_trunk(x, width, "trunk", dtype))
     y = layers.LeakyReLU(0.2, name="features", dtype=dtype)(y)
     logits = layers.Dense(n_patterns, name="pattern_logits", dtype="float32")(y)
     z_n = layers.Dense(noise_dim, name="z_n", dtype="float32")(y)

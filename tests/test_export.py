@@ -265,10 +265,8 @@ def test_unknown_quantization_or_graph_is_a_clear_error(trained_run, tmp_path):
     ({"real_task": "clusters", "feature_source": "extractor"}, "features", "feature_score",
      1e-4),                                                          # the MNIST preset's kind
     ({"real_task": "clusters", "feature_source": "extractor"}, "full", "paper_score", 1e-4),
-    ({"extractor_bottleneck": 3, "feature_source": "extractor", "bank_fill": "kmeans",
-      "feature_k": 1}, "features", "feature_score", 1e-4),          # E trained low-rank
 ], ids=["bfloat16", "rotation-task", "rotation-score", "literal-reading", "compact",
-        "compact-full", "cluster-task", "cluster-task-full", "bottleneck"])
+        "compact-full", "cluster-task", "cluster-task-full"])
 def test_other_kinds_of_model_export_with_parity(tmp_path, options, graph, output, atol):
     from keras_adegan import ADeGAN, to_model_range
     from tests.conftest import random_images

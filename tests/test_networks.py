@@ -2,8 +2,7 @@ import numpy as np
 import pytest
 
 from keras_adegan import ADeGANError
-from keras_adegan.networks import (build_discriminator, build_extractor, build_generator,
-                                   feature_dense, run_to_features)
+from keras_adegan.networks import build_discriminator, build_extractor, build_generator, run_to_features
 
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3), (64, 48, 3)])
@@ -73,16 +72,3 @@ def test_low_rank_factors_stand_in_for_the_dense_layer_once_fitted():
     assert not np.allclose(low, run_to_features(e, x).numpy(), atol=1e-3)
     again = keras.layers.deserialize(keras.layers.serialize(factors))
     assert again.get_config() == factors.get_config() and not again.is_fitted
-
-
-def test_a_bottleneck_trains_e_dense_layer_as_two_of_rank_r():
-    plain = build_extractor((16, 16, 1), n_patterns=4, noise_dim=4, width=4)
-    e = build_extractor((16, 16, 1), n_patterns=4, noise_dim=4, width=4, bottleneck=3)
-    trunk = 4 * 4 * 2 * 4
-    assert e.get_layer("bottleneck").kernel.shape == (trunk, 3)
-    assert e.get_layer("bottleneck").bias is None  # linear: trunk -> 3 -> features is rank 3
-    assert feature_dense(e).kernel.shape == (3, 8 * 4)  # the half the features come from
-    assert e.count_params() == plain.count_params() - trunk * 8 * 4 + 3 * (trunk + 8 * 4)
-    x = np.random.default_rng(0).normal(size=(2, 16, 16, 1)).astype("float32")
-    assert run_to_features(e, x).shape == (2, 8 * 4)
-    assert [t.shape for t in e(x)] == [(2, 4), (2, 4)]

@@ -23,8 +23,7 @@ from keras_adegan.presets import chosen_scoring
 # The word that sets each optional whole-number field to None on the command line.
 NONE_WORDS = {"bank_size": "all",  # every training normal
               "feature_projection": "none",  # no projection
-              "extractor_rank": "full",  # E's dense layer as trained
-              "extractor_bottleneck": "none"}  # E's one dense layer
+              "extractor_rank": "full"}  # E's dense layer as trained
 
 
 def parse_image_size(text: str) -> tuple[int, int]:
