@@ -143,8 +143,9 @@ class ADeGANConfig:
             (this many, below the feature vector's length) before the bank; None: no
             projection.
         extractor_rank: after training, the feature score runs E's dense layer (trunk ->
-            features) as its best rank-r approximation, for a smaller exported E (below the
-            layer's 8 * width outputs; the paper's S keeps E as trained); None: E as trained.
+            features) reduced to the top r principal directions of its outputs on the
+            training normals, for a smaller exported E (below the layer's 8 * width
+            outputs; the paper's S keeps E as trained); None: E as trained.
         rotation_score_weight: beyond the paper, for models trained with a rotation head
             (`real_task` "rotation"): weight of the rotation task's own score
             (how badly E tells an image's quarter turns apart) added to the feature score, each part

@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_adegan.errors import ADeGANError
-from keras_adegan.networks import feature_dense
+from keras_adegan.networks import feature_dense, run_to_features
 
 
 class Detector:
@@ -123,8 +123,8 @@ class Detector:
 
         Use the training split's normal images (model range); call `calibrate()` afterwards,
         since the head changes the feature score. With `extractor_rank`, E's low-rank factors are
-        fitted first, and the feature score runs through them (the paper's S keeps E as
-        trained).
+        fitted first on these images' outputs of E's dense layer, and the feature score runs
+        through them (the paper's S keeps E as trained).
 
         Returns:
             dict with `points` (training normals seen) and `bank_rows` (rows filled).
@@ -134,7 +134,11 @@ class Detector:
             raise ADeGANError(f"the feature score needs at least feature_k = {self.head.feature_k} "
                               f"training images, got {len(images)}")
         if self.factors is not None:  # E at a lower rank from now on (`extractor_rank`)
-            self.factors.fit(feature_dense(self.extractor).kernel.numpy())
+            dense = feature_dense(self.extractor)
+            outputs = self._batched(
+                "dense", lambda x: {"y": run_to_features(self.extractor, x, until=dense.name)},
+                images, batch_size)["y"]
+            self.factors.fit(dense, outputs)
             self._functions.clear()  # traced with the full layer
         out = self.extract_features(images, batch_size)
         return self.head.fit(out["features"])

@@ -117,10 +117,10 @@ class ADeGAN(Detector, keras.Model):
         feature_projection: kNN only: the number of principal directions of the training
             normals' features to project on before the bank (None: no projection).
         extractor_rank: beyond the paper, for a smaller exported E: `fit_feature_score`
-            fits the best rank-r approximation of E's dense layer (`LowRankFactors`), through
-            which the feature score (and E alone) then runs, while the paper's S keeps E as
-            trained; the trained layer is kept, so `with_scoring` can choose another rank.
-            None: E as trained.
+            reduces E's dense layer to the top r principal directions of its outputs
+            on the training normals (`LowRankFactors`), through which the feature score
+            (and E alone) then runs, while the paper's S keeps E as trained; the trained
+            layer is kept, so `with_scoring` can choose another rank. None: E as trained.
         rotation_score_weight: beyond the paper, for models with a rotation head: the
             feature score becomes the kNN score plus this weight times the rotation
             task's own score (`rotation.rotation_scores`), each standardised on the

@@ -92,17 +92,28 @@ def feature_dense(extractor: keras.Model) -> layers.Dense:
     return extractor.layers[names.index("features") - 1]
 
 
-def low_rank_factors(kernel, rank: int) -> tuple[np.ndarray, np.ndarray]:
-    """(A, B) with A B the best rank-`rank` approximation of `kernel` (truncated SVD)."""
-    u, s, vt = np.linalg.svd(np.asarray(kernel, np.float64), full_matrices=False)
-    return (u[:, :rank] * s[:rank]).astype(np.float32), vt[:rank].astype(np.float32)
+def output_rank_factors(kernel, bias, outputs, rank: int):
+    """(A, B, c) such that x A B + bias + c is the dense layer's output y = x kernel + bias
+    reduced to its top `rank` principal directions U over `outputs` (its outputs on the
+    training normals, mean mu): mu + (y - mu) U U^T."""
+    outputs = np.asarray(outputs, np.float64)
+    mean = outputs.mean(0)
+    centred = outputs - mean
+    _, vectors = np.linalg.eigh(centred.T @ centred)  # ascending eigenvalues
+    u = vectors[:, ::-1][:, :rank]
+    offset = (np.asarray(bias, np.float64) - mean) @ u @ u.T + mean - bias
+    return tuple(a.astype(np.float32) for a in (np.asarray(kernel, np.float64) @ u, u.T, offset))
 
 
 @keras.saving.register_keras_serializable(package="keras_adegan")
 class LowRankFactors(layers.Layer):
-    """A rank-r stand-in for E's dense layer, fitted after training: its kernel W (in, out) as
-    the best rank-r product A B (truncated SVD), so an exported E holds r (in + out) weights
-    instead of in x out (beyond the paper: a smaller file for an edge device).
+    """A rank-r stand-in for E's dense layer, fitted after training on its outputs: the layer's
+    output reduced to its top r principal directions over the training normals, stored as
+    factors A (inputs, r) and B (r, units) and an offset added to the layer's bias, so an
+    exported E holds r (inputs + units) weights instead of inputs x units (beyond the paper: a
+    smaller file for an edge device; `studies/edge_fitted_rank.py`). A model saved before the
+    offset existed (factors from the kernel's SVD, `studies/edge_joint.py`) loads with a zero
+    offset and scores as it did.
 
     Args:
         inputs: the dense layer's input length.
@@ -110,8 +121,9 @@ class LowRankFactors(layers.Layer):
         rank: r.
 
     Example:
-        >>> factors = LowRankFactors(3136, 256, rank=32)
-        >>> factors.fit(feature_dense(extractor).kernel.numpy())
+        >>> factors = LowRankFactors(3136, 256, rank=64)
+        >>> dense = feature_dense(extractor)
+        >>> factors.fit(dense, run_to_features(extractor, normals, until=dense.name))
         >>> hidden = run_to_features(extractor, images, factors=factors)
     """
 
@@ -126,6 +138,8 @@ class LowRankFactors(layers.Layer):
                                      initializer="zeros", trainable=False)
         self.fitted = self.add_weight(name="fitted", shape=(), initializer="zeros",
                                       trainable=False)
+        self.offset = self.add_weight(name="offset", shape=(self.units,), initializer="zeros",
+                                      trainable=False)
         self.built = True
 
     def get_config(self):
@@ -137,23 +151,36 @@ class LowRankFactors(layers.Layer):
         with tf.init_scope():  # read now, also while a tf.function is being traced
             return bool(keras.ops.convert_to_numpy(self.fitted) > 0.5)
 
-    def fit(self, kernel) -> None:
-        """Fill A and B from the trained kernel W (inputs, units)."""
-        left, right = low_rank_factors(kernel, self.rank)
+    def fit(self, dense: layers.Dense, outputs) -> None:
+        """Fill A, B and the offset from the trained `dense` layer and its `outputs` (before
+        the activation) on the training normals."""
+        left, right, offset = output_rank_factors(dense.kernel.numpy(), dense.bias.numpy(),
+                                                  outputs, self.rank)
         self.left.assign(left)
         self.right.assign(right)
+        self.offset.assign(offset)
         self.fitted.assign(1.0)
 
+    def load_own_variables(self, store):
+        if len(store.keys()) == 3:  # saved before the offset: the kernel's SVD, no offset
+            for i, variable in enumerate((self.left, self.right, self.fitted)):
+                variable.assign(store[str(i)])
+            self.offset.assign(np.zeros(self.units, np.float32))
+            return
+        super().load_own_variables(store)
+
     def call(self, x):
-        return keras.ops.matmul(keras.ops.matmul(x, keras.ops.cast(self.left, x.dtype)),
-                                keras.ops.cast(self.right, x.dtype))
+        return (keras.ops.matmul(keras.ops.matmul(x, keras.ops.cast(self.left, x.dtype)),
+                                 keras.ops.cast(self.right, x.dtype))
+                + keras.ops.cast(self.offset, x.dtype))
 
 
 def run_to_features(network: keras.Model, x, training: bool = False,
-                    factors: LowRankFactors | None = None):
-    """The activations of `network`'s layer named "features" (E: the layer feeding its two
-    heads, 8 * width values; D: its flattened trunk), by running its layers up to that one;
-    with fitted `factors`, E's dense layer computes x A B + bias instead of x W + bias."""
+                    factors: LowRankFactors | None = None, until: str = "features"):
+    """The activations of `network`'s layer named `until` (by default "features": in E the
+    layer feeding its two heads, 8 * width values; in D its flattened trunk), by running its
+    layers up to that one; with fitted `factors`, E's dense layer computes x A B + bias +
+    offset instead of x W + bias."""
     low_rank = factors is not None and factors.is_fitted
     dense = feature_dense(network) if low_rank else None
     y = x
@@ -162,6 +189,6 @@ def run_to_features(network: keras.Model, x, training: bool = False,
             y = factors(y) + keras.ops.cast(layer.bias, y.dtype)
         else:
             y = layer(y, training=training)
-        if layer.name == "features":
+        if layer.name == until:
             return y
-    raise ValueError(f"{network.name} has no layer named 'features'")
+    raise ValueError(f"{network.name} has no layer named '{until}'")

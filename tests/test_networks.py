@@ -50,25 +50,47 @@ def test_run_to_features_stops_at_the_features_layer():
 
 
 
-def test_low_rank_factors_stand_in_for_the_dense_layer_once_fitted():
+def test_low_rank_factors_reduce_the_dense_layer_to_its_outputs_top_directions():
     import keras
 
-    from keras_adegan.networks import LowRankFactors, feature_dense, low_rank_factors
+    from keras_adegan.networks import LowRankFactors, feature_dense
 
     e = build_extractor((16, 16, 1), n_patterns=4, noise_dim=4, width=4)
-    x = np.random.default_rng(0).normal(size=(3, 16, 16, 1)).astype("float32")
+    normals = np.random.default_rng(0).normal(size=(40, 16, 16, 1)).astype("float32")
+    x = np.random.default_rng(1).normal(size=(3, 16, 16, 1)).astype("float32")
     dense = feature_dense(e)
     factors = LowRankFactors(*dense.kernel.shape, rank=3)
     # not fitted yet: the trained layer
     np.testing.assert_array_equal(run_to_features(e, x, factors=factors), run_to_features(e, x))
-    kernel = dense.kernel.numpy()
-    factors.fit(kernel)
-    low = run_to_features(e, x, factors=factors).numpy()
-    left, right = low_rank_factors(kernel, 3)
-    assert np.linalg.matrix_rank(left @ right) == 3
-    dense.kernel.assign(left @ right)  # the same layer with the rank-3 kernel
-    np.testing.assert_allclose(low, run_to_features(e, x).numpy(), atol=1e-5)
-    dense.kernel.assign(kernel)
-    assert not np.allclose(low, run_to_features(e, x).numpy(), atol=1e-3)
+    outputs = run_to_features(e, normals, until=dense.name).numpy()
+    factors.fit(dense, outputs)
+    low = run_to_features(e, x, factors=factors, until=dense.name).numpy()
+    # mu + (y - mu) U U^T, U the top 3 right singular vectors of the centred outputs
+    mean = outputs.mean(0)
+    u = np.linalg.svd(outputs - mean)[2][:3].T
+    y = run_to_features(e, x, until=dense.name).numpy()
+    np.testing.assert_allclose(low, mean + (y - mean) @ u @ u.T, atol=1e-4)
+    assert not np.allclose(low, y, atol=1e-3)
+    # at full rank the factors are the layer itself
+    full = LowRankFactors(*dense.kernel.shape, rank=dense.kernel.shape[1])
+    full.fit(dense, outputs)
+    np.testing.assert_allclose(run_to_features(e, x, factors=full), run_to_features(e, x),
+                               atol=1e-4)
     again = keras.layers.deserialize(keras.layers.serialize(factors))
     assert again.get_config() == factors.get_config() and not again.is_fitted
+
+
+def test_low_rank_factors_saved_before_the_offset_load_with_none():
+    from keras_adegan.networks import LowRankFactors
+
+    rng = np.random.default_rng(0)
+    left, right = rng.normal(size=(6, 2)), rng.normal(size=(2, 5))
+    factors = LowRankFactors(6, 5, rank=2)
+    factors.offset.assign(np.ones(5))
+    # the kernel's SVD factors as stored then: left, right and the fitted flag
+    factors.load_own_variables({"0": left, "1": right, "2": np.float32(1.0)})
+    x = rng.normal(size=(3, 6)).astype("float32")
+    assert factors.is_fitted
+    np.testing.assert_allclose(factors(x), x @ left @ right, atol=1e-5)
+    with pytest.raises(ValueError):  # any other count is still refused
+        factors.load_own_variables({"0": left, "1": right})
