@@ -28,18 +28,24 @@ DATASET_SCORING: dict[tuple[str, str], dict] = {
     # score (validation 0.773 against 0.750 over the table's 30 cells; results/scoring_grid_rotation.md)
     ("fashion_mnist", "rotation"): dict(feature_distance="euclidean", feature_k=1,
                                         rotation_score_weight=2.0),
-    # MNIST's cluster-task models, compacted after training for an edge device (issue 25): E's
-    # dense layer reduced to its outputs' top 32 directions, the trunk features projected on
-    # 32, a bank of 12,288 k-means centroids, one neighbour; an E-only int8 file of about
-    # 690 KiB (estimate) against 13 MiB, at a validation cost of +0.0037 on average and +0.0088
-    # in the worst of 10 cells, the smallest of the candidates within the edge rule's 0.005 and
-    # 0.01 (results/edge_fitted_rank.md). `--bank-size all --bank-fill random --extractor-rank
-    # full --feature-projection none --feature-k 5` scores with the model as trained.
-    ("mnist", "clusters"): dict(extractor_rank=32, feature_projection=32, bank_fill="kmeans",
-                                bank_size=12288, feature_k=1),
 }
 
 
+# Beyond the paper, for an edge device: the compaction of a preset's default model chosen on
+# validation, keyed like DATASET_SCORING and applied on top of it, as long as the check on its
+# full remade table keeps it (`benchmarks.summary.EDGE_RULE`; each remade cell records the
+# model as trained beside it, `benchmarks.paper.add_as_trained`).
+EDGE_SCORING: dict[tuple[str, str], dict] = {
+    # MNIST's cluster-task models: E's dense layer reduced to its outputs' top 32 directions,
+    # the trunk features projected on 32, a bank of 12,288 k-means centroids, one neighbour; an
+    # E-only int8wo file of 938 KiB against 25 MiB, at a validation cost of +0.0037 on average
+    # and +0.0088 in the worst of 10 cells, the smallest candidate within the edge rule's 0.005
+    # and 0.01 (results/edge_fitted_rank.md, results/export_mnist_fitted_rank.md).
+    # `--bank-size all --bank-fill random --extractor-rank full --feature-projection none
+    # --feature-k 5` scores with the model as trained.
+    ("mnist", "clusters"): dict(extractor_rank=32, feature_projection=32, bank_fill="kmeans",
+                                bank_size=12288, feature_k=1),
+}
 # The other presets keep their models as trained: the edge study's choices (results/edge_head.md)
 # failed their check on the remade tables (MNIST's coreset and CIFAR-10's rank-32 E each cost a
 # cell more than 0.01 of validation AUROC; docs/deployment.md), and on CIFAR-10 no compact E with
@@ -47,12 +53,19 @@ DATASET_SCORING: dict[tuple[str, str], dict] = {
 # `--bank-size`, `--bank-fill`, `--extractor-rank` and `--feature-projection` compact a model by
 # hand.
 
+# The values of the compaction's options that leave the model as trained: every training normal
+# in the bank, E's own dense layer, no projection (and the kNN's k chosen without it).
+AS_TRAINED: dict = dict(bank_size=None, bank_fill="random", feature_projection=None,
+                        extractor_rank=None)
 
-def chosen_scoring(dataset: str, real_task: str | None) -> dict:
+
+def chosen_scoring(dataset: str, real_task: str | None, compact: bool = True) -> dict:
     """The scoring options chosen on validation for models of `dataset` trained with
-    `real_task` (None: the paper's training), under any option a user gives."""
+    `real_task` (None: the paper's training), under any option a user gives; without
+    `compact`, leaving out the edge compaction (`EDGE_SCORING`)."""
     task = real_task or "none"
-    return {**TASK_SCORING.get(task, {}), **DATASET_SCORING.get((dataset, task), {})}
+    return {**TASK_SCORING.get(task, {}), **DATASET_SCORING.get((dataset, task), {}),
+            **(EDGE_SCORING.get((dataset, task), {}) if compact else {})}
 
 
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.

@@ -50,12 +50,16 @@ def test_mnist_compacts_its_cluster_task_model_and_the_others_keep_theirs_as_tra
     mnist = ADeGANConfig.preset("mnist")  # results/edge_fitted_rank.md chose it
     assert tuple(getattr(mnist, k) for k in compaction) == (32, 32, "kmeans", 12288, 1)
     as_trained = (None, None, "random", None, 5)
+    assert tuple(getattr(mnist.as_trained(), k) for k in compaction) == as_trained
+    assert mnist.as_trained().real_task == "clusters"  # only the scoring changes
     paper = ADeGANConfig.preset("mnist", real_task="none")  # z_n's 16 values: not studied
     assert tuple(getattr(paper, k) for k in compaction) == as_trained
+    assert paper.as_trained() is paper
     for dataset in ("fashion_mnist", "cifar10", "folder"):  # the check withdrew each
         config = ADeGANConfig.preset(dataset)
         assert (config.bank_size, config.extractor_rank, config.feature_projection) == (
             None, None, None), dataset
+        assert config.as_trained() is config
     compact = ADeGANConfig.preset("cifar10", extractor_rank=32, feature_projection=16,
                                   bank_size=4096)
     assert (compact.extractor_rank, compact.feature_projection, compact.bank_size) == (32, 16, 4096)

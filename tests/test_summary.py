@@ -188,3 +188,42 @@ def test_the_both_tasks_check_also_needs_e_s_clustering_no_worse():
     assert keep.startswith("keep the option") and "E's clustering 0.580 against 0.580" in keep
     assert option_check(table(0.84, 0.57), clusters, 3, clustering=True,
                         base="the cluster task").startswith("back to the cluster task")
+
+
+def test_an_edge_compaction_stays_only_when_its_full_table_costs_little_on_validation(
+        tmp_path, capsys):
+    from benchmarks.summary import edge_check
+
+    def table(cost, worst=None, classes=10, seeds=3):
+        cells = [{"anomaly_class": k, "seed": seed,
+                  "validation": {"auroc_features": 0.8, "auroc_combined": 0.5,
+                                 "auroc_as_trained": 0.8 + cost}}
+                 for k in range(classes) for seed in range(seeds)]
+        if worst is not None:
+            cells[0]["validation"]["auroc_as_trained"] = 0.8 + worst
+        return cells
+
+    assert edge_check(table(0.004), 3).startswith("the compaction stays (validation cost over 30")
+    assert edge_check(table(0.006), 3).startswith("back to the model as trained")
+    assert edge_check(table(-0.01, worst=0.011), 3).startswith("back to the model as trained")
+    assert edge_check(table(0.0, worst=0.0095), 3).startswith("the compaction stays")
+    assert edge_check(table(0.0, classes=9), 3).startswith("not decided: 27 of 30 cells")
+    # a worst cell above 0.01 decides before the table is full: no cell can lower a maximum
+    assert edge_check(table(0.0, worst=0.011, classes=9), 3).startswith(
+        "back to the model as trained (a cell above 0.01")
+    assert edge_check(table(0.0, worst=0.009, classes=9), 3).startswith("not decided")
+    uncompacted = table(0.0)
+    for c in uncompacted:
+        del c["validation"]["auroc_as_trained"]
+    assert edge_check(uncompacted, 3) is None
+    parts = ("auroc_features", "auroc_combined", "auroc_recon", "auroc_pattern")
+    full = [{**c, "test": {k: 0.5 for k in parts + ("auroc_pca", "auroc_knn")},
+             "validation": {**dict.fromkeys(parts, 0.5), **c["validation"]},
+             "cell_seconds": 1.0} for c in table(0.02)]
+    for name in {main_table("mnist"), "mnist"}:  # the preset's table, and its option check's
+        (tmp_path / f"{name}.json").write_text(
+            json.dumps({"cells": {str(i): c for i, c in enumerate(full)}}))
+    assert main(["--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "The edge compaction's check (`EDGE_RULE`): MNIST: back to the model as trained (" in out
+    assert "validation cost over 30 cells: mean +0.0200" in out
