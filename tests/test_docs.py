@@ -33,12 +33,11 @@ def python_blocks(document: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", document.read_text(), flags=re.S)
 
 
-# What makes the documents' step-by-step example tiny: the MNIST preset (its cluster task and
-# compaction included) at 1 + 1 epochs on a few random 28x28 images instead of the real files,
-# width 8 (the compaction's rank 32 needs E's 8 x width outputs above it).
+# What makes the documents' step-by-step example tiny: the MNIST preset (its cluster task
+# included) at 1 + 1 epochs on a few random 28x28 images instead of the real files.
 TINY = {'ADeGANConfig.preset("mnist", anomaly_class=3)':
         'ADeGANConfig.preset("mnist", anomaly_class=3, stage1_epochs=1, stage2_epochs=1, '
-        'width=8, batch_size=16)',
+        'width=4, batch_size=16)',
         'load_dataset("mnist", data_dir="/data/mnist")': "TINY_MNIST"}
 
 

@@ -339,18 +339,6 @@ def test_a_compaction_flag_takes_a_number_or_its_word_for_none(flag, word, capsy
     assert f"must be a number or '{word}'" in capsys.readouterr().err
 
 
-def test_the_documented_flags_score_mnist_with_its_model_as_trained():
-    from keras_adegan.cli.train import config_from_args, parse_args
-
-    compact = config_from_args(parse_args(["--dataset", "mnist"]))
-    assert (compact.extractor_rank, compact.bank_size) == (32, 12288)
-    config = config_from_args(parse_args(
-        ["--dataset", "mnist", "--bank-size", "all", "--bank-fill", "random",
-         "--extractor-rank", "full", "--feature-projection", "none", "--feature-k", "5"]))
-    assert (config.extractor_rank, config.feature_projection, config.bank_fill,
-            config.bank_size, config.feature_k) == (None, None, "random", None, 5)
-
-
 def test_a_folder_in_use_by_a_live_run_is_refused(tmp_path, tiny_config):
     import os
     import socket
