@@ -30,9 +30,7 @@ from keras_adegan.baselines import knn_scores, pca_scores
 from keras_adegan.config import READINGS, REAL_TASKS, SCORE_FIELDS, ADeGANConfig
 from keras_adegan.data import load_dataset
 from keras_adegan.errors import ADeGANError, ArgumentParser, cli_main
-from keras_adegan.images import to_model_range
-from keras_adegan.metrics import component_scores, decision_metrics, ranking_metrics
-from keras_adegan.factory import load_detector, scoring_options
+from keras_adegan.metrics import ranking_metrics
 from keras_adegan.outputs import write_atomically
 from keras_adegan.provenance import add_threads_flag, module_command, set_threads
 from keras_adegan.runs import rescore, train
@@ -153,12 +151,6 @@ def rescore_cell(cell: dict, config: ADeGANConfig, data) -> None:
     before = {split: cell[split]["auroc_features"] for split in ("test", "validation")}
     metrics = rescore(Path(cell["run_dir"]), data=data, **wanted)
     test, validation = model_figures(metrics)
-    splits = make_splits(data, config.anomaly_class, config.val_fraction, config.seed,
-                         config.train_limit)
-    add_as_trained(test, validation, Path(cell["run_dir"]), config, splits)
-    for split in ("test", "validation"):  # a preset back to the model as trained has none
-        for key in ("auroc_as_trained", "f1_as_trained", "fpr_as_trained"):
-            cell[split].pop(key, None)
     if recorded_scoring(cell["scoring"]) != wanted:
         cell["previous_scoring"] = cell["scoring"]
         test["auroc_previous"], validation["auroc_previous"] = before["test"], before["validation"]
@@ -192,31 +184,6 @@ def refuse_without_models(results: Results, configs: list[ADeGANConfig]) -> None
             "--recompute with their --classes/--seeds")
 
 
-def add_as_trained(test: dict, validation: dict, run_dir: Path, config: ADeGANConfig,
-                   splits) -> None:
-    """Add `auroc_as_trained` to a cell's test and validation figures: the AUROC of the feature
-    score of the model as trained (`ADeGANConfig.as_trained`: every training normal, E's own
-    dense layer), when the preset's edge compaction changes it (otherwise nothing): the
-    compaction's cost, reported beside the deployed score, which `benchmarks.summary`'s
-    `EDGE_RULE` reads. The test figures also get that model's `f1_as_trained` and
-    `fpr_as_trained`, its decisions at the threshold it calibrates."""
-    full = config.as_trained()
-    if full == config:
-        return
-    model = load_detector(run_dir / "model.keras").with_scoring(
-        **scoring_options(full, len(splits.train_x)))
-    model.fit_feature_score(to_model_range(splits.train_x))
-    model.calibrate(to_model_range(splits.val_normals))
-    for figures, x, y in ((test, splits.test_x, splits.test_y),
-                          (validation, splits.val_x, splits.val_y)):
-        outputs = model.score(to_model_range(x))
-        figures["auroc_as_trained"] = ranking_metrics(component_scores(outputs),
-                                                      y)["auroc_features"]
-        if figures is test:
-            decisions = decision_metrics(outputs["is_anomaly"], y)
-            figures.update(f1_as_trained=decisions["f1"], fpr_as_trained=decisions["fpr"])
-
-
 def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, command: str,
              batch_statistics_curve: bool = False) -> dict:
     """Train, evaluate and score the baselines for one (class, seed); returns the results entry."""
@@ -240,7 +207,6 @@ def run_cell(config: ADeGANConfig, data, run_dir: Path, test_curve: bool, comman
                       ranking_metrics(baselines, splits.test_y).items() if name.startswith("auroc")}
     base_seconds = time.time() - base_start
     test, validation = model_figures(metrics)
-    add_as_trained(test, validation, run_dir, config, splits)
     cell = {
         "anomaly_class": config.anomaly_class,
         "class_name": data.class_names[config.anomaly_class] if data.class_names else None,

@@ -93,8 +93,6 @@ def write_markdown(results, path: Path) -> None:
                ("pca", "PCA-32"), ("knn", "kNN-5")]
     if any(f"auroc_{p}" in c["test"] for c in cells for p in PARTS):
         columns[1:1] = [("density", "its kNN part alone"), ("rotation", "its rotation score alone")]
-    if any("auroc_as_trained" in c["test"] for c in cells):
-        columns[1:1] = [("as_trained", "deployed, model as trained")]
     if any("auroc_previous" in c["test"] for c in cells):
         columns[1:1] = [("previous", "deployed before (previous scoring)")]
     # the main table shows every variant's cells; every table the previous core's
@@ -132,10 +130,6 @@ def write_markdown(results, path: Path) -> None:
                  "parts, each scored alone from the same model (an ablation: standardising or "
                  "weighting a part does not change its own AUROC).", ""]
                 if "density" in dict(columns) else []),
-              *(["`deployed, model as trained`: the deployed score without the preset's edge "
-                 "compaction (every training normal in the bank, E's own dense layer; "
-                 "`docs/deployment.md`), from the same model: the compaction's cost, reported, "
-                 "never used to choose.", ""] if "as_trained" in dict(columns) else []),
               *(["`deployed before (previous scoring)`: the same models' deployed score under "
                  "the scoring they were first recorded with, before the preset took another "
                  "one chosen on validation (`dataset_scoring*.md`; the options are under "
@@ -187,7 +181,7 @@ def write_markdown(results, path: Path) -> None:
         val = {name: [np.mean([c["validation"][f"auroc_{name}"] for c in group
                                if f"auroc_{name}" in c.get("validation", {})] or [np.nan])
                       for group in by_class.values()] for name in COMPONENTS + PARTS
-               + ("previous", "as_trained")}
+               + ("previous",)}
         lines.append("| validation mean | same cells | | " + " | ".join(
             f"{np.nanmean(val[name]):.3f}" if name in val and not np.all(np.isnan(val[name]))
             else "" for name, _ in columns) + " |" * len(extra) + " | | | |")

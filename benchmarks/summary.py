@@ -6,9 +6,8 @@ classes (each class: the mean of its seeds) of every column of `benchmarks/paper
 validation mean of the deployed score, the classes on which the deployed score and S beat
 raw-pixel kNN-5, the seeds, and the cells' summed wall time (with the training of cells read
 back from a study); then the deployed score's mean per
-seed, the score each preset decides with (`SCORE_RULE`), whether its edge compaction stays
-(`EDGE_RULE`) and the generative core's figures on validation normals
-(`keras_adegan.diagnostics`, recorded per cell). A last table does the same for
+seed, the score each preset decides with (`SCORE_RULE`) and the generative core's figures on
+validation normals (`keras_adegan.diagnostics`, recorded per cell). A last table does the same for
 each other training option's own cells (the paper's training, the literal reading, the rotation
 task), beside the classes they cover. Nothing is trained or scored here: it only reads the files.
 
@@ -126,38 +125,6 @@ def option_check(option_cells: list[dict], base_cells: list[dict], seeds: int,
     verdict = "keep the option" if keep else f"back to {base}"
     return (f"{verdict} (validation: S {s:.3f} against {base_s:.3f}, deployed "
             f"{features:.3f} against {base_features:.3f}{detail})")
-
-
-# Whether a preset's edge compaction stays, checked on its remade table (docs/deployment.md).
-EDGE_MEAN, EDGE_WORST = 0.005, 0.01
-EDGE_RULE = (
-    "Written on 2026-12-02, before any cell it reads (docs/deployment.md): for each preset with "
-    "an edge compaction, once every cell of its remade table records the model's score as "
-    "trained (`auroc_as_trained`): the compaction stays if its validation cost (as trained "
-    f"minus compacted) is at most {EDGE_MEAN} on average over the cells and at most "
-    f"{EDGE_WORST} in the worst cell; otherwise the preset goes back to the model as trained. "
-    "The test split decides nothing. (Added the same day, before the table was full: a cell "
-    f"above {EDGE_WORST} decides it at once, since no further cell can lower the worst.) "
-    "Applied unchanged, from 2026-12-05, to MNIST's compaction of results/edge_fitted_rank.md, "
-    "before any cell of its remade table ran.")
-
-
-def edge_check(cells: list[dict], seeds: int, classes_needed: int = 10) -> str | None:
-    """`EDGE_RULE` for one table: whether its compaction stays, or why not yet; None when no
-    cell of it was compacted."""
-    costs = [c["validation"]["auroc_as_trained"] - c["validation"]["auroc_features"]
-             for c in cells if "auroc_as_trained" in c["validation"]]
-    if not costs:
-        return None
-    figures = f"mean {np.mean(costs):+.4f}, worst {max(costs):+.4f}"
-    if max(costs) > EDGE_WORST:
-        return (f"back to the model as trained (a cell above {EDGE_WORST}, which no further "
-                f"cell can undo; validation cost over {len(costs)} cells: {figures})")
-    if len(costs) < classes_needed * seeds:
-        return f"not decided: {len(costs)} of {classes_needed * seeds} cells (so far {figures})"
-    keep = np.mean(costs) <= EDGE_MEAN and max(costs) <= EDGE_WORST
-    return (f"{'the compaction stays' if keep else 'back to the model as trained'} "
-            f"(validation cost over {len(costs)} cells: {figures})")
 
 
 def complete(cells: list[dict], seeds: int, classes_needed: int = 10) -> bool:
@@ -298,7 +265,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.summary", description=__doc__.split("\n")[0])
     p.add_argument("--results-dir", default="results")
     args = p.parse_args(argv)
-    rows, seeds, options, choices, tables, cores, edges = [], [], [], [], [], [], []
+    rows, seeds, options, choices, tables, cores = [], [], [], [], [], []
     for key, name in DATASETS.items():
         cells = read_cells(Path(args.results_dir) / f"{main_table(key)}.json")
         if cells:
@@ -307,8 +274,6 @@ def main(argv=None) -> int:
             choices.append(f"{name}: {score_choice([(cells, SEEDS[key])])}")
             if (core := core_row(name, cells)) is not None:
                 cores.append(core)
-            if (edge := edge_check(cells, SEEDS[key])) is not None:
-                edges.append(f"{name}: {edge}")
         tables.append((cells, SEEDS[key]))
         for option in OPTIONS:
             cells = read_cells(Path(args.results_dir) / f"{key}{option}.json")
@@ -337,8 +302,6 @@ def main(argv=None) -> int:
                     "cells):", ("dataset", "cells", "E's clustering ACC", "NMI",
                                 "classes G covers", "within-pattern diversity",
                                 "Frechet distance; real images'", "pattern-only AUROC"), cores)
-    if edges:
-        print("\nThe edge compaction's check (`EDGE_RULE`): " + ". ".join(edges) + ".")
     if options:
         print_table("Training options, their own cells (means over the classes they cover):",
                     ("dataset", "option", "feature score", "(its validation AUROC)",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from keras_adegan.errors import ADeGANError
 from keras_adegan.outputs import write_atomically
-from keras_adegan.presets import AS_TRAINED, EDGE_SCORING, PRESETS, chosen_scoring
+from keras_adegan.presets import PRESETS, chosen_scoring
 
 SCORES = ("features", "paper")
 SOURCES = ("extractor", "noise")
@@ -309,19 +309,6 @@ class ADeGANConfig:
                                      or values.get("real_task")))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
-
-    def as_trained(self) -> "ADeGANConfig":
-        """This config scoring its model as trained where its preset compacts it for an edge
-        device (`presets.EDGE_SCORING`): every training normal in the bank, E's own dense
-        layer, no projection, and each other option the compaction sets as chosen without it;
-        itself otherwise."""
-        edge = EDGE_SCORING.get((self.dataset, self.real_task or "none"), {})
-        if not edge:
-            return self
-        plain = chosen_scoring(self.dataset, self.real_task, compact=False)
-        defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        return dataclasses.replace(self, **{**{k: plain.get(k, defaults[k]) for k in edge},
-                                            **AS_TRAINED})
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -31,34 +31,23 @@ DATASET_SCORING: dict[tuple[str, str], dict] = {
 }
 
 
-# Beyond the paper, for an edge device: the compaction of a preset's default model chosen on
-# validation, keyed like DATASET_SCORING and applied on top of it, as long as the check on its
-# full remade table keeps it (`benchmarks.summary.EDGE_RULE`; each remade cell records the
-# model as trained beside it, `benchmarks.paper.add_as_trained`).
-EDGE_SCORING: dict[tuple[str, str], dict] = {}
-# MNIST's cluster-task compaction of results/edge_fitted_rank.md (E's dense layer reduced to
-# its outputs' top 32 directions, 32 directions, 12,288 k-means centroids, k 1; its E-only
-# int8wo file 938 KiB) was the preset from 41f28d1 until the check on its table withdrew it:
-# digit 7 at seed 0 cost +0.0135 of validation AUROC (results/edge_fitted_rank_check.md).
-# So every preset keeps its model as trained; before it, the edge study's choices
+# No preset compacts its model for an edge device. MNIST's cluster-task compaction of
+# results/edge_fitted_rank.md (E's dense layer reduced to its outputs' top 32 directions, 32
+# directions, 12,288 k-means centroids, k 1; its E-only int8wo file 938 KiB) was the preset from
+# 41f28d1 until the check on its table withdrew it: digit 7 at seed 0 cost +0.0135 of validation
+# AUROC (results/edge_fitted_rank_check.md; the check's code, benchmarks.summary.EDGE_RULE and
+# benchmarks.paper.add_as_trained, is in commit 8a4acd7). Before it, the edge study's choices
 # (results/edge_head.md) failed the same check (MNIST's coreset and CIFAR-10's rank-32 E each
 # cost a cell more than 0.01; docs/deployment.md), and on CIFAR-10 no compact E with a k-means
 # bank serves in 1 MiB (results/edge_joint.md, results/edge_fitted_rank.md). `--bank-size`,
 # `--bank-fill`, `--extractor-rank` and `--feature-projection` compact a model by hand.
 
-# The values of the compaction's options that leave the model as trained: every training normal
-# in the bank, E's own dense layer, no projection (and the kNN's k chosen without it).
-AS_TRAINED: dict = dict(bank_size=None, bank_fill="random", feature_projection=None,
-                        extractor_rank=None)
 
-
-def chosen_scoring(dataset: str, real_task: str | None, compact: bool = True) -> dict:
+def chosen_scoring(dataset: str, real_task: str | None) -> dict:
     """The scoring options chosen on validation for models of `dataset` trained with
-    `real_task` (None: the paper's training), under any option a user gives; without
-    `compact`, leaving out the edge compaction (`EDGE_SCORING`)."""
+    `real_task` (None: the paper's training), under any option a user gives."""
     task = real_task or "none"
-    return {**TASK_SCORING.get(task, {}), **DATASET_SCORING.get((dataset, task), {}),
-            **(EDGE_SCORING.get((dataset, task), {}) if compact else {})}
+    return {**TASK_SCORING.get(task, {}), **DATASET_SCORING.get((dataset, task), {})}
 
 
 # Paper: n_c = 10; (alpha, beta, gamma) = (1, 1, 10) for MNIST-like data, (1, 10, 10) for CIFAR-10.

@@ -126,44 +126,6 @@ def test_a_cell_trained_with_other_scoring_options_is_rescored_not_retrained(fin
     assert "nothing to do" in capsys.readouterr().out
 
 
-def test_a_compacted_cell_reports_the_model_as_trained_beside_it(finished, tmp_path,
-                                                                 monkeypatch):
-    """The cost of a preset's edge compaction is measured on the same model as trained: the
-    figure equals what the model scored with every training normal, and the table shows it."""
-    import dataclasses
-    from pathlib import Path
-
-    from benchmarks.paper import Results, add_as_trained, budget_of
-    from benchmarks.paper_table import write_markdown
-    from keras_adegan import presets
-    from keras_adegan.config import ADeGANConfig
-    from keras_adegan.data import load_dataset
-    from keras_adegan.splits import make_splits
-
-    root, _ = finished
-    data = json.loads((root / "results" / "digits.json").read_text())
-    cell = data["cells"]["class2-seed0"]
-    monkeypatch.setitem(presets.EDGE_SCORING, ("digits", "none"), {"bank_size": 16})
-    config = ADeGANConfig.preset("digits", anomaly_class=2, seed=0, stage1_epochs=1,
-                                 stage2_epochs=1, width=4, train_limit=128)
-    assert config.bank_size == 16 and config.as_trained().bank_size is None
-    splits = make_splits(load_dataset("digits"), 2, config.val_fraction, 0, 128)
-    run = Path(cell["run_dir"])
-    test, validation = {}, {}
-    add_as_trained(test, validation, run, dataclasses.replace(config, bank_size=None), splits)
-    assert test == validation == {}  # it scores as trained already
-    add_as_trained(test, validation, run, config, splits)
-    for split, figures in (("test", test), ("validation", validation)):
-        assert figures["auroc_as_trained"] == pytest.approx(cell[split]["auroc_features"], abs=1e-6)
-    cell["test"]["auroc_as_trained"], cell["validation"]["auroc_as_trained"] = 0.321, 0.654
-    (tmp_path / "digits.json").write_text(json.dumps(data))
-    write_markdown(Results(tmp_path / "digits.json", "digits", budget_of(data["budget"])),
-                   tmp_path / "digits.md")
-    table = (tmp_path / "digits.md").read_text()
-    assert "| deployed, model as trained |" in table.replace("deployed: feature score | ", "")
-    assert "| 0.321 |" in table and "| 0.654 |" in table.split("| validation mean |")[1]
-
-
 @pytest.mark.slow
 def test_literal_reading_cells_have_their_own_file_and_columns_in_the_main_table(finished):
     root, args = finished
@@ -337,21 +299,6 @@ def test_a_preset_that_changes_its_scoring_rescores_recorded_cells_and_keeps_the
                .splitlines() if line.startswith("| 2 |"))
     assert row.split(" | ")[2] == "2"  # two seeds in the row
     assert f" {old['test']['auroc_features']:.3f} (1) |" in row  # one of them has the figure
-    assert "auroc_as_trained" not in cell["test"]  # no edge compaction: nothing beside it
-    # a preset that takes an edge compaction: the rescored cell records the model as trained,
-    # which is the scoring it had
-    monkeypatch.setitem(presets.EDGE_SCORING, ("digits", "none"), {"bank_size": 16})
-    assert main(args) == 0
-    compact = json.loads(path.read_text())["cells"]["class2-seed0"]
-    for split in ("test", "validation"):
-        assert compact[split]["auroc_as_trained"] == pytest.approx(
-            cell[split]["auroc_features"], abs=1e-6)
-    for key in ("f1", "fpr"):  # and its decisions, at the threshold it calibrates
-        assert compact["test"][f"{key}_as_trained"] == pytest.approx(cell["test"][key], abs=1e-6)
-    monkeypatch.delitem(presets.EDGE_SCORING, ("digits", "none"))
-    assert main(args) == 0  # back to the model as trained: the figures go
-    back = json.loads(path.read_text())["cells"]["class2-seed0"]["test"]
-    assert not {"auroc_as_trained", "f1_as_trained", "fpr_as_trained"} & set(back)
 
 
 def test_a_stale_cell_whose_run_folder_is_gone_is_refused_or_retrained_when_asked(
