@@ -112,6 +112,8 @@ def option_check(option_cells: list[dict], base_cells: list[dict], seeds: int,
     clustering no worse) on a preset's option table against its `base`'s table."""
     if not complete(option_cells, seeds):
         return f"not decided: {len(option_cells)} of {10 * seeds} cells"
+    if not complete(base_cells, seeds):  # both tables whole, at the same seeds
+        return f"not decided: {base}'s table has {len(base_cells)} of {10 * seeds} cells"
     s, features = validation_means(by_class(option_cells).values())
     base_s, base_features = validation_means(by_class(base_cells).values())
     keep = s >= base_s + 0.02 and features >= base_features - 0.005

@@ -173,6 +173,17 @@ def test_the_option_check_needs_the_s_gain_and_at_most_a_small_deployed_loss():
     assert option_check(table(0.799, 0.936), paper, 3).startswith("back to the paper")  # S +0.019
 
 
+def test_the_option_check_waits_for_a_whole_base_table():
+    from benchmarks.summary import option_check
+
+    cells = [cell(k, seed, 0.9, 0.8) for k in range(10) for seed in range(3)]
+    for c in cells:
+        c["validation"] = {"auroc_combined": 0.8, "auroc_features": 0.93}
+    empty = option_check(cells, [], 3)  # was NaN against NaN, with a RuntimeWarning
+    assert empty == "not decided: the paper's training's table has 0 of 30 cells"
+    assert option_check(cells, cells[:20], 3).startswith("not decided: the paper's training's")
+
+
 def test_the_both_tasks_check_also_needs_e_s_clustering_no_worse():
     from benchmarks.summary import option_check
 
