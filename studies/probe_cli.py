@@ -107,14 +107,14 @@ def by_dataset(cells: dict) -> list[tuple[str, list[dict]]]:
             for dataset in sorted({c["dataset"] for c in cells.values()})]
 
 
-def run_study(doc: str, title: str, score_cell, section) -> None:
+def run_study(doc: str, title: str, score_cell, section, summary=None) -> None:
     """A resumable study of run folders from start to end: its command line (`doc`'s),
-    every run scored (`score_runs`), then its results file: `title`, `doc`'s heading and
-    `section(dataset, rows)`'s lines for each dataset."""
+    every run scored (`score_runs`), then its results file: `title`, `doc`'s heading,
+    `summary(cells)`'s lines if given, and `section(dataset, rows)`'s lines for each dataset."""
     args = parse_probe_args(doc)
     start = time.time()
     done = score_runs(args, doc, score_cell)
-    lines = heading(title, doc)
+    lines = heading(title, doc) + (summary(done) if summary else [])
     for dataset, rows in by_dataset(done):
         lines += [*section(dataset, rows), ""]
     write_table(args.table, lines, start, args.conditions)
