@@ -1,4 +1,4 @@
-"""Export a trained detector for deployment: SavedModel, TFLite (fp32/fp16/int8w/int8/int8wo/int8h) and an edge scorer.
+"""Export a trained detector for deployment: SavedModel, TFLite (fp32/fp16/int8w/int8/int8wo) and an edge scorer.
 
 * `python -m export --model RUN/model.keras --out DIR` writes the files (`export.convert`):
   `model_*.tflite` (G∘E, both scores) and `features_*.tflite` (E only, the feature score).

@@ -21,9 +21,7 @@ Files:
   weights and activations in the networks and the bank, calibrated on training normals; every
   other operation, i.e. the per-image score arithmetic, stays float, see `float_ops`) or
   `int8wo` (weight-only: the networks' weights int8, dequantized to float at run time, the
-  bank float16; `weight_only`) or `int8h` (hybrid: the networks' weights int8 with int8
-  arithmetic on activations quantized at run time, as `int8w`, the bank float16 as `int8wo`;
-  `hybrid`). TFLite inputs are float32.
+  bank float16; `weight_only`). TFLite inputs are float32.
 
 Example:
     >>> from export.convert import export_detector
@@ -115,29 +113,14 @@ def weight_only(float_content: bytes) -> bytes:
     scoring head) as float16; the arithmetic stays float. The bank's int8 rounding is what
     moves most of `int8w`'s decisions, so this file keeps nearer Keras at about its size.
     Made with ai-edge-quantizer (LiteRT's quantizer for TFLite files)."""
-    return _float16_bank(float_content, "weight_only")
-
-
-def hybrid(float_content: bytes) -> bytes:
-    """`weight_only`'s file with the networks' arithmetic in int8: their weights int8 (symmetric,
-    per output channel) and their activations quantized at run time, as in `int8w`, while the
-    feature bank stays float16 and its distances float. About `weight_only`'s size and
-    decisions at nearly `int8w`'s speed."""
-    return _float16_bank(float_content, "hybrid")
-
-
-def _float16_bank(float_content: bytes, quantization: str) -> bytes:
-    """`weight_only` or `hybrid` (the networks' compute precision) of a float TFLite graph."""
     try:
         from ai_edge_quantizer import quantizer
     except ImportError:
-        raise ADeGANError(f"the {quantization} quantization needs ai-edge-quantizer: pip install "
+        raise ADeGANError("the weight_only quantization needs ai-edge-quantizer: pip install "
                           "ai-edge-quantizer, or leave it out of --quantize") from None
-    integer = quantization == "hybrid"
     int8 = {"weight_tensor_config": {"num_bits": 8, "symmetric": True,
                                      "granularity": "CHANNELWISE", "dtype": "INT"},
-            "compute_precision": "INTEGER" if integer else "FLOAT",
-            "explicit_dequantize": not integer}
+            "compute_precision": "FLOAT", "explicit_dequantize": True}
     float16 = {"weight_tensor_config": {"num_bits": 16, "dtype": "FLOAT"},
                "compute_precision": "FLOAT", "explicit_dequantize": True}
     recipe = [{"regex": ".*", "operation": "*", "algorithm_key": "min_max_uniform_quantize",
@@ -150,7 +133,7 @@ def _float16_bank(float_content: bytes, quantization: str) -> bytes:
                 enable_progress_report=False)
     except Exception as exc:  # noqa: BLE001 - the quantizer raises many types; all mean "cannot"
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise ADeGANError(f"TFLite conversion ({quantization}) failed: {reason}") from None
+        raise ADeGANError(f"TFLite conversion (weight_only) failed: {reason}") from None
     return bytes(result.quantized_model)
 
 
@@ -159,9 +142,8 @@ def convert_tflite(saved_model_dir: Path, quantization: str,
     """Convert one signature of a SavedModel to TFLite with built-in ops only."""
     if quantization == "int8":  # the float graph tells which operators to keep float
         denylist = float_ops(convert_tflite(saved_model_dir, "none", signature=signature))
-    if quantization in ("weight_only", "hybrid"):
-        return _float16_bank(convert_tflite(saved_model_dir, "none", signature=signature),
-                             quantization)
+    if quantization == "weight_only":
+        return weight_only(convert_tflite(saved_model_dir, "none", signature=signature))
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model_dir),
                                                          signature_keys=[signature])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -307,8 +289,7 @@ def _write_export(model, model_path, out: Path, formats, quantizations, graphs, 
                           "bank_rows": int(np.sum(keras.ops.convert_to_numpy(model.head.bias)
                                                   < PADDING)),
                           "bank_storage": {"fp32": "float32", "fp16": "float16", "int8w": "int8",
-                                           "int8": "int8", "int8wo": "float16",
-                                           "int8h": "float16"}},
+                                           "int8": "int8", "int8wo": "float16"}},
         "recon_mean": value(model.head.recon_mean),
         "recon_std": value(model.head.recon_std),
         "config": model.run_config,

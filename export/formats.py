@@ -13,8 +13,6 @@ SIGNATURES = {"full": "score", "features": "features"}  # graph -> signature nam
 # activations: about int8's size, nearer the float scores, no calibration images needed.
 # "weight_only": the networks' weights stored as int8 and dequantized to float at run time
 # (float arithmetic), the feature bank as float16: the int8 file nearest Keras' decisions.
-# "hybrid": the networks as "dynamic" (int8 weights, activations quantized at run time, int8
-# arithmetic), the feature bank as "weight_only" (float16, float arithmetic).
 QUANTIZATIONS = {"none": "fp32", "float16": "fp16", "dynamic": "int8w", "int8": "int8",
-                 "weight_only": "int8wo", "hybrid": "int8h"}
+                 "weight_only": "int8wo"}
 REPRESENTATIVE_IMAGES = 200  # int8 calibration: a seeded random sample of this many normals

@@ -6,16 +6,16 @@ import tensorflow as tf
 from sklearn.metrics import roc_auc_score
 
 from export.__main__ import main
-from export.convert import (BANK_SCOPE, NETWORK_OPS, export_detector, float_ops, hybrid,
-                            tflite_ops, weight_only)
+from export.convert import (BANK_SCOPE, NETWORK_OPS, export_detector, float_ops, tflite_ops,
+                            weight_only)
 from export.edge_score import EdgeScorer
 from keras_adegan.errors import ADeGANError
 from keras_adegan.factory import load_detector
 from keras_adegan.model import FEATURE_OUTPUTS, OUTPUTS, PART_OUTPUTS
 
 FILES = [f"{graph}_{q}{batch}.tflite" for graph in ("model", "features")
-         for q in ("fp32", "fp16", "int8w", "int8", "int8wo", "int8h") for batch in ("", "_batch")]
-AUROC_TOLERANCE = {"fp16": 0.005, "int8w": 0.005, "int8": 0.01, "int8wo": 0.005, "int8h": 0.005}
+         for q in ("fp32", "fp16", "int8w", "int8", "int8wo") for batch in ("", "_batch")]
+AUROC_TOLERANCE = {"fp16": 0.005, "int8w": 0.005, "int8": 0.01, "int8wo": 0.005}
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +88,7 @@ def test_every_file_is_built_in_only_listed_in_the_manifest_and_e_only_is_smalle
         ops = tflite_ops((out / name).read_bytes())
         assert "CONV_2D" in ops and "TOPK_V2" in ops and not any("Flex" in op for op in ops), name
         assert ("TRANSPOSE_CONV" in ops) == name.startswith("model"), name  # no G in E-only
-    for q in ("fp32", "fp16", "int8w", "int8", "int8wo", "int8h"):
+    for q in ("fp32", "fp16", "int8w", "int8", "int8wo"):
         assert (out / f"features_{q}.tflite").stat().st_size < (out / f"model_{q}.tflite").stat().st_size
     saved = json.loads((out / "manifest.json").read_text())
     assert saved["outputs"]["full"][0] == "score" and saved["threshold"] == manifest["threshold"]
@@ -144,40 +144,9 @@ def test_weight_only_file_stores_int8_weights_and_a_float16_bank(exported):
     assert manifest["feature_score"]["bank_storage"]["int8wo"] == "float16"
 
 
-def _int8_readers(path) -> set[str]:
-    """The operators of a TFLite file that read an int8 tensor."""
-    from tensorflow.lite.python import schema_py_generated as schema
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    names = {code: name for name, code in vars(schema.BuiltinOperator).items()
-             if not name.startswith("_")}
-    model = flatbuffer_utils.read_model(str(path))
-    codes = [names[max(c.builtinCode, c.deprecatedBuiltinCode)] for c in model.operatorCodes]
-    return {codes[op.opcodeIndex] for graph in model.subgraphs for op in graph.operators
-            if any(i >= 0 and graph.tensors[i].type == schema.TensorType.INT8 for i in op.inputs)}
-
-
-def test_hybrid_file_computes_with_int8_weights_beside_a_float16_bank(exported):
-    from ai_edge_litert.interpreter import Interpreter
-
-    out, manifest, _ = exported
-    for graph in ("model", "features"):
-        details = Interpreter(model_path=str(out / f"{graph}_int8h.tflite")).get_tensor_details()
-        bank = [d for d in details if d["dtype"] == np.float16]
-        assert bank and all(BANK_SCOPE in d["name"] for d in bank), graph  # the bank only
-        # the networks read their int8 weights themselves, where int8wo dequantizes them first
-        readers = _int8_readers(out / f"{graph}_int8h.tflite")
-        assert "CONV_2D" in readers and "DEQUANTIZE" not in readers, (graph, readers)
-        assert _int8_readers(out / f"{graph}_int8wo.tflite") == {"DEQUANTIZE"}, graph
-    sizes = {q: (out / f"features_{q}.tflite").stat().st_size for q in ("fp32", "int8wo", "int8h")}
-    assert sizes["int8h"] < 0.5 * sizes["fp32"] and abs(sizes["int8h"] / sizes["int8wo"] - 1) < 0.1
-    assert manifest["feature_score"]["bank_storage"]["int8h"] == "float16"
-
-
-@pytest.mark.parametrize("convert,name", [(weight_only, "weight_only"), (hybrid, "hybrid")])
-def test_a_float16_bank_file_of_a_file_that_is_not_tflite_fails_with_one_line(convert, name):
-    with pytest.raises(ADeGANError, match=rf"^TFLite conversion \({name}\) failed: "):
-        convert(b"not a flatbuffer")
+def test_weight_only_of_a_file_that_is_not_tflite_fails_with_one_line():
+    with pytest.raises(ADeGANError, match=r"^TFLite conversion \(weight_only\) failed: "):
+        weight_only(b"not a flatbuffer")
 
 
 def test_weight_only_without_its_quantizer_says_what_to_install(monkeypatch):
