@@ -289,18 +289,9 @@ def test_rescore_misuse_is_a_clear_error(trained_run, tmp_path, capsys, args, ma
     assert match in capsys.readouterr().err
 
 
-def test_bank_of_every_training_normal_is_sized_from_the_training_set(tiny_config):
+def test_the_bank_size_flag_takes_a_number_or_all():
     from keras_adegan.cli.train import config_from_args, parse_args
-    from keras_adegan.factory import build_model, scoring_options
 
-    assert tiny_config.bank_size is None  # the default chosen on validation: every normal
-    assert scoring_options(tiny_config, 300)["bank_size"] == 300
-    assert build_model(tiny_config, (16, 16, 1), 300).head.bank.shape[0] == 300
-    # a bank_size above the training normals (a preset's, on less data) holds them all
-    larger = dataclasses.replace(tiny_config, bank_size=5000)
-    assert scoring_options(larger, 300)["bank_size"] == 300
-    with pytest.raises(Exception, match="needs the number of training images"):
-        build_model(tiny_config, (16, 16, 1))
     assert config_from_args(parse_args(["--bank-size", "all"])).bank_size is None
     assert config_from_args(parse_args(["--bank-size", "64"])).bank_size == 64
     with pytest.raises(SystemExit):
