@@ -54,25 +54,27 @@ def name(rank: int, projection: int | None, rows: int, k: int) -> str:
     return f"rank {rank} / projection {projection or 'none'} / {rows} / k {k}"
 
 
-def candidates(row: dict, rank: int) -> dict:
-    """{(projection, rows): ks} of the dataset's `SERVED` banks that fit beside E's other
-    layers and its dense layer at `rank`."""
-    room = BUDGET_KIB - row["e_floor_kib"] - factors_kib(*row["dense"], rank)
+def candidates(row: dict, rank: int, served=SERVED, budget_kib: float = BUDGET_KIB) -> dict:
+    """{(projection, rows): ks} of the dataset's `served` banks that fit beside E's other
+    layers and its dense layer at `rank` in `budget_kib`."""
+    room = budget_kib - row["e_floor_kib"] - factors_kib(*row["dense"], rank)
     fitting = {}
-    for projection, rows, k in SERVED[row["dataset"]]:
+    for projection, rows, k in served[row["dataset"]]:
         if bank_kib(row["dim"], projection, rows) <= room:
             fitting.setdefault((projection, rows), []).append(k)
     return fitting
 
 
-def score_cell(run: Path, data_dir, datasets: dict) -> dict:
-    """One run's validation AUROC as trained, and under each fitting (rank, bank, k)."""
+def score_cell(run: Path, data_dir, datasets: dict, ranks=RANKS, served=SERVED,
+               budget_kib: float = BUDGET_KIB) -> dict:
+    """One run's validation AUROC as trained, and under each (rank, bank, k) of `ranks` and
+    `served` that fits `budget_kib`."""
     start = time.time()
     config, _, _, labels, row, model, splits = cell_features(run, data_dir, datasets, more=True)
     row["dense"] = list(feature_dense(model.extractor).kernel.shape)
     row["candidates"], row["kib"] = {}, {}
-    for rank in RANKS:
-        fitting = candidates(row, rank)
+    for rank in ranks:
+        fitting = candidates(row, rank, served, budget_kib)
         if not fitting:
             continue
         compact = model.with_scoring(extractor_rank=rank)
