@@ -5,9 +5,9 @@ best compaction failed the check on its table (one cell +0.0135,
 `results/edge_fitted_rank_check.md`) and CIFAR-10 had none (`results/edge_fitted_rank.md`).
 This study scores the same cells with E's dense layer reduced on its outputs (`extractor_rank`,
 as the product fits it) at more ranks and with larger banks of k-means centroids
-(`edge_joint.score_cell`), wherever the whole E-only int8 file fits 1.5 MiB, and reports for each budget of 1, 1.25 and 1.5 MiB the smallest
-candidate that passes the edge studies' thresholds and the fitting candidate with the smallest
-worst cell. Its cost is the model's validation AUROC as trained minus the candidate's. No model
+(`edge_joint.score_cell`), wherever the whole E-only int8 file fits 1.5 MiB, and reports for
+each budget of 1, 1.25 and 1.5 MiB the smallest candidate that passes the edge studies'
+thresholds and the fitting candidate with the smallest worst cell. Its cost is the model's validation AUROC as trained minus the candidate's. No model
 is trained and the test split is not read.
 
 Rule, written on 2026-12-05 before any cell was scored: cells are `edge_floor`'s (MNIST seed 0
