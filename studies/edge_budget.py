@@ -7,8 +7,9 @@ This study scores the same cells with E's dense layer reduced on its outputs (`e
 as the product fits it) at more ranks and with larger banks of k-means centroids
 (`edge_joint.score_cell`), wherever the whole E-only int8 file fits 1.5 MiB, and reports for
 each budget of 1, 1.25 and 1.5 MiB the smallest candidate that passes the edge studies'
-thresholds and the fitting candidate with the smallest worst cell. Its cost is the model's validation AUROC as trained minus the candidate's. No model
-is trained and the test split is not read.
+thresholds and the fitting candidate with the smallest worst cell. Its cost is the model's
+validation AUROC as trained minus the candidate's. No model is trained and the test split is
+not read.
 
 Rule, written on 2026-12-05 before any cell was scored: cells are `edge_floor`'s (MNIST seed 0
 and CIFAR-10 seed 1, ten classes each, as in `edge_fitted_rank`). A candidate passes at a budget
