@@ -43,11 +43,10 @@ def score(run, data_dir, datasets: dict) -> dict:
                       budget_kib=max(BUDGETS_KIB))
 
 
-def budgets(rows: list[dict]) -> list[str]:
+def budgets(every: list[tuple]) -> list[str]:
     """Per budget: the smallest passing candidate and the fitting one with the smallest worst
-    cell, each with its file, mean and worst cost."""
-    every = [(kib, key, *cost(rows, key)) for key, kib in rows[0]["kib"].items()
-             if all(key in r["candidates"] for r in rows)]
+    cell, each with its file, mean and worst cost, from `every` (kib, name, mean, worst,
+    passes)."""
     lines = ["| budget | smallest that passes | file, KiB | mean / worst | smallest worst cell "
              "| file, KiB | mean / worst |", "|---|---|---|---|---|---|---|"]
     for budget in BUDGETS_KIB:
@@ -69,7 +68,7 @@ def section(dataset: str, rows: list[dict]) -> list[str]:
     every = sorted((kib, key, *cost(rows, key)) for key, kib in rows[0]["kib"].items()
                    if all(key in r["candidates"] for r in rows))
     return [f"## {dataset} ({len(rows)} cells; E's dense layer "
-            f"{rows[0]['dense'][0]:,} x {rows[0]['dense'][1]})", "", *budgets(rows), "",
+            f"{rows[0]['dense'][0]:,} x {rows[0]['dense'][1]})", "", *budgets(every), "",
             "| rank / projection / centroids / k | E-only file, KiB (estimate) | mean cost | "
             "worst cell | passes |", "|---|---|---|---|---|",
             *[f"| {key} | {kib:,.0f} | {mean:+.4f} | {worst:+.4f} | "
