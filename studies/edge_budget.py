@@ -24,6 +24,8 @@ Resumable, one table per dataset:
         --table ../results/edge_budget_mnist.md RUN...
 """
 
+import json
+
 from edge_floor import cell_table, cost
 from edge_joint import score_cell
 from probe_cli import run_study
@@ -37,8 +39,8 @@ BANKS = {"mnist": [(32, 12288, 1), (32, 16384, 1), (32, 24576, 1), (64, 8192, 1)
 
 def score(run, data_dir, datasets: dict) -> dict:
     """`edge_joint.score_cell` at 1.5 MiB with this study's ranks and banks for the run's
-    dataset (read from its folder name, as `edge_floor` names them)."""
-    dataset = "cifar10" if "cifar10" in run.name else "mnist"
+    dataset (from its config.json)."""
+    dataset = json.loads((run / "config.json").read_text())["dataset"]
     return score_cell(run, data_dir, datasets, ranks=RANKS[dataset], served=BANKS,
                       budget_kib=max(BUDGETS_KIB))
 
